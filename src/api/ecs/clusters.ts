@@ -1,0 +1,5 @@
+import type { EcsDeps, EcsHandlers } from "./deps.js";
+
+export function clusterHandlers(_deps: EcsDeps): EcsHandlers {
+  return {};
+}

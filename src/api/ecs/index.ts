@@ -1,0 +1,26 @@
+// The ECS API (AmazonEC2ContainerServiceV20141113): one handler table assembled
+// from one module per resource.
+
+import { defineService, type JsonService } from "../../edge/json-protocol.js";
+import type { Operations } from "../../model/generated/ecs.js";
+import { ServiceModel } from "../../model/service-model.js";
+import { accountSettingHandlers } from "./account-settings.js";
+import { capacityProviderHandlers } from "./capacity-providers.js";
+import { clusterHandlers } from "./clusters.js";
+import { containerInstancesHandlers } from "./container-instances.js";
+import type { EcsDeps } from "./deps.js";
+import { tagHandlers } from "./tags.js";
+import { taskDefinitionsHandlers } from "./task-definitions.js";
+
+export const ecsModel = ServiceModel.load("ecs");
+
+export function ecsService(deps: EcsDeps): JsonService {
+  return defineService<Operations>(ecsModel, {
+    ...clusterHandlers(deps),
+    ...capacityProviderHandlers(deps),
+    ...taskDefinitionsHandlers(deps),
+    ...containerInstancesHandlers(deps),
+    ...tagHandlers(deps),
+    ...accountSettingHandlers(deps),
+  });
+}

@@ -1,0 +1,28 @@
+// ECS's nextToken/maxResults: the token is opaque to clients and carries the
+// sort key to resume after.
+
+import { errors } from "../../edge/errors.js";
+import type { Page, PageRequest } from "../../store/store.js";
+
+export function pageRequest(
+  input: { readonly nextToken?: string; readonly maxResults?: number },
+  max = 100,
+): PageRequest {
+  const limit = input.maxResults ?? max;
+  if (limit < 1 || limit > max) {
+    throw errors.invalidParameter(`maxResults must be between 1 and ${max}, got ${limit}.`);
+  }
+  if (input.nextToken === undefined || input.nextToken === "") return { limit };
+  let after: unknown;
+  try {
+    after = (JSON.parse(Buffer.from(input.nextToken, "base64url").toString("utf8")) as { after?: unknown }).after;
+  } catch {
+    after = undefined;
+  }
+  if (typeof after !== "string") throw errors.invalidParameter("Invalid nextToken: pass the nextToken of a previous response unchanged.");
+  return { limit, after };
+}
+
+export function nextToken(page: Page<unknown>): string | undefined {
+  return page.next === undefined ? undefined : Buffer.from(JSON.stringify({ after: page.next })).toString("base64url");
+}

@@ -1,0 +1,67 @@
+// Assembles the control plane: store, key ring, API services, edge. `berth up`
+// and `berth server` start it; tests start it in-process on a free port.
+
+import pino, { type Logger } from "pino";
+import { ecsService } from "./api/ecs/index.js";
+import { systemClock, type Clock } from "./clock.js";
+import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.js";
+import { startEdge, type Edge } from "./edge/server.js";
+import { openStore } from "./store/open-store.js";
+import type { Store } from "./store/store.js";
+
+export interface ControlPlaneOptions {
+  readonly host?: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** A postgres:// URL, or a SQLite file path; default: berth.db in the data directory. */
+  readonly store?: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly rootAccessKeyId?: string;
+  readonly rootSecretAccessKey?: string;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface ControlPlane {
+  readonly edge: Edge;
+  readonly store: Store;
+  readonly root: Principal;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const logger = opts.logger ?? pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
+  const store = await openStore(opts.store, opts.dataDir);
+  const root = loadRootKey({
+    dataDir: opts.dataDir,
+    accountId: opts.accountId,
+    ...(opts.rootAccessKeyId ? { presetAccessKeyId: opts.rootAccessKeyId } : {}),
+    ...(opts.rootSecretAccessKey ? { presetSecretAccessKey: opts.rootSecretAccessKey } : {}),
+  });
+  let edge: Edge;
+  try {
+    edge = await startEdge({
+      host: opts.host ?? "0.0.0.0",
+      port: opts.port,
+      accountId: opts.accountId,
+      region: opts.region,
+      keys: new StaticKeyRing([root]),
+      services: [ecsService({ store })],
+      clock: opts.clock ?? systemClock,
+      logger,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return {
+    edge,
+    store,
+    root,
+    async stop() {
+      await edge.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// AWS JSON 1.1: the X-Amz-Target header names service and operation; the body is
+// checked against the service model, handed to the service's handler, and the
+// result is cut to the model's output shape.
+
+import type { ServiceModel } from "../model/service-model.js";
+import type { Principal } from "./access-keys.js";
+import { errors } from "./errors.js";
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly accountId: string;
+  readonly region: string;
+  readonly now: Date;
+}
+
+// Handlers take the model-checked input; their own signatures (from the generated
+// types) are narrower, which `defineHandlers` below keeps sound.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Handler = (input: any, ctx: RequestContext) => Promise<unknown>;
+
+export interface JsonService {
+  readonly model: ServiceModel;
+  readonly handlers: ReadonlyMap<string, Handler>;
+}
+
+interface OperationShapes {
+  readonly input: unknown;
+  readonly output: unknown;
+}
+
+export type Handlers<Ops extends { readonly [K in keyof Ops]: OperationShapes }> = {
+  readonly [K in keyof Ops]?: (input: Ops[K]["input"], ctx: RequestContext) => Promise<Ops[K]["output"]>;
+};
+
+export function defineService<Ops extends { readonly [K in keyof Ops]: OperationShapes }>(
+  model: ServiceModel,
+  handlers: Handlers<Ops>,
+): JsonService {
+  return { model, handlers: new Map(Object.entries(handlers) as [string, Handler][]) };
+}
+
+export interface Dispatch {
+  readonly service: JsonService;
+  readonly operation: string;
+}
+
+/** Finds the service and operation an X-Amz-Target header names. */
+export function resolveTarget(services: readonly JsonService[], target: string | undefined): Dispatch {
+  const dot = target?.lastIndexOf(".") ?? -1;
+  const prefix = dot > 0 ? target!.slice(0, dot) : "";
+  const service = services.find((s) => s.model.targetPrefix === prefix);
+  if (!target || !service) throw errors.unknownOperation(`Unknown operation: X-Amz-Target '${target ?? ""}' names no service this endpoint serves.`);
+  return { service, operation: target.slice(dot + 1) };
+}
+
+export async function invoke(dispatch: Dispatch, body: Uint8Array, ctx: RequestContext): Promise<Record<string, unknown>> {
+  const { service, operation } = dispatch;
+  if (!service.model.operations.has(operation)) {
+    throw errors.unknownOperation(`Unknown operation ${operation}.`);
+  }
+  const handler = service.handlers.get(operation);
+  if (!handler) throw errors.unsupportedFeature(`Berth does not support ${operation} yet.`);
+  let decoded: unknown = {};
+  const text = Buffer.from(body).toString("utf8");
+  if (text.trim() !== "") {
+    try {
+      decoded = JSON.parse(text);
+    } catch {
+      throw errors.serialization("The request body is not valid JSON.");
+    }
+  }
+  const input = service.model.parseInput(operation, decoded);
+  const output = await handler(input, ctx);
+  return service.model.formatOutput(operation, output);
+}

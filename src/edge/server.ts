@@ -1,0 +1,140 @@
+// The edge: one HTTP port for every API. Routes by protocol (JSON 1.1 by
+// X-Amz-Target; more protocols and /v2/ plug in as routes), authenticates
+// with SigV4, and maps every error to AWS's wire shape in one place.
+//
+//   request → route → [SigV4] → decode + validate → handler → encode → response
+//                ↘ error anywhere → toAwsError → {"__type","message"}
+
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { KeyRing } from "./access-keys.js";
+import { errors, toAwsError, type AwsError } from "./errors.js";
+import { invoke, resolveTarget, type JsonService } from "./json-protocol.js";
+import { verifySigV4 } from "./sigv4.js";
+
+export interface EdgeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly accountId: string;
+  readonly region: string;
+  readonly keys: KeyRing;
+  readonly services: readonly JsonService[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export interface Edge {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const maxJsonBody = 10 * 1024 * 1024;
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(errors.requestEntityTooLarge(`Request body exceeds ${limit} bytes.`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, requestId: string, payload: unknown, contentType = "application/x-amz-json-1.1"): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(body),
+    "x-amzn-requestid": requestId,
+  });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, requestId: string, error: AwsError): void {
+  res.setHeader("x-amzn-errortype", error.code);
+  send(res, error.status, requestId, { __type: error.code, message: error.message });
+}
+
+export async function startEdge(opts: EdgeOptions): Promise<Edge> {
+  const log = opts.logger;
+
+  async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
+    const dispatch = resolveTarget(opts.services, header(req, "x-amz-target"));
+    const body = await readBody(req, maxJsonBody);
+    const now = opts.clock.now();
+    const principal = await verifySigV4(
+      {
+        method: req.method ?? "POST",
+        path: decodeURIComponent(url.pathname),
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers as Record<string, string | undefined>,
+        body,
+      },
+      { keys: opts.keys, region: opts.region, service: dispatch.service.model.signingName, now },
+    );
+    const output = await invoke(dispatch, body, {
+      requestId,
+      principal,
+      accountId: opts.accountId,
+      region: opts.region,
+      now,
+    });
+    send(res, 200, requestId, output);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      const url = new URL(req.url ?? "/", "http://edge");
+      if (req.method === "GET" && url.pathname === "/health") {
+        send(res, 200, requestId, { status: "ok" }, "application/json");
+        return;
+      }
+      if (req.method === "POST" && header(req, "x-amz-target") !== undefined) {
+        await handleJson(req, res, requestId, url);
+        return;
+      }
+      throw errors.unknownOperation(`No API is served at ${req.method ?? ""} ${url.pathname}.`);
+    } catch (err) {
+      const { error, unexpected } = toAwsError(err);
+      if (unexpected) log.error({ err, requestId }, "request failed");
+      if (!res.headersSent) sendError(res, requestId, error);
+      else res.destroy();
+    }
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = opts.host === "0.0.0.0" || opts.host === "::" ? "localhost" : opts.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

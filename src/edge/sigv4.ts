@@ -1,0 +1,167 @@
+// Verifies AWS Signature Version 4 exactly as AWS does: the signature is
+// recomputed with the caller's secret by a maintained signer and compared in
+// constant time; scope, date and skew are checked first with AWS's messages.
+
+import { timingSafeEqual } from "node:crypto";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { errors } from "./errors.js";
+import type { KeyRing, Principal } from "./access-keys.js";
+
+export interface SignedRequest {
+  readonly method: string;
+  /** The path as decoded from the request line. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string | string[]>>;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Uint8Array;
+}
+
+export interface VerifyOptions {
+  readonly keys: KeyRing;
+  readonly region: string;
+  /** The signing name the request must be scoped to (ecs, ecr, logs, …). */
+  readonly service: string;
+  readonly now: Date;
+}
+
+const maxSkewMs = 15 * 60 * 1000;
+const algorithm = "AWS4-HMAC-SHA256";
+
+interface ParsedAuthorization {
+  readonly accessKeyId: string;
+  readonly scopeDate: string;
+  readonly scopeRegion: string;
+  readonly scopeService: string;
+  readonly signedHeaders: readonly string[];
+  readonly signature: string;
+}
+
+function parseAuthorization(header: string): ParsedAuthorization {
+  const space = header.indexOf(" ");
+  const alg = space < 0 ? header : header.slice(0, space);
+  if (alg !== algorithm) {
+    throw errors.incompleteSignature(`Unsupported AWS 'algorithm': '${alg}'. Sign requests with ${algorithm}.`);
+  }
+  const params = new Map<string, string>();
+  for (const part of header.slice(space + 1).split(",")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) params.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const missing = ["Credential", "SignedHeaders", "Signature"].filter((k) => !params.get(k));
+  if (missing.length > 0) {
+    throw errors.incompleteSignature(
+      missing.map((k) => `Authorization header requires '${k}' parameter.`).join(" ") +
+        ` Authorization=${header.slice(0, 120)}`,
+    );
+  }
+  const credential = params.get("Credential")!.split("/");
+  if (credential.length !== 5 || credential[4] !== "aws4_request") {
+    throw errors.incompleteSignature(
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/aws4_request, got '${params.get("Credential")}'.`,
+    );
+  }
+  const [accessKeyId, scopeDate, scopeRegion, scopeService] = credential as [string, string, string, string];
+  return {
+    accessKeyId,
+    scopeDate,
+    scopeRegion,
+    scopeService,
+    signedHeaders: params.get("SignedHeaders")!.split(";"),
+    signature: params.get("Signature")!,
+  };
+}
+
+/** "20240101T000000Z" → Date, or undefined when malformed. */
+function parseAmzDate(text: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function formatAmzDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+const signers = new Map<string, SignatureV4>();
+
+function signerFor(principal: Principal, region: string, service: string): SignatureV4 {
+  const key = `${principal.accessKeyId}\0${region}\0${service}`;
+  let signer = signers.get(key);
+  if (!signer) {
+    signer = new SignatureV4({
+      credentials: { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey },
+      region,
+      service,
+      sha256: Sha256,
+      applyChecksum: false,
+    });
+    signers.set(key, signer);
+  }
+  return signer;
+}
+
+/** Returns the caller's principal, or throws the AWS error a real client expects. */
+export async function verifySigV4(req: SignedRequest, opts: VerifyOptions): Promise<Principal> {
+  const authorization = req.headers["authorization"];
+  if (!authorization) throw errors.missingAuthenticationToken("Request is missing Authentication Token");
+  const auth = parseAuthorization(authorization);
+
+  const dateHeader = req.headers["x-amz-date"];
+  if (!dateHeader) {
+    throw errors.incompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  }
+  const signedAt = parseAmzDate(dateHeader);
+  if (!signedAt) {
+    throw errors.incompleteSignature(`Date must be in ISO-8601 'basic format'. Got '${dateHeader}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+  }
+  if (!auth.signedHeaders.includes("host")) {
+    throw errors.invalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.");
+  }
+  const skew = signedAt.getTime() - opts.now.getTime();
+  if (skew < -maxSkewMs) {
+    throw errors.invalidSignature(
+      `Signature expired: ${dateHeader} is now earlier than ${formatAmzDate(new Date(opts.now.getTime() - maxSkewMs))} (${formatAmzDate(opts.now)} - 15 min.)`,
+    );
+  }
+  if (skew > maxSkewMs) {
+    throw errors.invalidSignature(
+      `Signature not yet current: ${dateHeader} is still later than ${formatAmzDate(new Date(opts.now.getTime() + maxSkewMs))} (${formatAmzDate(opts.now)} + 15 min.)`,
+    );
+  }
+  if (auth.scopeDate !== dateHeader.slice(0, 8)) {
+    throw errors.invalidSignature(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${dateHeader.slice(0, 8)}', from '${dateHeader}'.`,
+    );
+  }
+  if (auth.scopeRegion !== opts.region) {
+    throw errors.invalidSignature(`Credential should be scoped to a valid region, not '${auth.scopeRegion}'. This endpoint serves '${opts.region}'.`);
+  }
+  if (auth.scopeService !== opts.service) {
+    throw errors.invalidSignature(`Credential should be scoped to correct service: '${opts.service}'. `);
+  }
+
+  const principal = opts.keys.lookup(auth.accessKeyId);
+  if (!principal) throw errors.unrecognizedClient("The security token included in the request is invalid.");
+
+  const headers: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const value = req.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  const signed = await signerFor(principal, auth.scopeRegion, auth.scopeService).sign(
+    { method: req.method, protocol: "http:", hostname: headers["host"] ?? "", path: req.path, query: req.query, headers, body: req.body },
+    { signingDate: signedAt, signableHeaders: new Set(auth.signedHeaders) },
+  );
+  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers["authorization"]))?.[1] ?? "";
+  const given = Buffer.from(auth.signature);
+  if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) {
+    throw errors.invalidSignature(
+      "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    );
+  }
+  return principal;
+}

@@ -1,0 +1,357 @@
+// The Store, written once against Kysely. Backends pass a Kysely instance and
+// the few things their SQL does differently (row locks, unique-violation codes).
+
+import type { Kysely, Transaction } from "kysely";
+import type {
+  CapacityProvider,
+  Cluster,
+  ContainerInstance,
+  Setting,
+  Tag,
+  TaskDefinition,
+} from "../model/generated/ecs.js";
+import { decodeDoc, encodeDoc } from "./doc-codec.js";
+import type { Database } from "./schema.js";
+import {
+  UniqueViolation,
+  type AttributeQuery,
+  type AttributeRow,
+  type ClusterUsage,
+  type FamilyQuery,
+  type Page,
+  type PageRequest,
+  type Store,
+  type TaskDefinitionQuery,
+  type Tx,
+} from "./store.js";
+
+export interface DialectQuirks {
+  readonly kind: Store["kind"];
+  /** Whether `SELECT … FOR UPDATE` exists (SQLite serialises writers instead). */
+  readonly rowLocks: boolean;
+  isUniqueViolation(err: unknown): boolean;
+}
+
+function page<T>(rows: readonly T[], limit: number, key: (row: T) => string): Page<T> {
+  if (rows.length <= limit) return { items: rows };
+  const items = rows.slice(0, limit);
+  return { items, next: key(items[items.length - 1]!) };
+}
+
+const revisionKey = (family: string, revision: number): string => `${family}:${revision}`;
+
+function parseRevisionKey(key: string): [string, number] {
+  const colon = key.lastIndexOf(":");
+  return [key.slice(0, colon), Number(key.slice(colon + 1))];
+}
+
+/** Escapes LIKE wildcards so a prefix matches literally. */
+const likePrefix = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+class SqlTx implements Tx {
+  constructor(
+    private readonly db: Transaction<Database>,
+    private readonly quirks: DialectQuirks,
+  ) {}
+
+  private async insert<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (err) {
+      if (this.quirks.isUniqueViolation(err)) throw new UniqueViolation(String(err));
+      throw err;
+    }
+  }
+
+  // Clusters.
+  async insertCluster(c: Cluster): Promise<void> {
+    await this.insert(
+      this.db
+        .insertInto("clusters")
+        .values({ arn: c.clusterArn!, name: c.clusterName!, status: c.status!, created_at: Date.now(), doc: encodeDoc(c) })
+        .execute(),
+    );
+  }
+  async getCluster(arn: string): Promise<Cluster | undefined> {
+    let q = this.db.selectFrom("clusters").select("doc").where("arn", "=", arn);
+    if (this.quirks.rowLocks) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row && decodeDoc<Cluster>(row.doc);
+  }
+  async putCluster(c: Cluster): Promise<void> {
+    await this.db.updateTable("clusters").set({ status: c.status!, doc: encodeDoc(c) }).where("arn", "=", c.clusterArn!).execute();
+  }
+  async listClusterArns(req: PageRequest): Promise<Page<string>> {
+    let q = this.db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE");
+    if (req.after) q = q.where("arn", ">", req.after);
+    const rows = await q.orderBy("arn").limit(req.limit + 1).execute();
+    return page(rows.map((r) => r.arn), req.limit, (arn) => arn);
+  }
+  async clusterUsage(arn: string): Promise<ClusterUsage> {
+    const row = await this.db
+      .selectFrom("container_instances")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("cluster_arn", "=", arn)
+      .where("status", "in", ["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING"])
+      .executeTakeFirstOrThrow();
+    return {
+      registeredContainerInstancesCount: Number(row.n),
+      runningTasksCount: 0,
+      pendingTasksCount: 0,
+      activeServicesCount: 0,
+    };
+  }
+
+  // Capacity providers.
+  async insertCapacityProvider(p: CapacityProvider): Promise<void> {
+    await this.insert(
+      this.db
+        .insertInto("capacity_providers")
+        .values({ arn: p.capacityProviderArn!, name: p.name!, status: p.status!, doc: encodeDoc(p) })
+        .execute(),
+    );
+  }
+  async getCapacityProvider(name: string): Promise<CapacityProvider | undefined> {
+    const row = await this.db.selectFrom("capacity_providers").select("doc").where("name", "=", name).executeTakeFirst();
+    return row && decodeDoc<CapacityProvider>(row.doc);
+  }
+  async putCapacityProvider(p: CapacityProvider): Promise<void> {
+    await this.db
+      .updateTable("capacity_providers")
+      .set({ status: p.status!, doc: encodeDoc(p) })
+      .where("name", "=", p.name!)
+      .execute();
+  }
+  async deleteCapacityProvider(name: string): Promise<void> {
+    await this.db.deleteFrom("capacity_providers").where("name", "=", name).execute();
+  }
+  async listCapacityProviders(req: PageRequest): Promise<Page<CapacityProvider>> {
+    let q = this.db.selectFrom("capacity_providers").select(["name", "doc"]);
+    if (req.after) q = q.where("name", ">", req.after);
+    const rows = await q.orderBy("name").limit(req.limit + 1).execute();
+    return page(rows.map((r) => decodeDoc<CapacityProvider>(r.doc)), req.limit, (p) => p.name!);
+  }
+
+  // Tags.
+  async getTags(arn: string): Promise<readonly Tag[]> {
+    const rows = await this.db.selectFrom("tags").select(["key", "value"]).where("resource_arn", "=", arn).orderBy("key").execute();
+    return rows.map((r) => ({ key: r.key, value: r.value }));
+  }
+  async putTags(arn: string, tags: readonly Tag[]): Promise<void> {
+    for (const t of tags) {
+      await this.db
+        .insertInto("tags")
+        .values({ resource_arn: arn, key: t.key!, value: t.value ?? "" })
+        .onConflict((oc) => oc.columns(["resource_arn", "key"]).doUpdateSet({ value: t.value ?? "" }))
+        .execute();
+    }
+  }
+  async deleteTags(arn: string, keys?: readonly string[]): Promise<void> {
+    let q = this.db.deleteFrom("tags").where("resource_arn", "=", arn);
+    if (keys) {
+      if (keys.length === 0) return;
+      q = q.where("key", "in", keys);
+    }
+    await q.execute();
+  }
+
+  // Task definitions.
+  async nextRevision(family: string): Promise<number> {
+    // The family row is the lock: the UPDATE serialises concurrent registrations.
+    const bumped = await this.db
+      .updateTable("task_definition_families")
+      .set((eb) => ({ last_revision: eb("last_revision", "+", 1) }))
+      .where("family", "=", family)
+      .returning("last_revision")
+      .executeTakeFirst();
+    if (bumped) return Number(bumped.last_revision);
+    await this.db
+      .insertInto("task_definition_families")
+      .values({ family, last_revision: 1 })
+      .onConflict((oc) => oc.column("family").doUpdateSet((eb) => ({ last_revision: eb("task_definition_families.last_revision", "+", 1) })))
+      .execute();
+    const row = await this.db
+      .selectFrom("task_definition_families")
+      .select("last_revision")
+      .where("family", "=", family)
+      .executeTakeFirstOrThrow();
+    return Number(row.last_revision);
+  }
+  async insertTaskDefinition(d: TaskDefinition): Promise<void> {
+    await this.insert(
+      this.db
+        .insertInto("task_definitions")
+        .values({
+          arn: d.taskDefinitionArn!,
+          family: d.family!,
+          revision: d.revision!,
+          status: d.status!,
+          registered_at: d.registeredAt?.getTime() ?? 0,
+          doc: encodeDoc(d),
+        })
+        .execute(),
+    );
+  }
+  async getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined> {
+    let q = this.db.selectFrom("task_definitions").select("doc").where("family", "=", family);
+    q = revision === undefined ? q.where("status", "=", "ACTIVE").orderBy("revision", "desc").limit(1) : q.where("revision", "=", revision);
+    const row = await q.executeTakeFirst();
+    return row && decodeDoc<TaskDefinition>(row.doc);
+  }
+  async putTaskDefinition(d: TaskDefinition): Promise<void> {
+    await this.db
+      .updateTable("task_definitions")
+      .set({ status: d.status!, doc: encodeDoc(d) })
+      .where("arn", "=", d.taskDefinitionArn!)
+      .execute();
+  }
+  async listTaskDefinitionArns(query: TaskDefinitionQuery): Promise<Page<string>> {
+    const dir = query.descending ? "desc" : "asc";
+    let q = this.db.selectFrom("task_definitions").select(["arn", "family", "revision"]);
+    if (query.familyPrefix !== undefined) q = q.where("family", "like", likePrefix(query.familyPrefix));
+    if (query.status) q = q.where("status", "=", query.status);
+    if (query.after) {
+      const [family, revision] = parseRevisionKey(query.after);
+      q = q.where((eb) =>
+        eb(eb.refTuple("family", "revision"), query.descending ? "<" : ">", eb.tuple(family, revision)),
+      );
+    }
+    const rows = await q.orderBy("family", dir).orderBy("revision", dir).limit(query.limit + 1).execute();
+    const p = page(rows, query.limit, (r) => revisionKey(r.family, Number(r.revision)));
+    return { items: p.items.map((r) => r.arn), ...(p.next ? { next: p.next } : {}) };
+  }
+  async listTaskDefinitionFamilies(query: FamilyQuery): Promise<Page<string>> {
+    let q = this.db
+      .selectFrom("task_definitions")
+      .select("family")
+      .select((eb) => eb.fn.sum<number>(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()).as("active"))
+      .groupBy("family");
+    if (query.familyPrefix !== undefined) q = q.where("family", "like", likePrefix(query.familyPrefix));
+    if (query.after) q = q.where("family", ">", query.after);
+    if (query.status === "ACTIVE") q = q.having((eb) => eb.fn.sum(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()), ">", 0);
+    if (query.status === "INACTIVE") q = q.having((eb) => eb.fn.sum(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()), "=", 0);
+    const rows = await q.orderBy("family").limit(query.limit + 1).execute();
+    return page(rows.map((r) => r.family), query.limit, (f) => f);
+  }
+
+  // Container instances.
+  async insertContainerInstance(clusterArn: string, i: ContainerInstance): Promise<void> {
+    await this.insert(
+      this.db
+        .insertInto("container_instances")
+        .values({
+          arn: i.containerInstanceArn!,
+          cluster_arn: clusterArn,
+          id: i.containerInstanceArn!.split("/").pop()!,
+          status: i.status!,
+          registered_at: i.registeredAt?.getTime() ?? 0,
+          doc: encodeDoc(i),
+        })
+        .execute(),
+    );
+  }
+  async getContainerInstance(clusterArn: string, arn: string): Promise<ContainerInstance | undefined> {
+    let q = this.db.selectFrom("container_instances").select("doc").where("cluster_arn", "=", clusterArn).where("arn", "=", arn);
+    if (this.quirks.rowLocks) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row && decodeDoc<ContainerInstance>(row.doc);
+  }
+  async putContainerInstance(clusterArn: string, i: ContainerInstance): Promise<void> {
+    await this.db
+      .updateTable("container_instances")
+      .set({ status: i.status!, doc: encodeDoc(i) })
+      .where("cluster_arn", "=", clusterArn)
+      .where("arn", "=", i.containerInstanceArn!)
+      .execute();
+  }
+  async deleteContainerInstance(arn: string): Promise<void> {
+    await this.db.deleteFrom("container_instances").where("arn", "=", arn).execute();
+  }
+  async listContainerInstances(clusterArn: string, req: PageRequest): Promise<Page<ContainerInstance>> {
+    let q = this.db.selectFrom("container_instances").select(["arn", "doc"]).where("cluster_arn", "=", clusterArn);
+    if (req.after) q = q.where("arn", ">", req.after);
+    const rows = await q.orderBy("arn").limit(req.limit + 1).execute();
+    return page(rows.map((r) => decodeDoc<ContainerInstance>(r.doc)), req.limit, (i) => i.containerInstanceArn!);
+  }
+
+  // Attributes.
+  async putAttribute(a: AttributeRow): Promise<void> {
+    await this.db
+      .insertInto("attributes")
+      .values({ cluster_arn: a.clusterArn, target_type: a.targetType, target_id: a.targetId, name: a.name, value: a.value ?? null })
+      .onConflict((oc) => oc.columns(["target_id", "name"]).doUpdateSet({ value: a.value ?? null }))
+      .execute();
+  }
+  async deleteAttribute(targetId: string, name: string): Promise<boolean> {
+    const r = await this.db.deleteFrom("attributes").where("target_id", "=", targetId).where("name", "=", name).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async attributesOf(targetId: string): Promise<readonly AttributeRow[]> {
+    const rows = await this.db.selectFrom("attributes").selectAll().where("target_id", "=", targetId).orderBy("name").execute();
+    return rows.map(toAttributeRow);
+  }
+  async listAttributes(query: AttributeQuery): Promise<Page<AttributeRow>> {
+    let q = this.db
+      .selectFrom("attributes")
+      .selectAll()
+      .where("cluster_arn", "=", query.clusterArn)
+      .where("target_type", "=", query.targetType);
+    if (query.name !== undefined) q = q.where("name", "=", query.name);
+    if (query.value !== undefined) q = q.where("value", "=", query.value);
+    if (query.after) {
+      const [targetId, name] = JSON.parse(query.after) as [string, string];
+      q = q.where((eb) => eb(eb.refTuple("target_id", "name"), ">", eb.tuple(targetId, name)));
+    }
+    const rows = await q.orderBy("target_id").orderBy("name").limit(query.limit + 1).execute();
+    return page(rows.map(toAttributeRow), query.limit, (a) => JSON.stringify([a.targetId, a.name]));
+  }
+
+  // Account settings.
+  async getAccountSettings(principalArn: string): Promise<readonly Setting[]> {
+    const rows = await this.db.selectFrom("account_settings").select(["name", "value"]).where("principal_arn", "=", principalArn).execute();
+    return rows.map((r) => ({ name: r.name as Setting["name"], value: r.value, principalArn }));
+  }
+  async putAccountSetting(principalArn: string, name: string, value: string): Promise<void> {
+    await this.db
+      .insertInto("account_settings")
+      .values({ principal_arn: principalArn, name, value })
+      .onConflict((oc) => oc.columns(["principal_arn", "name"]).doUpdateSet({ value }))
+      .execute();
+  }
+  async deleteAccountSetting(principalArn: string, name: string): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom("account_settings")
+      .where("principal_arn", "=", principalArn)
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}
+
+function toAttributeRow(r: Database["attributes"]): AttributeRow {
+  return {
+    clusterArn: r.cluster_arn,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    name: r.name,
+    ...(r.value === null ? {} : { value: r.value }),
+  };
+}
+
+export class KyselyStore implements Store {
+  readonly kind: Store["kind"];
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly quirks: DialectQuirks,
+  ) {
+    this.kind = quirks.kind;
+  }
+
+  tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => fn(new SqlTx(trx, this.quirks)));
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+}

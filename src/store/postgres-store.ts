@@ -1,0 +1,23 @@
+// The scale-out store: PostgreSQL through a connection pool. Row locks
+// (SELECT … FOR UPDATE) order concurrent read-modify-write transactions.
+
+import pg from "pg";
+import { Kysely, PostgresDialect } from "kysely";
+import { KyselyStore } from "./kysely-store.js";
+import { migrate } from "./migrate.js";
+import type { Database } from "./schema.js";
+import type { Store } from "./store.js";
+
+// bigint columns hold epoch milliseconds, well inside a double's exact range.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export async function openPostgresStore(url: string): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max: 16 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await migrate(db);
+  return new KyselyStore(db, {
+    kind: "postgres",
+    rowLocks: true,
+    isUniqueViolation: (err) => err instanceof Error && "code" in err && err.code === "23505",
+  });
+}

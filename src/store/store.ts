@@ -1,0 +1,121 @@
+// The one persistence interface the control plane uses. Every change runs in a
+// transaction (`store.tx`); the SQLite and PostgreSQL backends share one
+// implementation (kysely-store.ts) and differ only where their SQL does.
+//
+// Stored values are the AWS model's own shapes, so what the API returns is what
+// was written.
+
+import type {
+  CapacityProvider,
+  Cluster,
+  ContainerInstance,
+  Setting,
+  Tag,
+  TaskDefinition,
+  TaskDefinitionStatus,
+} from "../model/generated/ecs.js";
+
+/** A unique key was taken: the caller turns it into its domain's error. */
+export class UniqueViolation extends Error {}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** The sort key of the last item, when more may follow. */
+  readonly next?: string;
+}
+
+export interface PageRequest {
+  /** Resume strictly after this sort key. */
+  readonly after?: string;
+  readonly limit: number;
+}
+
+export interface TaskDefinitionQuery extends PageRequest {
+  readonly familyPrefix?: string;
+  readonly status?: TaskDefinitionStatus;
+  readonly descending: boolean;
+}
+
+export interface FamilyQuery extends PageRequest {
+  readonly familyPrefix?: string;
+  readonly status: "ACTIVE" | "INACTIVE" | "ALL";
+}
+
+export interface AttributeRow {
+  readonly clusterArn: string;
+  readonly targetType: string;
+  readonly targetId: string;
+  readonly name: string;
+  readonly value?: string;
+}
+
+export interface AttributeQuery extends PageRequest {
+  readonly clusterArn: string;
+  readonly targetType: string;
+  readonly name?: string;
+  readonly value?: string;
+}
+
+export interface ClusterUsage {
+  readonly registeredContainerInstancesCount: number;
+  readonly runningTasksCount: number;
+  readonly pendingTasksCount: number;
+  readonly activeServicesCount: number;
+}
+
+/** What one transaction can read and write. */
+export interface Tx {
+  // Clusters.
+  insertCluster(cluster: Cluster): Promise<void>;
+  getCluster(arn: string): Promise<Cluster | undefined>;
+  putCluster(cluster: Cluster): Promise<void>;
+  listClusterArns(page: PageRequest): Promise<Page<string>>;
+  clusterUsage(arn: string): Promise<ClusterUsage>;
+
+  // Capacity providers.
+  insertCapacityProvider(provider: CapacityProvider): Promise<void>;
+  getCapacityProvider(name: string): Promise<CapacityProvider | undefined>;
+  putCapacityProvider(provider: CapacityProvider): Promise<void>;
+  deleteCapacityProvider(name: string): Promise<void>;
+  listCapacityProviders(page: PageRequest): Promise<Page<CapacityProvider>>;
+
+  // Tags, for any resource ARN.
+  getTags(arn: string): Promise<readonly Tag[]>;
+  putTags(arn: string, tags: readonly Tag[]): Promise<void>;
+  deleteTags(arn: string, keys?: readonly string[]): Promise<void>;
+
+  // Task definitions.
+  /** The next revision of the family; concurrent callers never get the same one. */
+  nextRevision(family: string): Promise<number>;
+  insertTaskDefinition(definition: TaskDefinition): Promise<void>;
+  /** A revision, or the latest ACTIVE one when `revision` is undefined. */
+  getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined>;
+  putTaskDefinition(definition: TaskDefinition): Promise<void>;
+  listTaskDefinitionArns(query: TaskDefinitionQuery): Promise<Page<string>>;
+  listTaskDefinitionFamilies(query: FamilyQuery): Promise<Page<string>>;
+
+  // Container instances.
+  insertContainerInstance(clusterArn: string, instance: ContainerInstance): Promise<void>;
+  getContainerInstance(clusterArn: string, arn: string): Promise<ContainerInstance | undefined>;
+  putContainerInstance(clusterArn: string, instance: ContainerInstance): Promise<void>;
+  deleteContainerInstance(arn: string): Promise<void>;
+  listContainerInstances(clusterArn: string, page: PageRequest): Promise<Page<ContainerInstance>>;
+
+  // Attributes (ECS's PutAttributes model), kept per target.
+  putAttribute(row: AttributeRow): Promise<void>;
+  deleteAttribute(targetId: string, name: string): Promise<boolean>;
+  attributesOf(targetId: string): Promise<readonly AttributeRow[]>;
+  listAttributes(query: AttributeQuery): Promise<Page<AttributeRow>>;
+
+  // Account settings; the account default has principalArn "".
+  getAccountSettings(principalArn: string): Promise<readonly Setting[]>;
+  putAccountSetting(principalArn: string, name: string, value: string): Promise<void>;
+  deleteAccountSetting(principalArn: string, name: string): Promise<boolean>;
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /** Runs `fn` in one transaction: all of its writes land, or none. */
+  tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

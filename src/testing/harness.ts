@@ -1,0 +1,61 @@
+// Starts a real control plane on a free port for a test, with a fresh data
+// directory, and hands out clients configured for it.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { startControlPlane, type ControlPlane } from "../control-plane.js";
+
+export interface TestServer {
+  readonly cp: ControlPlane;
+  readonly url: string;
+  readonly dataDir: string;
+  /** Environment for the aws CLI and boto3 (endpoint, keys, region, no config files). */
+  readonly env: NodeJS.ProcessEnv;
+  ecs(): ECSClient;
+  stop(): Promise<void>;
+}
+
+export const testRegion = "us-east-1";
+export const testAccount = "000000000000";
+
+/** BERTH_TEST_STORE=postgres://… runs the same tests against PostgreSQL. */
+export async function startTestServer(opts: { store?: string } = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
+  const store = opts.store ?? process.env["BERTH_TEST_STORE"];
+  const cp = await startControlPlane({
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    ...(store ? { store } : {}),
+    accountId: testAccount,
+    region: testRegion,
+    logger: pino({ level: "silent" }),
+  });
+  const url = cp.edge.url;
+  const credentials = { accessKeyId: cp.root.accessKeyId, secretAccessKey: cp.root.secretAccessKey };
+  return {
+    cp,
+    url,
+    dataDir,
+    env: {
+      PATH: process.env["PATH"],
+      HOME: dataDir,
+      AWS_ENDPOINT_URL: url,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_DEFAULT_REGION: testRegion,
+      AWS_REGION: testRegion,
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+      AWS_PAGER: "",
+    },
+    ecs: () => new ECSClient({ endpoint: url, region: testRegion, credentials, maxAttempts: 1 }),
+    async stop() {
+      await cp.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
