@@ -107,7 +107,7 @@ type Token =
   | { readonly type: "op"; readonly op: Operator; readonly column: number; readonly text: string }
   | { readonly type: "word" | "string"; readonly value: string; readonly column: number; readonly text: string };
 
-// Characters that end a bare word. Parentheses, brackets and commas are structure; the rest begin operators.
+// Characters that end a bare word: parentheses, brackets, commas and quotes are structure; the rest begin operators.
 const WORD_STOP = new Set([..."()[],'\"&|=!<>~"]);
 
 function isSpace(ch: string): boolean {
@@ -144,7 +144,7 @@ class Lexer {
     let inClass = false;
     let i = start;
     for (; i < this.text.length; i++) {
-      const c = this.text[i]!;
+      const c = this.text[i];
       if (c === "\\") {
         i++;
         continue;
@@ -168,7 +168,7 @@ class Lexer {
   }
 
   private skipSpace(): void {
-    while (this.pos < this.text.length && isSpace(this.text[this.pos]!)) this.pos++;
+    while (this.pos < this.text.length && isSpace(this.text[this.pos])) this.pos++;
   }
 
   private scan(): Token {
@@ -217,7 +217,7 @@ class Lexer {
 
   private wordAt(from: number): string {
     let end = from;
-    while (end < this.text.length && !isSpace(this.text[end]!) && !WORD_STOP.has(this.text[end]!)) end++;
+    while (end < this.text.length && !isSpace(this.text[end]) && !WORD_STOP.has(this.text[end])) end++;
     return this.text.slice(from, end);
   }
 
@@ -225,7 +225,7 @@ class Lexer {
   // one kind of quote can be written with the other.
   private scanQuoted(): Token {
     const start = this.pos;
-    const quote = this.text[start]!;
+    const quote = this.text[start];
     const close = this.text.indexOf(quote, start + 1);
     if (close < 0) throw new ClusterQueryError(`unterminated quoted string starting with ${quote}`, start + 1);
     this.pos = close + 1;
@@ -274,7 +274,7 @@ class Parser {
       this.lexer.next();
       operands.push(this.parseAnd());
     }
-    return operands.length === 1 ? operands[0]! : { kind: "or", operands };
+    return operands.length === 1 ? operands[0] : { kind: "or", operands };
   }
 
   private parseAnd(): Expression {
@@ -283,7 +283,7 @@ class Parser {
       this.lexer.next();
       operands.push(this.parseUnary());
     }
-    return operands.length === 1 ? operands[0]! : { kind: "and", operands };
+    return operands.length === 1 ? operands[0] : { kind: "and", operands };
   }
 
   private parseUnary(): Expression {
@@ -389,7 +389,7 @@ function parseOperator(token: Token, subjectToken: Token): Operator {
   if (token.type === "op") return token.op;
   if (token.type === "word") {
     const word = token.value.toLowerCase();
-    if (Object.hasOwn(WORD_OPERATORS, word)) return WORD_OPERATORS[word]!;
+    if (Object.hasOwn(WORD_OPERATORS, word)) return WORD_OPERATORS[word];
     throw new ClusterQueryError(`unknown operator "${token.value}"; expected one of ${ALL_OPERATORS.join(", ")} or their word forms`, token.column);
   }
   if (token.type === "eof") throw new ClusterQueryError(`expected an operator after ${subjectToken.text}, but the expression ended`, token.column);
@@ -500,7 +500,7 @@ function holds(op: Ordered, order: number): boolean {
 }
 
 /** Orders an instance value against a query argument, or undefined when the two cannot be compared. */
-function compare(subject: Subject, value: string, argument: string): number | undefined {
+function compare(subject: Subject, value: string, argument: string, op: Ordered): number | undefined {
   switch (subject.kind) {
     case "agentVersion": {
       const left = parseVersion(value);
@@ -514,11 +514,12 @@ function compare(subject: Subject, value: string, argument: string): number | un
     case "agentConnected":
       return value === argument.toLowerCase() ? 0 : undefined;
     default:
-      return compareText(value, argument);
+      return op === "==" ? (value === argument ? 0 : undefined) : compareText(value, argument);
   }
 }
 
-// Attribute values are strings, but `attribute:cores > 4` should not be decided by "16" < "4" as text.
+// The docs call == "string equality", so `attribute:cores == 16.0` does not match "16"; but for ordering,
+// `attribute:cores > 4` should not be decided by "16" < "4" as text.
 const NUMBER = /^-?\d+(\.\d+)?$/;
 function compareText(value: string, argument: string): number {
   if (NUMBER.test(value) && NUMBER.test(argument)) return Math.sign(Number(value) - Number(argument));
@@ -529,7 +530,7 @@ function compareText(value: string, argument: string): number {
 // suffix such as "-beta" are tolerated and the suffix ignored.
 function parseVersion(text: string): readonly number[] | undefined {
   const match = /^v?(\d+(?:\.\d+)*)([-+].*)?$/.exec(text);
-  return match ? match[1]!.split(".").map(Number) : undefined;
+  return match ? match[1].split(".").map(Number) : undefined;
 }
 
 function compareVersions(left: readonly number[], right: readonly number[]): number {
@@ -591,14 +592,14 @@ function positive(comparison: Comparison, values: readonly Value[]): boolean {
       if (argument.kind !== "value") return false;
       const op: Ordered = operator === "!=" ? "==" : operator;
       return present.some((v) => {
-        const order = compare(subject, v, argument.value);
+        const order = compare(subject, v, argument.value, op);
         return order !== undefined && holds(op, order);
       });
     }
     case "in":
     case "!in":
       if (argument.kind !== "list") return false;
-      return present.some((v) => argument.values.some((item) => compare(subject, v, item) === 0));
+      return present.some((v) => argument.values.some((item) => compare(subject, v, item, "==") === 0));
     case "=~":
     case "!~":
       if (argument.kind !== "pattern") return false;

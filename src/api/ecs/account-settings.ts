@@ -1,5 +1,100 @@
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+// Account settings: per-principal values over account defaults over Berth's
+// built-in defaults (ECS's "effective settings").
 
-export function accountSettingHandlers(_deps: EcsDeps): EcsHandlers {
-  return {};
+import { errors } from "../../edge/errors.js";
+import type { Setting, SettingName } from "../../model/generated/ecs.js";
+import type { EcsDeps, EcsHandlers } from "./deps.js";
+import { pageOf, pageRequest } from "./pagination.js";
+
+const onOff = ["enabled", "disabled"];
+
+/** Each setting's allowed values, and the value that holds when nobody set one. */
+const settingRules: Readonly<Record<SettingName, { readonly values: readonly string[]; readonly fallback: string }>> = {
+  serviceLongArnFormat: { values: onOff, fallback: "enabled" },
+  taskLongArnFormat: { values: onOff, fallback: "enabled" },
+  containerInstanceLongArnFormat: { values: onOff, fallback: "enabled" },
+  awsvpcTrunking: { values: onOff, fallback: "disabled" },
+  containerInsights: { values: ["enabled", "disabled", "enhanced"], fallback: "disabled" },
+  fargateFIPSMode: { values: onOff, fallback: "disabled" },
+  tagResourceAuthorization: { values: ["on", "off"], fallback: "on" },
+  fargateTaskRetirementWaitPeriod: { values: ["0", "7", "14"], fallback: "7" },
+  guardDutyActivate: { values: ["on", "off"], fallback: "off" },
+  defaultLogDriverMode: { values: ["blocking", "non-blocking"], fallback: "non-blocking" },
+  fargateEventWindows: { values: onOff, fallback: "disabled" },
+};
+
+/** The account default is stored under this principal. */
+const accountDefault = "";
+
+function checkValue(name: SettingName, value: string): void {
+  const rule = settingRules[name];
+  if (!rule.values.includes(value)) {
+    throw errors.invalidParameter(`Invalid value '${value}' for setting ${name}: use one of ${rule.values.join(", ")}.`);
+  }
+}
+
+function checkPrincipal(arn: string): void {
+  if (!/^arn:aws:iam::\d{12}:(root|user\/.+|role\/.+)$/.test(arn)) {
+    throw errors.invalidParameter(`Invalid principalArn '${arn}': give an IAM user, role or root ARN.`);
+  }
+}
+
+export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
+  const rootArn = (accountId: string): string => `arn:aws:iam::${accountId}:root`;
+  return {
+    PutAccountSetting: (input, ctx) =>
+      store.tx(async (tx) => {
+        checkValue(input.name, input.value);
+        const principalArn = input.principalArn ?? ctx.principal.arn;
+        checkPrincipal(principalArn);
+        await tx.putAccountSetting(principalArn, input.name, input.value);
+        return { setting: { name: input.name, value: input.value, principalArn, type: "user" } };
+      }),
+
+    PutAccountSettingDefault: (input, ctx) =>
+      store.tx(async (tx) => {
+        checkValue(input.name, input.value);
+        await tx.putAccountSetting(accountDefault, input.name, input.value);
+        return { setting: { name: input.name, value: input.value, principalArn: rootArn(ctx.accountId), type: "user" } };
+      }),
+
+    DeleteAccountSetting: (input, ctx) =>
+      store.tx(async (tx) => {
+        const principalArn = input.principalArn ?? ctx.principal.arn;
+        checkPrincipal(principalArn);
+        const current = (await tx.getAccountSettings(principalArn)).find((s) => s.name === input.name);
+        if (!current || !(await tx.deleteAccountSetting(principalArn, input.name))) {
+          throw errors.invalidParameter(`No ${input.name} setting is set for ${principalArn}.`);
+        }
+        return { setting: { ...current, type: "user" } };
+      }),
+
+    ListAccountSettings: (input, ctx) =>
+      store.tx(async (tx) => {
+        const principalArn = input.principalArn ?? ctx.principal.arn;
+        checkPrincipal(principalArn);
+        if (input.value !== undefined && input.name === undefined) {
+          throw errors.invalidParameter("Filtering by value requires a setting name.");
+        }
+        const own = new Map((await tx.getAccountSettings(principalArn)).map((s) => [s.name, s]));
+        let settings: Setting[];
+        if (input.effectiveSettings) {
+          const defaults = new Map((await tx.getAccountSettings(accountDefault)).map((s) => [s.name, s]));
+          settings = (Object.keys(settingRules) as SettingName[]).map((name): Setting => {
+            const set = own.get(name);
+            if (set) return { ...set, type: "user" };
+            const byDefault = defaults.get(name);
+            if (byDefault) return { name, value: byDefault.value, principalArn: rootArn(ctx.accountId), type: "user" };
+            return { name, value: settingRules[name].fallback, principalArn: rootArn(ctx.accountId), type: "aws_managed" };
+          });
+        } else {
+          settings = [...own.values()].map((s) => ({ ...s, type: "user" }));
+        }
+        settings = settings
+          .filter((s) => (input.name === undefined || s.name === input.name) && (input.value === undefined || s.value === input.value))
+          .sort((a, b) => (a.name ?? "").localeCompare(b.name ?? ""));
+        const page = pageOf(settings, pageRequest(input, 10), (s) => s.name!);
+        return { settings: page.items, nextToken: page.nextToken };
+      }),
+  };
 }

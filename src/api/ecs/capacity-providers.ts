@@ -1,5 +1,198 @@
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+// Capacity providers: FARGATE and FARGATE_SPOT are built in (capacity the control
+// plane manages); user-defined ones are kept in the store. Clusters name them in
+// capacityProviders and defaultCapacityProviderStrategy.
 
-export function capacityProviderHandlers(_deps: EcsDeps): EcsHandlers {
-  return {};
+import { errors } from "../../edge/errors.js";
+import type { CapacityProvider, CapacityProviderStrategyItem } from "../../model/generated/ecs.js";
+import type { Tx } from "../../store/store.js";
+import { arnResource, arns, namePattern, type Scope } from "./arns.js";
+import type { EcsDeps, EcsHandlers } from "./deps.js";
+import { pageOf, pageRequest } from "./pagination.js";
+import { validateTags } from "./tags.js";
+
+export const builtinProviders = ["FARGATE", "FARGATE_SPOT"] as const;
+
+function builtin(scope: Scope, name: (typeof builtinProviders)[number]): CapacityProvider {
+  return { capacityProviderArn: arns.capacityProvider(scope, name), name, status: "ACTIVE", type: name, tags: [] };
+}
+
+/** A capacity provider reference (name or ARN) → its name. */
+function providerName(scope: Scope, ref: string): string {
+  if (!ref.startsWith("arn:")) return ref;
+  const resource = arnResource(scope, ref);
+  return resource?.startsWith("capacity-provider/") ? resource.slice("capacity-provider/".length) : ref;
+}
+
+/** The ACTIVE capacity provider of that name, built in or stored. */
+export async function findCapacityProvider(tx: Tx, scope: Scope, ref: string): Promise<CapacityProvider | undefined> {
+  const name = providerName(scope, ref);
+  const fixed = builtinProviders.find((b) => b === name);
+  if (fixed) return builtin(scope, fixed);
+  const stored = await tx.getCapacityProvider(name);
+  return stored?.status === "ACTIVE" ? stored : undefined;
+}
+
+/**
+ * Checks a cluster's capacity providers and default strategy as ECS does:
+ * providers exist, the strategy only names associated providers, one base at most.
+ */
+export async function validateClusterProviders(
+  tx: Tx,
+  scope: Scope,
+  providers: readonly string[],
+  strategy: readonly CapacityProviderStrategyItem[],
+): Promise<void> {
+  for (const p of providers) {
+    if (!(await findCapacityProvider(tx, scope, p))) {
+      throw errors.invalidParameter(`The specified capacity provider '${p}' does not exist. Create it first, or use FARGATE or FARGATE_SPOT.`);
+    }
+  }
+  validateStrategy(strategy);
+  for (const item of strategy) {
+    if (!providers.includes(item.capacityProvider)) {
+      throw errors.invalidParameter(
+        `The capacity provider strategy names '${item.capacityProvider}', which is not associated with the cluster. Add it to capacityProviders first.`,
+      );
+    }
+  }
+}
+
+/** The strategy rules shared by clusters, RunTask and services. */
+export function validateStrategy(strategy: readonly CapacityProviderStrategyItem[]): void {
+  if (strategy.length > 20) throw errors.invalidParameter("A capacity provider strategy can have at most 20 items.");
+  const names = new Set(strategy.map((s) => s.capacityProvider));
+  if (names.size !== strategy.length) throw errors.invalidParameter("A capacity provider strategy cannot name the same capacity provider twice.");
+  if (strategy.filter((s) => (s.base ?? 0) > 0).length > 1) {
+    throw errors.invalidParameter("Only one capacity provider in a strategy can have a base defined.");
+  }
+}
+
+export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
+  return {
+    CreateCapacityProvider: (input, ctx) =>
+      store.tx(async (tx) => {
+        const name = input.name;
+        if (!namePattern.test(name)) {
+          throw errors.invalidParameter("A capacity provider name can have up to 255 letters, numbers, underscores and hyphens.");
+        }
+        if (/^(aws|ecs|fargate)/i.test(name)) {
+          throw errors.invalidParameter(`The capacity provider name '${name}' cannot begin with 'aws', 'ecs' or 'fargate'.`);
+        }
+        if (!input.autoScalingGroupProvider && !input.managedInstancesProvider) {
+          throw errors.invalidParameter("Specify autoScalingGroupProvider or managedInstancesProvider for the capacity provider.");
+        }
+        const tags = validateTags(input.tags);
+        const existing = await tx.getCapacityProvider(name);
+        if (existing && existing.status !== "INACTIVE") {
+          throw errors.client(`A capacity provider named '${name}' already exists. Choose another name.`);
+        }
+        const provider: CapacityProvider = {
+          capacityProviderArn: arns.capacityProvider(ctx, name),
+          name,
+          status: "ACTIVE",
+          type: input.autoScalingGroupProvider ? "EC2_AUTOSCALING" : "MANAGED_INSTANCES",
+          updateStatus: "CREATE_COMPLETE",
+          ...(input.cluster ? { cluster: input.cluster } : {}),
+          ...(input.autoScalingGroupProvider
+            ? {
+                autoScalingGroupProvider: {
+                  managedTerminationProtection: "DISABLED",
+                  managedDraining: "ENABLED",
+                  ...input.autoScalingGroupProvider,
+                  managedScaling: {
+                    status: "DISABLED",
+                    targetCapacity: 100,
+                    minimumScalingStepSize: 1,
+                    maximumScalingStepSize: 10000,
+                    instanceWarmupPeriod: 300,
+                    ...input.autoScalingGroupProvider.managedScaling,
+                  },
+                },
+              }
+            : {}),
+          ...(input.managedInstancesProvider ? { managedInstancesProvider: input.managedInstancesProvider } : {}),
+        };
+        if (existing) await tx.putCapacityProvider(provider);
+        else await tx.insertCapacityProvider(provider);
+        await tx.deleteTags(provider.capacityProviderArn!);
+        await tx.putTags(provider.capacityProviderArn!, tags);
+        return { capacityProvider: { ...provider, tags: [...tags] } };
+      }),
+
+    DescribeCapacityProviders: (input, ctx) =>
+      store.tx(async (tx) => {
+        const withTags = input.include?.includes("TAGS") ?? false;
+        const decorate = async (p: CapacityProvider): Promise<CapacityProvider> =>
+          withTags && !builtinProviders.some((b) => b === p.name)
+            ? { ...p, tags: [...(await tx.getTags(p.capacityProviderArn!))] }
+            : { ...p, tags: withTags ? [] : undefined };
+        if (input.capacityProviders && input.capacityProviders.length > 0) {
+          const found: CapacityProvider[] = [];
+          const failures = [];
+          for (const ref of input.capacityProviders) {
+            const name = providerName(ctx, ref);
+            const fixed = builtinProviders.find((b) => b === name);
+            const p = fixed ? builtin(ctx, fixed) : await tx.getCapacityProvider(name);
+            if (p) found.push(await decorate(p));
+            else failures.push({ arn: ref.startsWith("arn:") ? ref : arns.capacityProvider(ctx, ref), reason: "MISSING" });
+          }
+          return { capacityProviders: found, failures };
+        }
+        // Capacity providers are few: page over built-ins then stored ones, by name.
+        const stored = await tx.listCapacityProviders({ limit: 10_000 });
+        const all = [...builtinProviders.map((b) => builtin(ctx, b)), ...stored.items.filter((p) => p.status !== "INACTIVE")];
+        const page = pageOf(all, pageRequest(input, 10), (p) => p.name!);
+        return { capacityProviders: await Promise.all(page.items.map(decorate)), failures: [], nextToken: page.nextToken };
+      }),
+
+    UpdateCapacityProvider: (input, ctx) =>
+      store.tx(async (tx) => {
+        const p = await findCapacityProvider(tx, ctx, input.name);
+        if (!p) throw errors.invalidParameter(`The specified capacity provider '${input.name}' does not exist.`);
+        if (builtinProviders.some((b) => b === p.name)) {
+          throw errors.invalidParameter(`The capacity provider '${p.name}' is managed by Berth and cannot be updated.`);
+        }
+        const asg = p.autoScalingGroupProvider;
+        const update = input.autoScalingGroupProvider;
+        const updated: CapacityProvider = {
+          ...p,
+          updateStatus: "UPDATE_COMPLETE",
+          ...(asg && update
+            ? {
+                autoScalingGroupProvider: {
+                  ...asg,
+                  ...(update.managedTerminationProtection ? { managedTerminationProtection: update.managedTerminationProtection } : {}),
+                  ...(update.managedDraining ? { managedDraining: update.managedDraining } : {}),
+                  managedScaling: { ...asg.managedScaling, ...update.managedScaling },
+                },
+              }
+            : {}),
+        };
+        await tx.putCapacityProvider(updated);
+        return { capacityProvider: updated };
+      }),
+
+    DeleteCapacityProvider: (input, ctx) =>
+      store.tx(async (tx) => {
+        const p = await findCapacityProvider(tx, ctx, input.capacityProvider);
+        if (!p) throw errors.client(`The specified capacity provider '${input.capacityProvider}' does not exist.`);
+        if (builtinProviders.some((b) => b === p.name)) {
+          throw errors.client(`The capacity provider '${p.name}' is managed by Berth and cannot be deleted.`);
+        }
+        for (let page = await tx.listClusterArns({ limit: 100 }); ; page = await tx.listClusterArns({ limit: 100, after: page.next! })) {
+          for (const arn of page.items) {
+            const cluster = await tx.getCluster(arn);
+            if (cluster?.capacityProviders?.includes(p.name!)) {
+              throw errors.client(
+                `The capacity provider '${p.name}' is associated with cluster '${cluster.clusterName}'. Remove it with PutClusterCapacityProviders first.`,
+              );
+            }
+          }
+          if (!page.next) break;
+        }
+        const deleted: CapacityProvider = { ...p, status: "INACTIVE", updateStatus: "DELETE_COMPLETE" };
+        await tx.putCapacityProvider(deleted);
+        return { capacityProvider: deleted };
+      }),
+  };
 }

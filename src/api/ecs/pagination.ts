@@ -26,3 +26,11 @@ export function pageRequest(
 export function nextToken(page: Page<unknown>): string | undefined {
   return page.next === undefined ? undefined : Buffer.from(JSON.stringify({ after: page.next })).toString("base64url");
 }
+
+/** Pages over a small list held in memory, resuming after the item whose key is `req.after`. */
+export function pageOf<T>(items: readonly T[], req: PageRequest, key: (item: T) => string): { items: T[]; nextToken?: string } {
+  const start = req.after === undefined ? 0 : items.findIndex((item) => key(item) === req.after) + 1;
+  const slice = items.slice(start, start + req.limit);
+  const token = start + req.limit < items.length ? nextToken({ items: slice, next: key(slice[slice.length - 1]!) }) : undefined;
+  return token === undefined ? { items: slice } : { items: slice, nextToken: token };
+}

@@ -1,5 +1,85 @@
+// TagResource / UntagResource / ListTagsForResource on every taggable ECS ARN,
+// and the tag rules every Create* operation shares.
+
+import { errors } from "../../edge/errors.js";
+import type { Tag } from "../../model/generated/ecs.js";
+import type { Tx } from "../../store/store.js";
+import { arnResource, arns, taskDefinitionRef, type Scope } from "./arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 
-export function tagHandlers(_deps: EcsDeps): EcsHandlers {
-  return {};
+/** ECS's tag rules beyond the model's lengths: unique keys, no reserved prefix. */
+export function validateTags(tags: readonly Tag[] | undefined): readonly Tag[] {
+  if (!tags) return [];
+  const seen = new Set<string>();
+  for (const tag of tags) {
+    if (tag.key === undefined) throw errors.invalidParameter("Each tag needs a key.");
+    if (tag.key.toLowerCase().startsWith("aws:")) {
+      throw errors.invalidParameter(`Tag key '${tag.key}' uses the reserved prefix 'aws:'. Choose another key.`);
+    }
+    if (seen.has(tag.key)) throw errors.invalidParameter(`Tag key '${tag.key}' is given more than once.`);
+    seen.add(tag.key);
+  }
+  return tags;
+}
+
+/** Throws the error ECS gives when a taggable resource does not exist. */
+async function requireResource(tx: Tx, scope: Scope, arn: string): Promise<void> {
+  const resource = arnResource(scope, arn);
+  const slash = resource?.indexOf("/") ?? -1;
+  const kind = resource && slash > 0 ? resource.slice(0, slash) : "";
+  const rest = resource?.slice(slash + 1) ?? "";
+  switch (kind) {
+    case "cluster": {
+      const c = await tx.getCluster(arn);
+      if (!c || c.status === "INACTIVE") throw errors.clusterNotFound("The specified cluster is not found.");
+      return;
+    }
+    case "task-definition": {
+      const ref = taskDefinitionRef(scope, arn);
+      if (ref.revision === undefined || !(await tx.getTaskDefinition(ref.family, ref.revision))) {
+        throw errors.client("The specified task definition does not exist.");
+      }
+      return;
+    }
+    case "container-instance": {
+      const clusterName = rest.split("/")[0] ?? "";
+      if (!(await tx.getContainerInstance(arns.cluster(scope, clusterName), arn))) {
+        throw errors.invalidParameter("The specified container instance does not exist.");
+      }
+      return;
+    }
+    case "capacity-provider": {
+      const p = await tx.getCapacityProvider(rest);
+      if (!p || p.status === "INACTIVE") throw errors.invalidParameter("The specified capacity provider does not exist.");
+      return;
+    }
+    default:
+      throw errors.invalidParameter(`Invalid resource ARN '${arn}'. Give the ARN of an ECS cluster, task definition, container instance or capacity provider in ${scope.region}.`);
+  }
+}
+
+export function tagHandlers({ store }: EcsDeps): EcsHandlers {
+  return {
+    TagResource: (input, ctx) =>
+      store.tx(async (tx) => {
+        await requireResource(tx, ctx, input.resourceArn);
+        const tags = validateTags(input.tags);
+        const existing = await tx.getTags(input.resourceArn);
+        const keys = new Set([...existing.map((t) => t.key), ...tags.map((t) => t.key)]);
+        if (keys.size > 50) throw errors.invalidParameter(`A resource can have at most 50 tags; this would give it ${keys.size}.`);
+        await tx.putTags(input.resourceArn, tags);
+        return {};
+      }),
+    UntagResource: (input, ctx) =>
+      store.tx(async (tx) => {
+        await requireResource(tx, ctx, input.resourceArn);
+        await tx.deleteTags(input.resourceArn, input.tagKeys);
+        return {};
+      }),
+    ListTagsForResource: (input, ctx) =>
+      store.tx(async (tx) => {
+        await requireResource(tx, ctx, input.resourceArn);
+        return { tags: [...(await tx.getTags(input.resourceArn))] };
+      }),
+  };
 }
