@@ -7,6 +7,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { startControlPlane, type ControlPlane } from "../control-plane.js";
+import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "./postgres.js";
 
 export interface TestServer {
   readonly cp: ControlPlane;
@@ -21,10 +22,20 @@ export interface TestServer {
 export const testRegion = "us-east-1";
 export const testAccount = "000000000000";
 
-/** BERTH_TEST_STORE=postgres://… runs the same tests against PostgreSQL. */
-export async function startTestServer(opts: { store?: string } = {}): Promise<TestServer> {
+/**
+ * `store: "postgres"` (or BERTH_TEST_STORE=postgres) runs the server on a scratch
+ * PostgreSQL database; otherwise on SQLite in the test's data directory.
+ */
+export async function startTestServer(opts: { store?: "sqlite" | "postgres" } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
-  const store = opts.store ?? process.env["BERTH_TEST_STORE"];
+  const kind = opts.store ?? (process.env["BERTH_TEST_STORE"] === "postgres" ? "postgres" : "sqlite");
+  let scratch: ScratchDatabase | undefined;
+  if (kind === "postgres") {
+    const serverUrl = requirePostgresUrl();
+    if (!serverUrl) throw new Error("BERTH_TEST_POSTGRES_URL must name a PostgreSQL server for store: postgres.");
+    scratch = await createScratchDatabase(serverUrl);
+  }
+  const store = scratch?.url;
   const cp = await startControlPlane({
     host: "127.0.0.1",
     port: 0,
@@ -55,6 +66,7 @@ export async function startTestServer(opts: { store?: string } = {}): Promise<Te
     ecs: () => new ECSClient({ endpoint: url, region: testRegion, credentials, maxAttempts: 1 }),
     async stop() {
       await cp.stop();
+      await scratch?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
