@@ -1,0 +1,128 @@
+// The control plane's tables (ECS resources) and the migrations that build them.
+// Both backends run the same migrations; column types are the portable subset.
+//
+// Resources are kept as a JSON document (`doc`, the AWS model's shape) beside the
+// columns queries filter and sort on.
+
+import type { Kysely, Migration } from "kysely";
+
+export interface ControlPlaneTables {
+  clusters: { arn: string; name: string; status: string; created_at: number; doc: string };
+  capacity_providers: { arn: string; name: string; status: string; doc: string };
+  tags: { resource_arn: string; key: string; value: string };
+  task_definition_families: { family: string; last_revision: number };
+  task_definitions: {
+    arn: string;
+    family: string;
+    revision: number;
+    status: string;
+    registered_at: number;
+    doc: string;
+  };
+  container_instances: {
+    arn: string;
+    cluster_arn: string;
+    id: string;
+    status: string;
+    registered_at: number;
+    doc: string;
+  };
+  attributes: {
+    cluster_arn: string;
+    target_type: string;
+    target_id: string;
+    name: string;
+    value: string | null;
+  };
+  account_settings: { principal_arn: string; name: string; value: string };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
+export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]> = [
+  [
+    "0001_control_plane",
+    {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("clusters")
+          .addColumn("arn", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("doc", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("capacity_providers")
+          .addColumn("arn", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("doc", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("tags")
+          .addColumn("resource_arn", "text", (c) => c.notNull())
+          .addColumn("key", "text", (c) => c.notNull())
+          .addColumn("value", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("tags_pk", ["resource_arn", "key"])
+          .execute();
+        await db.schema
+          .createTable("task_definition_families")
+          .addColumn("family", "text", (c) => c.primaryKey())
+          .addColumn("last_revision", "integer", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("task_definitions")
+          .addColumn("arn", "text", (c) => c.primaryKey())
+          .addColumn("family", "text", (c) => c.notNull())
+          .addColumn("revision", "integer", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("registered_at", "bigint", (c) => c.notNull())
+          .addColumn("doc", "text", (c) => c.notNull())
+          .addUniqueConstraint("task_definitions_family_revision", ["family", "revision"])
+          .execute();
+        await db.schema
+          .createIndex("task_definitions_status")
+          .on("task_definitions")
+          .columns(["status", "family", "revision"])
+          .execute();
+        await db.schema
+          .createTable("container_instances")
+          .addColumn("arn", "text", (c) => c.primaryKey())
+          .addColumn("cluster_arn", "text", (c) => c.notNull())
+          .addColumn("id", "text", (c) => c.notNull().unique())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("registered_at", "bigint", (c) => c.notNull())
+          .addColumn("doc", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("container_instances_cluster")
+          .on("container_instances")
+          .columns(["cluster_arn", "arn"])
+          .execute();
+        await db.schema
+          .createTable("attributes")
+          .addColumn("cluster_arn", "text", (c) => c.notNull())
+          .addColumn("target_type", "text", (c) => c.notNull())
+          .addColumn("target_id", "text", (c) => c.notNull())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("value", "text")
+          .addPrimaryKeyConstraint("attributes_pk", ["target_id", "name"])
+          .execute();
+        await db.schema
+          .createIndex("attributes_cluster")
+          .on("attributes")
+          .columns(["cluster_arn", "target_type", "name"])
+          .execute();
+        await db.schema
+          .createTable("account_settings")
+          .addColumn("principal_arn", "text", (c) => c.notNull())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("value", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("account_settings_pk", ["principal_arn", "name"])
+          .execute();
+      },
+    },
+  ],
+];
