@@ -11,6 +11,8 @@ import type {
   TaskDefinition,
 } from "../model/generated/ecs.js";
 import { decodeDoc, encodeDoc } from "./doc-codec.js";
+import { KyselyLogStore } from "./kysely-log-store.js";
+import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import type { Database } from "./schema.js";
 import {
   UniqueViolation,
@@ -340,11 +342,15 @@ function toAttributeRow(r: Database["attributes"]): AttributeRow {
 
 export class KyselyStore implements Store {
   readonly kind: Store["kind"];
+  readonly logs: KyselyLogStore;
+  readonly registry: KyselyRegistryStore;
   constructor(
     private readonly db: Kysely<Database>,
     private readonly quirks: DialectQuirks,
   ) {
     this.kind = quirks.kind;
+    this.logs = new KyselyLogStore(db, quirks);
+    this.registry = new KyselyRegistryStore(db, quirks);
   }
 
   tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

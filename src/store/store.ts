@@ -15,6 +15,9 @@ import type {
   TaskDefinitionStatus,
 } from "../model/generated/ecs.js";
 
+import type { LogStore } from "./log-store.js";
+import type { RegistryStore } from "./registry-store.js";
+
 /** A unique key was taken: the caller turns it into its domain's error. */
 export class UniqueViolation extends Error {}
 
@@ -115,6 +118,10 @@ export interface Tx {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** CloudWatch Logs' groups, streams and events. */
+  readonly logs: LogStore;
+  /** The registry's repositories, images and blobs. */
+  readonly registry: RegistryStore;
   /** Runs `fn` in one transaction: all of its writes land, or none. */
   tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;

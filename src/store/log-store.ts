@@ -1,0 +1,4 @@
+// What the logs area keeps, behind one interface for both backends.
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface LogStore {}
