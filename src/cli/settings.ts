@@ -30,7 +30,7 @@ export function readCommonSettings(opts: Record<string, unknown>): CommonSetting
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not '${String(opts["port"])}'.`);
   const accountId = String(opts["accountId"]);
   if (!/^\d{12}$/.test(accountId)) throw new Error(`--account-id must be 12 digits, not '${accountId}'.`);
-  const store = opts["store"] === undefined ? undefined : String(opts["store"]);
+  const store = typeof opts["store"] === "string" ? opts["store"] : undefined;
   return {
     port,
     host: String(opts["host"]),

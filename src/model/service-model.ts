@@ -45,8 +45,9 @@ export class ServiceModel {
   private readonly patterns = new Map<string, RegExp | null>();
 
   private constructor(private readonly file: ModelFile) {
-    this.targetPrefix = String(file.metadata.targetPrefix ?? "");
-    this.signingName = String(file.metadata.signingName ?? file.metadata.endpointPrefix);
+    const meta = file.metadata as { targetPrefix?: string; signingName?: string; endpointPrefix: string };
+    this.targetPrefix = meta.targetPrefix ?? "";
+    this.signingName = meta.signingName ?? meta.endpointPrefix;
     this.operations = new Set(Object.keys(file.operations));
   }
 

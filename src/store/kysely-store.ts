@@ -37,7 +37,7 @@ export interface DialectQuirks {
 function page<T>(rows: readonly T[], limit: number, key: (row: T) => string): Page<T> {
   if (rows.length <= limit) return { items: rows };
   const items = rows.slice(0, limit);
-  return { items, next: key(items[items.length - 1]!) };
+  return { items, next: key(items[items.length - 1]) };
 }
 
 const revisionKey = (family: string, revision: number): string => `${family}:${revision}`;

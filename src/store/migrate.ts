@@ -10,5 +10,5 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
     provider: { getMigrations: () => Promise.resolve(Object.fromEntries(migrations) as Record<string, Migration>) },
   });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error(`migration failed: ${JSON.stringify(error)}`);
 }

@@ -54,7 +54,7 @@ export function taskDefinitionRef(s: Scope, ref: string): TaskDefinitionRef {
   }
   const m = /^([A-Za-z0-9_-]{1,255})(?::(\d+))?$/.exec(text);
   if (!m) throw errors.client(`Invalid task definition '${ref}'. Use family, family:revision or a task definition ARN.`);
-  return m[2] === undefined ? { family: m[1]! } : { family: m[1]!, revision: Number(m[2]) };
+  return m[2] === undefined ? { family: m[1] } : { family: m[1], revision: Number(m[2]) };
 }
 
 /** ECS's rule for cluster, family, container and capacity provider names. */

@@ -179,7 +179,7 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
         if (builtinProviders.some((b) => b === p.name)) {
           throw errors.client(`The capacity provider '${p.name}' is managed by Berth and cannot be deleted.`);
         }
-        for (let page = await tx.listClusterArns({ limit: 100 }); ; page = await tx.listClusterArns({ limit: 100, after: page.next! })) {
+        for (let page = await tx.listClusterArns({ limit: 100 }); ; page = await tx.listClusterArns({ limit: 100, after: page.next })) {
           for (const arn of page.items) {
             const cluster = await tx.getCluster(arn);
             if (cluster?.capacityProviders?.includes(p.name!)) {

@@ -31,6 +31,6 @@ export function nextToken(page: Page<unknown>): string | undefined {
 export function pageOf<T>(items: readonly T[], req: PageRequest, key: (item: T) => string): { items: T[]; nextToken?: string } {
   const start = req.after === undefined ? 0 : items.findIndex((item) => key(item) === req.after) + 1;
   const slice = items.slice(start, start + req.limit);
-  const token = start + req.limit < items.length ? nextToken({ items: slice, next: key(slice[slice.length - 1]!) }) : undefined;
+  const token = start + req.limit < items.length ? nextToken({ items: slice, next: key(slice[slice.length - 1]) }) : undefined;
   return token === undefined ? { items: slice } : { items: slice, nextToken: token };
 }
