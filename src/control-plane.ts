@@ -2,7 +2,10 @@
 // and `berth server` start it; tests start it in-process on a free port.
 
 import pino, { type Logger } from "pino";
-import { ecsService } from "./api/ecs/index.js";
+import { ecrArea } from "./api/ecr/index.js";
+import { ecsArea } from "./api/ecs/index.js";
+import { logsArea } from "./api/logs/index.js";
+import type { Area, AreaDeps } from "./area.js";
 import { systemClock, type Clock } from "./clock.js";
 import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.js";
 import { startEdge, type Edge } from "./edge/server.js";
@@ -39,6 +42,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.rootAccessKeyId ? { presetAccessKeyId: opts.rootAccessKeyId } : {}),
     ...(opts.rootSecretAccessKey ? { presetSecretAccessKey: opts.rootSecretAccessKey } : {}),
   });
+  const keys = new StaticKeyRing([root]);
+  const clock = opts.clock ?? systemClock;
+  let publicHost = "";
+  const deps: AreaDeps = {
+    store,
+    clock,
+    logger,
+    dataDir: opts.dataDir,
+    accountId: opts.accountId,
+    region: opts.region,
+    keys,
+    publicHost: () => publicHost,
+  };
+  const areas: Area[] = [ecsArea(deps), ecrArea(deps), logsArea(deps)];
   let edge: Edge;
   try {
     edge = await startEdge({
@@ -46,21 +63,25 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       port: opts.port,
       accountId: opts.accountId,
       region: opts.region,
-      keys: new StaticKeyRing([root]),
-      services: [ecsService({ store })],
-      clock: opts.clock ?? systemClock,
+      keys,
+      services: areas.flatMap((a) => a.services ?? []),
+      routes: areas.flatMap((a) => a.routes ?? []),
+      clock,
       logger,
     });
   } catch (err) {
     await store.close();
     throw err;
   }
+  publicHost = new URL(edge.url).host;
+  for (const area of areas) area.start?.();
   return {
     edge,
     store,
     root,
     async stop() {
       await edge.close();
+      for (const area of areas) await area.stop?.();
       await store.close();
     },
   };

@@ -15,6 +15,15 @@ import { errors, toAwsError, type AwsError } from "./errors.js";
 import { invoke, resolveTarget, type JsonService } from "./json-protocol.js";
 import { verifySigV4 } from "./sigv4.js";
 
+/**
+ * A protocol that is not AWS JSON 1.1 (the OCI registry under /v2/, the query
+ * protocol, …): it claims the requests it serves and answers them itself.
+ */
+export interface HttpRoute {
+  matches(req: IncomingMessage, url: URL): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
 export interface EdgeOptions {
   readonly host: string;
   readonly port: number;
@@ -22,6 +31,7 @@ export interface EdgeOptions {
   readonly region: string;
   readonly keys: KeyRing;
   readonly services: readonly JsonService[];
+  readonly routes?: readonly HttpRoute[];
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -104,6 +114,11 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       }
       if (req.method === "POST" && header(req, "x-amz-target") !== undefined) {
         await handleJson(req, res, requestId, url);
+        return;
+      }
+      const route = opts.routes?.find((r) => r.matches(req, url));
+      if (route) {
+        await route.handle(req, res, url);
         return;
       }
       throw errors.unknownOperation(`No API is served at ${req.method ?? ""} ${url.pathname}.`);

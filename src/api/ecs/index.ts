@@ -1,6 +1,7 @@
 // The ECS API (AmazonEC2ContainerServiceV20141113): one handler table assembled
 // from one module per resource.
 
+import type { Area, AreaDeps } from "../../area.js";
 import { defineService, type JsonService } from "../../edge/json-protocol.js";
 import type { Operations } from "../../model/generated/ecs.js";
 import { ServiceModel } from "../../model/service-model.js";
@@ -23,4 +24,8 @@ export function ecsService(deps: EcsDeps): JsonService {
     ...tagHandlers(deps),
     ...accountSettingHandlers(deps),
   });
+}
+
+export function ecsArea(deps: AreaDeps): Area {
+  return { services: [ecsService({ store: deps.store })] };
 }

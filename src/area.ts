@@ -1,0 +1,30 @@
+// An area of Berth (ECS, logs, registry, …) as the control plane assembles it:
+// the APIs it serves on the edge and the background loops it runs.
+
+import type { Logger } from "pino";
+import type { Clock } from "./clock.js";
+import type { KeyRing } from "./edge/access-keys.js";
+import type { JsonService } from "./edge/json-protocol.js";
+import type { HttpRoute } from "./edge/server.js";
+import type { Store } from "./store/store.js";
+
+export interface AreaDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly dataDir: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly keys: KeyRing;
+  /** host:port clients use to reach the edge (for repository URIs and the like); known once it listens. */
+  readonly publicHost: () => string;
+}
+
+export interface Area {
+  readonly services?: readonly JsonService[];
+  readonly routes?: readonly HttpRoute[];
+  /** Starts background loops (retention, garbage collection, …) once the edge listens. */
+  start?(): void;
+  /** Stops them; resolves when they have finished their current step. */
+  stop?(): Promise<void>;
+}
