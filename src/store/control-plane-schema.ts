@@ -35,6 +35,21 @@ export interface ControlPlaneTables {
     value: string | null;
   };
   account_settings: { principal_arn: string; name: string; value: string };
+  tasks: {
+    arn: string;
+    cluster_arn: string;
+    container_instance_arn: string | null;
+    family: string;
+    started_by: string | null;
+    group_name: string | null;
+    launch_type: string;
+    last_status: string;
+    desired_status: string;
+    created_at: number;
+    /** When the task reached STOPPED; stopped tasks are kept an hour, then purged. */
+    stopped_at: number | null;
+    doc: string;
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -122,6 +137,31 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
           .addColumn("value", "text", (c) => c.notNull())
           .addPrimaryKeyConstraint("account_settings_pk", ["principal_arn", "name"])
           .execute();
+      },
+    },
+  ],
+  [
+    "0004_tasks",
+    {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable("tasks")
+          .addColumn("arn", "text", (c) => c.primaryKey())
+          .addColumn("cluster_arn", "text", (c) => c.notNull())
+          .addColumn("container_instance_arn", "text")
+          .addColumn("family", "text", (c) => c.notNull())
+          .addColumn("started_by", "text")
+          .addColumn("group_name", "text")
+          .addColumn("launch_type", "text", (c) => c.notNull())
+          .addColumn("last_status", "text", (c) => c.notNull())
+          .addColumn("desired_status", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("stopped_at", "bigint")
+          .addColumn("doc", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("tasks_cluster").on("tasks").columns(["cluster_arn", "desired_status", "arn"]).execute();
+        await db.schema.createIndex("tasks_instance").on("tasks").columns(["container_instance_arn", "last_status"]).execute();
+        await db.schema.createIndex("tasks_stopped").on("tasks").columns(["stopped_at"]).execute();
       },
     },
   ],

@@ -8,6 +8,7 @@ import type {
   ContainerInstance,
   Setting,
   Tag,
+  Task,
   TaskDefinition,
 } from "../model/generated/ecs.js";
 import { decodeDoc, encodeDoc } from "./doc-codec.js";
@@ -24,6 +25,7 @@ import {
   type PageRequest,
   type Store,
   type TaskDefinitionQuery,
+  type TaskQuery,
   type Tx,
 } from "./store.js";
 
@@ -90,16 +92,25 @@ class SqlTx implements Tx {
     return page(rows.map((r) => r.arn), req.limit, (arn) => arn);
   }
   async clusterUsage(arn: string): Promise<ClusterUsage> {
-    const row = await this.db
+    const instances = await this.db
       .selectFrom("container_instances")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("cluster_arn", "=", arn)
       .where("status", "in", ["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING"])
       .executeTakeFirstOrThrow();
+    const tasks = await this.db
+      .selectFrom("tasks")
+      .select((eb) => [
+        eb.fn.sum<number>(eb.case().when("last_status", "=", "RUNNING").then(1).else(0).end()).as("running"),
+        eb.fn.sum<number>(eb.case().when("last_status", "in", pendingStatuses).then(1).else(0).end()).as("pending"),
+      ])
+      .where("cluster_arn", "=", arn)
+      .where("last_status", "!=", "STOPPED")
+      .executeTakeFirstOrThrow();
     return {
-      registeredContainerInstancesCount: Number(row.n),
-      runningTasksCount: 0,
-      pendingTasksCount: 0,
+      registeredContainerInstancesCount: Number(instances.n),
+      runningTasksCount: Number(tasks.running ?? 0),
+      pendingTasksCount: Number(tasks.pending ?? 0),
       activeServicesCount: 0,
     };
   }
@@ -308,6 +319,59 @@ class SqlTx implements Tx {
     return page(rows.map(toAttributeRow), query.limit, (a) => JSON.stringify([a.targetId, a.name]));
   }
 
+  // Tasks.
+  async insertTask(t: Task): Promise<void> {
+    await this.insert(this.db.insertInto("tasks").values(taskRow(t)).execute());
+  }
+  async getTask(arn: string): Promise<Task | undefined> {
+    let q = this.db.selectFrom("tasks").select("doc").where("arn", "=", arn);
+    if (this.quirks.rowLocks) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row && decodeDoc<Task>(row.doc);
+  }
+  async putTask(t: Task): Promise<void> {
+    const { arn, ...row } = taskRow(t);
+    await this.db.updateTable("tasks").set(row).where("arn", "=", arn).execute();
+  }
+  async listTaskArns(query: TaskQuery): Promise<Page<string>> {
+    let q = this.db.selectFrom("tasks").select("arn").where("cluster_arn", "=", query.clusterArn);
+    // ECS's desiredStatus filter: RUNNING lists what should run, STOPPED what was told to stop.
+    q = query.desiredStatus === "STOPPED" ? q.where("desired_status", "=", "STOPPED") : q.where("desired_status", "=", "RUNNING");
+    if (query.desiredStatus === "PENDING") q = q.where("last_status", "in", pendingStatuses);
+    if (query.containerInstanceArn !== undefined) q = q.where("container_instance_arn", "=", query.containerInstanceArn);
+    if (query.family !== undefined) q = q.where("family", "=", query.family);
+    if (query.startedBy !== undefined) q = q.where("started_by", "=", query.startedBy);
+    if (query.group !== undefined) q = q.where("group_name", "=", query.group);
+    if (query.launchType !== undefined) q = q.where("launch_type", "=", query.launchType);
+    if (query.after) q = q.where("arn", ">", query.after);
+    const rows = await q.orderBy("arn").limit(query.limit + 1).execute();
+    return page(rows.map((r) => r.arn), query.limit, (arn) => arn);
+  }
+  async liveTasksOnInstance(containerInstanceArn: string): Promise<readonly Task[]> {
+    const rows = await this.db
+      .selectFrom("tasks")
+      .select("doc")
+      .where("container_instance_arn", "=", containerInstanceArn)
+      .where("last_status", "!=", "STOPPED")
+      .orderBy("arn")
+      .execute();
+    return rows.map((r) => decodeDoc<Task>(r.doc));
+  }
+  async liveTasksInCluster(clusterArn: string): Promise<readonly Task[]> {
+    const rows = await this.db
+      .selectFrom("tasks")
+      .select("doc")
+      .where("cluster_arn", "=", clusterArn)
+      .where("last_status", "!=", "STOPPED")
+      .orderBy("arn")
+      .execute();
+    return rows.map((r) => decodeDoc<Task>(r.doc));
+  }
+  async purgeStoppedTasks(before: Date): Promise<number> {
+    const r = await this.db.deleteFrom("tasks").where("stopped_at", "<", before.getTime()).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   // Account settings.
   async getAccountSettings(principalArn: string): Promise<readonly Setting[]> {
     const rows = await this.db.selectFrom("account_settings").select(["name", "value"]).where("principal_arn", "=", principalArn).execute();
@@ -328,6 +392,27 @@ class SqlTx implements Tx {
       .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
+}
+
+/** Statuses of a task that is on its way up, counted as pending. */
+const pendingStatuses = ["PROVISIONING", "PENDING", "ACTIVATING"];
+
+function taskRow(t: Task): Database["tasks"] {
+  const family = /task-definition\/([^:]+):/.exec(t.taskDefinitionArn ?? "")?.[1] ?? "";
+  return {
+    arn: t.taskArn!,
+    cluster_arn: t.clusterArn!,
+    container_instance_arn: t.containerInstanceArn ?? null,
+    family,
+    started_by: t.startedBy ?? null,
+    group_name: t.group ?? null,
+    launch_type: t.launchType ?? "EC2",
+    last_status: t.lastStatus!,
+    desired_status: t.desiredStatus!,
+    created_at: t.createdAt?.getTime() ?? 0,
+    stopped_at: t.lastStatus === "STOPPED" ? (t.stoppedAt ?? t.createdAt)?.getTime() ?? 0 : null,
+    doc: encodeDoc(t),
+  };
 }
 
 function toAttributeRow(r: Database["attributes"]): AttributeRow {

@@ -11,6 +11,7 @@ import type {
   ContainerInstance,
   Setting,
   Tag,
+  Task,
   TaskDefinition,
   TaskDefinitionStatus,
 } from "../model/generated/ecs.js";
@@ -57,6 +58,16 @@ export interface AttributeQuery extends PageRequest {
   readonly targetType: string;
   readonly name?: string;
   readonly value?: string;
+}
+
+export interface TaskQuery extends PageRequest {
+  readonly clusterArn: string;
+  readonly containerInstanceArn?: string;
+  readonly family?: string;
+  readonly startedBy?: string;
+  readonly group?: string;
+  readonly desiredStatus: "RUNNING" | "PENDING" | "STOPPED";
+  readonly launchType?: string;
 }
 
 export interface ClusterUsage {
@@ -109,6 +120,19 @@ export interface Tx {
   deleteAttribute(targetId: string, name: string): Promise<boolean>;
   attributesOf(targetId: string): Promise<readonly AttributeRow[]>;
   listAttributes(query: AttributeQuery): Promise<Page<AttributeRow>>;
+
+  // Tasks.
+  insertTask(task: Task): Promise<void>;
+  /** Locks the row for the rest of the transaction where the backend can. */
+  getTask(arn: string): Promise<Task | undefined>;
+  putTask(task: Task): Promise<void>;
+  listTaskArns(query: TaskQuery): Promise<Page<string>>;
+  /** Tasks on an instance that have not reached STOPPED: what holds its resources and what its agent runs. */
+  liveTasksOnInstance(containerInstanceArn: string): Promise<readonly Task[]>;
+  /** Tasks in a cluster that have not reached STOPPED, placed or not. */
+  liveTasksInCluster(clusterArn: string): Promise<readonly Task[]>;
+  /** Deletes tasks that reached STOPPED before the cutoff; returns how many. */
+  purgeStoppedTasks(before: Date): Promise<number>;
 
   // Account settings; the account default has principalArn "".
   getAccountSettings(principalArn: string): Promise<readonly Setting[]>;
