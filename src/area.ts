@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import type { KeyRing } from "./edge/access-keys.js";
 import type { JsonService } from "./edge/json-protocol.js";
-import type { HttpRoute } from "./edge/server.js";
+import type { HttpRoute, UpgradeRoute } from "./edge/server.js";
 import type { Store } from "./store/store.js";
 
 export interface AreaDeps {
@@ -23,6 +23,7 @@ export interface AreaDeps {
 export interface Area {
   readonly services?: readonly JsonService[];
   readonly routes?: readonly HttpRoute[];
+  readonly upgrades?: readonly UpgradeRoute[];
   /** Starts background loops (retention, garbage collection, …) once the edge listens. */
   start?(): void;
   /** Stops them; resolves when they have finished their current step. */

@@ -8,6 +8,8 @@ import { logsArea } from "./api/logs/index.js";
 import type { Area, AreaDeps } from "./area.js";
 import { systemClock, type Clock } from "./clock.js";
 import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.js";
+import { loadAgentKeys } from "./edge/agent-keys.js";
+import { AgentHub } from "./controllers/agent-hub.js";
 import { startEdge, type Edge } from "./edge/server.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
@@ -22,6 +24,8 @@ export interface ControlPlaneOptions {
   readonly region: string;
   readonly rootAccessKeyId?: string;
   readonly rootSecretAccessKey?: string;
+  /** The token agents join with; default: one kept in the data directory. */
+  readonly agentToken?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -30,6 +34,8 @@ export interface ControlPlane {
   readonly edge: Edge;
   readonly store: Store;
   readonly root: Principal;
+  /** What `berth agent --token` takes. */
+  readonly agentToken: string;
   stop(): Promise<void>;
 }
 
@@ -42,7 +48,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.rootAccessKeyId ? { presetAccessKeyId: opts.rootAccessKeyId } : {}),
     ...(opts.rootSecretAccessKey ? { presetSecretAccessKey: opts.rootSecretAccessKey } : {}),
   });
-  const keys = new StaticKeyRing([root]);
+  const agentKeys = loadAgentKeys(opts.dataDir, opts.accountId, opts.agentToken);
+  const keys = new StaticKeyRing([root, agentKeys.principal]);
   const clock = opts.clock ?? systemClock;
   let publicHost = "";
   const deps: AreaDeps = {
@@ -55,7 +62,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     keys,
     publicHost: () => publicHost,
   };
-  const areas: Area[] = [ecsArea(deps), ecrArea(deps), logsArea(deps)];
+  const hub = new AgentHub({ store, logger, keys: agentKeys, region: opts.region, accountId: opts.accountId });
+  const areas: Area[] = [hub.area(), ecsArea(deps, hub), ecrArea(deps), logsArea(deps)];
   let edge: Edge;
   try {
     edge = await startEdge({
@@ -66,6 +74,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       keys,
       services: areas.flatMap((a) => a.services ?? []),
       routes: areas.flatMap((a) => a.routes ?? []),
+      upgrades: areas.flatMap((a) => a.upgrades ?? []),
       clock,
       logger,
     });
@@ -79,6 +88,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     edge,
     store,
     root,
+    agentToken: agentKeys.token,
     async stop() {
       await edge.close();
       for (const area of areas) await area.stop?.();

@@ -11,6 +11,8 @@ export interface Principal {
   /** The IAM-style ARN written into registeredBy, principalArn, and the like. */
   readonly arn: string;
   readonly kind: "root" | "agent";
+  /** Which actions the principal may call; every action when absent. */
+  readonly allows?: (service: string, operation: string) => boolean;
 }
 
 export interface KeyRing {

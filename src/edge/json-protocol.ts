@@ -59,6 +59,11 @@ export async function invoke(dispatch: Dispatch, body: Uint8Array, ctx: RequestC
   if (!service.model.operations.has(operation)) {
     throw errors.unknownOperation(`Unknown operation ${operation}.`);
   }
+  if (ctx.principal.allows && !ctx.principal.allows(service.model.signingName, operation)) {
+    throw errors.accessDenied(
+      `User: ${ctx.principal.arn} is not authorized to perform: ${service.model.signingName}:${operation} on resource: *`,
+    );
+  }
   const handler = service.handlers.get(operation);
   if (!handler) throw errors.unsupportedFeature(`Berth does not support ${operation} yet.`);
   let decoded: unknown = {};

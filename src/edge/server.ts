@@ -7,6 +7,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
@@ -24,6 +25,12 @@ export interface HttpRoute {
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
+/** A WebSocket (or other) upgrade: the agent channel. */
+export interface UpgradeRoute {
+  matches(url: URL): boolean;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
+}
+
 export interface EdgeOptions {
   readonly host: string;
   readonly port: number;
@@ -32,6 +39,7 @@ export interface EdgeOptions {
   readonly keys: KeyRing;
   readonly services: readonly JsonService[];
   readonly routes?: readonly HttpRoute[];
+  readonly upgrades?: readonly UpgradeRoute[];
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -131,6 +139,12 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   }
 
   const server = createServer((req, res) => void handle(req, res));
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "http://edge");
+    const route = opts.upgrades?.find((u) => u.matches(url));
+    if (route) route.upgrade(req, socket, head, url);
+    else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -20,6 +20,7 @@ import { ClusterQueryError, evaluateClusterQuery, parseClusterQuery, type Expres
 import type { AttributeRow, Page, PageRequest, Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, type Scope } from "./arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
+import { reservationOf } from "./tasks.js";
 import { nextToken, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";
 
@@ -39,23 +40,31 @@ interface StoredInstance extends ContainerInstance {
 // ---------------------------------------------------------------------------------------------------------
 // Resources
 
-/**
- * What tasks hold on an instance. Tasks arrive in a later issue; `taskUsage` is the one place that will read
- * them, and everything here (remainingResources, runningTasksCount, the deregistration check, `filter`'s
- * runningTasksCount and task:group) already flows from it.
- */
+/** What tasks hold on an instance; remainingResources, the counts and `filter` all flow from it. */
 interface TaskUsage {
   readonly runningTasksCount: number;
   readonly pendingTasksCount: number;
-  /** One entry per task that holds resources: its CPU, MEMORY, PORTS, PORTS_UDP (and GPU) as Resource shapes. */
+  /** One entry per task that holds resources: its CPU, MEMORY, PORTS and PORTS_UDP as Resource shapes. */
   readonly reservations: readonly (readonly Resource[])[];
   readonly taskGroups: readonly string[];
 }
 
-const noTasks: TaskUsage = { runningTasksCount: 0, pendingTasksCount: 0, reservations: [], taskGroups: [] };
-
-function taskUsage(_tx: Tx, _instanceArn: string): Promise<TaskUsage> {
-  return Promise.resolve(noTasks);
+async function taskUsage(tx: Tx, instanceArn: string): Promise<TaskUsage> {
+  const live = await tx.liveTasksOnInstance(instanceArn);
+  return {
+    runningTasksCount: live.filter((t) => t.lastStatus === "RUNNING").length,
+    pendingTasksCount: live.filter((t) => ["PROVISIONING", "PENDING", "ACTIVATING"].includes(t.lastStatus ?? "")).length,
+    reservations: live.map((t) => {
+      const r = reservationOf(t);
+      return [
+        resource("CPU", "INTEGER", { integer: r.cpu }),
+        resource("MEMORY", "INTEGER", { integer: r.memory }),
+        resource("PORTS", "STRINGSET", { set: r.tcpPorts.map(String) }),
+        resource("PORTS_UDP", "STRINGSET", { set: r.udpPorts.map(String) }),
+      ];
+    }),
+    taskGroups: live.flatMap((t) => (t.group ? [t.group] : [])),
+  };
 }
 
 // ECS lists host ports in use, not free ones: the PORTS of remainingResources are the registered (reserved)

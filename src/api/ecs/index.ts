@@ -9,9 +9,10 @@ import { accountSettingHandlers } from "./account-settings.js";
 import { capacityProviderHandlers } from "./capacity-providers.js";
 import { clusterHandlers } from "./clusters.js";
 import { containerInstancesHandlers } from "./container-instances.js";
-import type { EcsDeps } from "./deps.js";
+import type { EcsDeps, InstanceNotifier } from "./deps.js";
 import { tagHandlers } from "./tags.js";
 import { taskDefinitionsHandlers } from "./task-definitions.js";
+import { taskHandlers } from "./tasks.js";
 
 export const ecsModel = ServiceModel.load("ecs");
 
@@ -23,9 +24,10 @@ export function ecsService(deps: EcsDeps): JsonService {
     ...containerInstancesHandlers(deps),
     ...tagHandlers(deps),
     ...accountSettingHandlers(deps),
+    ...taskHandlers(deps),
   });
 }
 
-export function ecsArea(deps: AreaDeps): Area {
-  return { services: [ecsService({ store: deps.store })] };
+export function ecsArea(deps: AreaDeps, notifier: InstanceNotifier): Area {
+  return { services: [ecsService({ store: deps.store, notifier })] };
 }

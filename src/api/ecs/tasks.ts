@@ -1,0 +1,657 @@
+// Tasks: RunTask (placement through the pure scheduler, committed in one
+// transaction), StartTask on named instances, StopTask, DescribeTasks, ListTasks,
+// and the agent's SubmitTaskStateChange / SubmitContainerStateChange.
+//
+//   RunTask ─ resolve definition + launch type ─ snapshot (instances, live tasks)
+//           ─ place() ─ build Task docs ─ insert ─ commit ─ notify the agents
+
+import { randomUUID } from "node:crypto";
+import { errors } from "../../edge/errors.js";
+import type { RequestContext } from "../../edge/json-protocol.js";
+import type {
+  Attachment,
+  CapacityProviderStrategyItem,
+  Cluster,
+  Container,
+  ContainerInstance,
+  Failure,
+  NetworkBinding,
+  NetworkConfiguration,
+  PlacementConstraint,
+  PropagateTags,
+  Tag,
+  Task,
+  TaskDefinition,
+  TaskOverride,
+} from "../../model/generated/ecs.js";
+import { allocateAddress } from "../../scheduler/awsvpc-addresses.js";
+import { place, PlacementInputError, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
+import type { Tx } from "../../store/store.js";
+import { arnResource, arns, clusterName, taskDefinitionRef, type Scope } from "./arns.js";
+import { builtinProviders, findCapacityProvider, validateStrategy } from "./capacity-providers.js";
+import { requireCluster } from "./clusters.js";
+import type { EcsDeps, EcsHandlers } from "./deps.js";
+import { nextToken, pageRequest } from "./pagination.js";
+import { applyTaskEvent, type TaskEvent } from "./task-lifecycle.js";
+import { validateTags } from "./tags.js";
+
+/** The attribute an agent sets to say which launch types its capacity serves. */
+export const launchTypesAttribute = "berth.launch-types";
+/** The attribute an agent sets to the CIDR of its awsvpc network. */
+export const awsvpcSubnetAttribute = "berth.awsvpc-subnet";
+
+const taskId = (): string => randomUUID().replace(/-/g, "");
+
+/** What one task holds on its instance. */
+export interface Reservation {
+  readonly cpu: number;
+  readonly memory: number;
+  readonly tcpPorts: readonly number[];
+  readonly udpPorts: readonly number[];
+  readonly address?: string;
+}
+
+/** A live task's hold on its instance, read from the task itself. */
+export function reservationOf(task: Task): Reservation {
+  const bindings = (task.containers ?? []).flatMap((c) => c.networkBindings ?? []);
+  const ports = (protocol: string): number[] =>
+    bindings.filter((b) => (b.protocol ?? "tcp") === protocol && b.hostPort !== undefined).map((b) => b.hostPort!);
+  const address = eniDetail(task, "privateIPv4Address");
+  return {
+    cpu: Number(task.cpu ?? 0),
+    memory: Number(task.memory ?? 0),
+    tcpPorts: ports("tcp"),
+    udpPorts: ports("udp"),
+    ...(address ? { address } : {}),
+  };
+}
+
+function eniDetail(task: Task, name: string): string | undefined {
+  const eni = task.attachments?.find((a) => a.type === "ElasticNetworkInterface");
+  return eni?.details?.find((d) => d.name === name)?.value;
+}
+
+/** Task-level cpu and memory to reserve: the task's, else the sum of its containers'. */
+function taskSize(def: TaskDefinition, overrides: TaskOverride | undefined): { cpu: number; memory: number } {
+  const containers = def.containerDefinitions ?? [];
+  const overrideOf = (name: string | undefined) => overrides?.containerOverrides?.find((o) => o.name === name);
+  const cpu =
+    overrides?.cpu ?? def.cpu ?? String(containers.reduce((n, c) => n + (overrideOf(c.name)?.cpu ?? c.cpu ?? 0), 0));
+  const memory =
+    overrides?.memory ??
+    def.memory ??
+    String(
+      containers.reduce((n, c) => {
+        const o = overrideOf(c.name);
+        return n + (o?.memoryReservation ?? o?.memory ?? c.memoryReservation ?? c.memory ?? 0);
+      }, 0),
+    );
+  return { cpu: Number(cpu), memory: Number(memory) };
+}
+
+/** Static host ports the task needs on its instance (bridge with a host port, or host mode). */
+function staticPorts(def: TaskDefinition, protocol: "tcp" | "udp"): number[] {
+  if (def.networkMode === "awsvpc" || def.networkMode === "none") return [];
+  return (def.containerDefinitions ?? []).flatMap((c) =>
+    (c.portMappings ?? [])
+      .filter((p) => (p.protocol ?? "tcp") === protocol)
+      .map((p) => (def.networkMode === "host" ? (p.hostPort ?? p.containerPort) : p.hostPort))
+      .filter((p): p is number => p !== undefined && p !== 0),
+  );
+}
+
+function staticBindings(def: TaskDefinition, containerName: string | undefined): NetworkBinding[] {
+  if (def.networkMode === "awsvpc" || def.networkMode === "none") return [];
+  const c = def.containerDefinitions?.find((x) => x.name === containerName);
+  return (c?.portMappings ?? []).flatMap((p) => {
+    const hostPort = def.networkMode === "host" ? (p.hostPort ?? p.containerPort) : p.hostPort;
+    if (!hostPort || p.containerPort === undefined) return [];
+    return [{ bindIP: "0.0.0.0", containerPort: p.containerPort, hostPort, protocol: p.protocol ?? "tcp" }];
+  });
+}
+
+/** How the task gets capacity: a launch type, or a capacity provider (and the launch type it implies). */
+interface Capacity {
+  readonly launchType: LaunchType;
+  readonly capacityProviderName?: string;
+}
+
+async function resolveCapacity(
+  tx: Tx,
+  scope: Scope,
+  cluster: Cluster,
+  launchType: string | undefined,
+  strategy: readonly CapacityProviderStrategyItem[] | undefined,
+): Promise<Capacity> {
+  if (launchType && strategy && strategy.length > 0) {
+    throw errors.invalidParameter("Specify either a launchType or a capacityProviderStrategy, not both.");
+  }
+  if (launchType) return { launchType: launchType as LaunchType };
+  const items = strategy && strategy.length > 0 ? strategy : (cluster.defaultCapacityProviderStrategy ?? []);
+  if (items.length === 0) return { launchType: "EC2" };
+  validateStrategy(items);
+  // Base first, then the heaviest weight: the provider the first task goes to.
+  const first = [...items].sort((a, b) => (b.base ?? 0) - (a.base ?? 0) || (b.weight ?? 0) - (a.weight ?? 0))[0];
+  const provider = await findCapacityProvider(tx, scope, first.capacityProvider);
+  if (!provider) throw errors.invalidParameter(`The capacity provider '${first.capacityProvider}' does not exist.`);
+  if (!(cluster.capacityProviders ?? []).includes(provider.name!) && !builtinProviders.some((b) => b === provider.name)) {
+    throw errors.invalidParameter(`The capacity provider '${provider.name}' is not associated with cluster '${cluster.clusterName}'.`);
+  }
+  const fargate = provider.name === "FARGATE" || provider.name === "FARGATE_SPOT";
+  return { launchType: fargate ? "FARGATE" : "EC2", capacityProviderName: provider.name! };
+}
+
+function checkCompatibility(def: TaskDefinition, launchType: LaunchType, network: NetworkConfiguration | undefined): void {
+  if (!(def.compatibilities ?? ["EC2"]).includes(launchType)) {
+    throw errors.client(`Task definition does not support launch_type ${launchType}.`);
+  }
+  if (def.networkMode === "awsvpc") {
+    const subnets = network?.awsvpcConfiguration?.subnets ?? [];
+    if (subnets.length === 0) {
+      throw errors.invalidParameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+    }
+    if (subnets.length > 16) throw errors.invalidParameter("At most 16 subnets can be given in awsvpcConfiguration.");
+  } else if (network?.awsvpcConfiguration) {
+    throw errors.invalidParameter(
+      `Network Configuration is not valid for the given networkMode of this task definition (${def.networkMode ?? "bridge"}).`,
+    );
+  }
+}
+
+function checkOverrides(def: TaskDefinition, overrides: TaskOverride | undefined): void {
+  for (const o of overrides?.containerOverrides ?? []) {
+    if (!def.containerDefinitions?.some((c) => c.name === o.name)) {
+      throw errors.invalidParameter(`Override for container named '${o.name ?? ""}' does not match any container in the task definition.`);
+    }
+  }
+  const json = JSON.stringify(overrides ?? {});
+  if (json.length > 8192) throw errors.invalidParameter(`Container overrides must be at most 8192 bytes; these are ${json.length}.`);
+}
+
+function checkStartedBy(startedBy: string | undefined): void {
+  if (startedBy !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(startedBy)) {
+    throw errors.invalidParameter("startedBy can have up to 128 letters, numbers, hyphens and underscores.");
+  }
+}
+
+/** The placement snapshot of a cluster: every registered instance, net of what live tasks hold. */
+async function snapshot(tx: Tx, clusterArn: string): Promise<{ instances: InstanceSnapshot[]; byArn: Map<string, ContainerInstance> }> {
+  const live = await tx.liveTasksInCluster(clusterArn);
+  const instances: InstanceSnapshot[] = [];
+  const byArn = new Map<string, ContainerInstance>();
+  for (let after: string | undefined, more = true; more; ) {
+    const page = await tx.listContainerInstances(clusterArn, { limit: 100, ...(after ? { after } : {}) });
+    for (const i of page.items) {
+      if (i.status !== "ACTIVE" && i.status !== "DRAINING") continue;
+      byArn.set(i.containerInstanceArn!, i);
+      const attributes: Record<string, string | null> = {};
+      for (const a of await tx.attributesOf(i.containerInstanceArn!)) attributes[a.name] = a.value ?? null;
+      const mine = live.filter((t) => t.containerInstanceArn === i.containerInstanceArn).map(reservationOf);
+      const registered = (name: string) => i.registeredResources?.find((r) => r.name === name);
+      const reserved = (name: string) => (registered(name)?.stringSetValue ?? []).map(Number);
+      instances.push({
+        arn: i.containerInstanceArn!,
+        status: i.status,
+        agentConnected: i.agentConnected ?? false,
+        launchTypes: (attributes[launchTypesAttribute] ?? "EC2").split(",") as LaunchType[],
+        registeredAt: i.registeredAt ?? new Date(0),
+        ...(i.ec2InstanceId ? { ec2InstanceId: i.ec2InstanceId } : {}),
+        ...(i.versionInfo?.agentVersion ? { agentVersion: i.versionInfo.agentVersion } : {}),
+        attributes,
+        remainingCpu: (registered("CPU")?.integerValue ?? 0) - mine.reduce((n, r) => n + r.cpu, 0),
+        remainingMemory: (registered("MEMORY")?.integerValue ?? 0) - mine.reduce((n, r) => n + r.memory, 0),
+        usedTcpPorts: new Set([...reserved("PORTS"), ...mine.flatMap((r) => r.tcpPorts)]),
+        usedUdpPorts: new Set([...reserved("PORTS_UDP"), ...mine.flatMap((r) => r.udpPorts)]),
+        tasks: live
+          .filter((t) => t.containerInstanceArn === i.containerInstanceArn)
+          .map((t) => ({ ...(t.group ? { group: t.group } : {}), family: familyOf(t) })),
+      });
+      after = i.containerInstanceArn;
+    }
+    more = page.next !== undefined;
+  }
+  return { instances, byArn };
+}
+
+const familyOf = (t: Task): string => /task-definition\/([^:]+):/.exec(t.taskDefinitionArn ?? "")?.[1] ?? "";
+
+interface Launch {
+  readonly cluster: Cluster;
+  readonly definition: TaskDefinition;
+  readonly capacity: Capacity;
+  readonly overrides?: TaskOverride;
+  readonly group: string;
+  readonly startedBy?: string;
+  readonly network?: NetworkConfiguration;
+  readonly tags: readonly Tag[];
+  readonly enableExecuteCommand?: boolean;
+}
+
+/** Where a task goes: the instance, and its availability zone. */
+interface Placement {
+  readonly instance: ContainerInstance;
+  readonly zone?: string;
+}
+
+function placementOn(byArn: ReadonlyMap<string, ContainerInstance>, snap: InstanceSnapshot): Placement {
+  const zone = snap.attributes["ecs.availability-zone"];
+  return { instance: byArn.get(snap.arn)!, ...(zone ? { zone } : {}) };
+}
+
+/** A new task document for an instance (or none yet: FARGATE waiting for capacity). */
+function newTask(scope: Scope, launch: Launch, on: Placement | undefined, address: string | undefined, now: Date): Task {
+  const instance = on?.instance;
+  const { cluster, definition: def, capacity } = launch;
+  const id = taskId();
+  const name = cluster.clusterName!;
+  const taskArn = `arn:aws:ecs:${scope.region}:${scope.accountId}:task/${name}/${id}`;
+  const size = taskSize(def, launch.overrides);
+  const attachmentId = randomUUID();
+  const awsvpc = def.networkMode === "awsvpc";
+  const attachments: Attachment[] = awsvpc
+    ? [
+        {
+          id: attachmentId,
+          type: "ElasticNetworkInterface",
+          status: instance ? "ATTACHED" : "PRECREATED",
+          details: [
+            { name: "subnetId", value: launch.network?.awsvpcConfiguration?.subnets?.[0] ?? "" },
+            { name: "networkInterfaceId", value: `eni-${id.slice(0, 17)}` },
+            { name: "macAddress", value: macFor(id) },
+            ...(address ? [{ name: "privateIPv4Address", value: address }] : []),
+          ],
+        },
+      ]
+    : [];
+  const containers: Container[] = (def.containerDefinitions ?? []).map((c) => ({
+    containerArn: `arn:aws:ecs:${scope.region}:${scope.accountId}:container/${name}/${id}/${randomUUID()}`,
+    taskArn,
+    name: c.name,
+    image: c.image,
+    lastStatus: "PENDING",
+    networkInterfaces: awsvpc && address ? [{ attachmentId, privateIpv4Address: address }] : [],
+    networkBindings: instance ? staticBindings(def, c.name) : [],
+    healthStatus: c.healthCheck ? "UNKNOWN" : undefined,
+    ...(c.cpu !== undefined ? { cpu: String(c.cpu) } : { cpu: "0" }),
+    ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
+    ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
+  }));
+  const zone = on?.zone;
+  return {
+    taskArn,
+    clusterArn: cluster.clusterArn,
+    taskDefinitionArn: def.taskDefinitionArn,
+    ...(instance ? { containerInstanceArn: instance.containerInstanceArn } : {}),
+    overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...launch.overrides },
+    lastStatus: awsvpc || !instance ? "PROVISIONING" : "PENDING",
+    desiredStatus: "RUNNING",
+    cpu: String(size.cpu),
+    memory: String(size.memory),
+    containers,
+    ...(launch.startedBy ? { startedBy: launch.startedBy } : {}),
+    version: 1,
+    createdAt: now,
+    group: launch.group,
+    launchType: capacity.launchType,
+    ...(capacity.capacityProviderName ? { capacityProviderName: capacity.capacityProviderName } : {}),
+    ...(capacity.launchType === "FARGATE" ? { platformVersion: "1.4.0", platformFamily: "Linux" } : {}),
+    attachments,
+    ...(zone ? { availabilityZone: zone } : {}),
+    healthStatus: "UNKNOWN",
+    enableExecuteCommand: launch.enableExecuteCommand ?? false,
+    tags: [...launch.tags],
+    ...(capacity.launchType === "FARGATE" ? { ephemeralStorage: { sizeInGiB: 20 } } : {}),
+  };
+}
+
+/** A locally administered MAC address derived from the task id. */
+const macFor = (id: string): string => ["0a", ...(id.slice(0, 10).match(/../g) ?? [])].join(":");
+
+/** Puts an awsvpc task on an instance: it takes the next free address of the instance's subnet. */
+function addressFor(def: TaskDefinition, instance: InstanceSnapshot, taken: Set<string>): string | undefined | null {
+  if (def.networkMode !== "awsvpc") return undefined;
+  const subnet = instance.attributes[awsvpcSubnetAttribute];
+  const address = subnet ? allocateAddress(subnet, taken) : undefined;
+  if (!address) return null;
+  taken.add(address);
+  return address;
+}
+
+/** The task as the API shows it: FARGATE tasks hide the capacity they run on. */
+export function presentTask(task: Task, tags: readonly Tag[] | undefined): Task {
+  const { containerInstanceArn, ...rest } = task;
+  return {
+    ...(task.launchType === "FARGATE" ? rest : { ...rest, ...(containerInstanceArn ? { containerInstanceArn } : {}) }),
+    tags: tags ? [...tags] : undefined,
+  };
+}
+
+async function resolveDefinition(tx: Tx, scope: Scope, ref: string): Promise<TaskDefinition> {
+  const r = taskDefinitionRef(scope, ref);
+  const def = await tx.getTaskDefinition(r.family, r.revision);
+  if (!def) throw errors.client(`Unable to find task definition '${ref}'. Register it first, or check the family and revision.`);
+  if (def.status !== "ACTIVE") throw errors.client(`TaskDefinition is inactive: ${def.taskDefinitionArn}. Run an ACTIVE revision.`);
+  return def;
+}
+
+async function taskTags(
+  tx: Tx,
+  def: TaskDefinition,
+  cluster: Cluster,
+  input: { tags?: readonly Tag[]; propagateTags?: PropagateTags; enableECSManagedTags?: boolean },
+): Promise<Tag[]> {
+  const tags = [...validateTags(input.tags)];
+  if (input.propagateTags === "TASK_DEFINITION") {
+    for (const t of await tx.getTags(def.taskDefinitionArn!)) if (!tags.some((x) => x.key === t.key)) tags.push(t);
+  }
+  if (input.enableECSManagedTags) tags.push({ key: "aws:ecs:clusterName", value: cluster.clusterName! });
+  if (tags.length > 50) throw errors.invalidParameter(`A task can have at most 50 tags; these come to ${tags.length}.`);
+  return tags;
+}
+
+async function commitTasks(tx: Tx, tasks: readonly Task[]): Promise<void> {
+  for (const t of tasks) {
+    await tx.insertTask(t);
+    if (t.tags && t.tags.length > 0) await tx.putTags(t.taskArn!, t.tags);
+  }
+}
+
+/** A task reference (ARN or id) in a cluster → its ARN. */
+function taskArnOf(scope: Scope, cluster: Cluster, ref: string): string {
+  if (ref.startsWith("arn:")) {
+    const resource = arnResource(scope, ref);
+    if (!resource?.startsWith("task/")) throw errors.invalidParameter(`Invalid task ARN '${ref}'.`);
+    return ref;
+  }
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(ref)) throw errors.invalidParameter(`Invalid task id '${ref}'.`);
+  return `arn:aws:ecs:${scope.region}:${scope.accountId}:task/${cluster.clusterName}/${ref}`;
+}
+
+/** Applies an event to a task and writes it; returns the task after the event. */
+export async function changeTask(tx: Tx, arn: string, event: TaskEvent, now: Date): Promise<Task | undefined> {
+  const task = await tx.getTask(arn);
+  if (!task) return undefined;
+  const next = applyTaskEvent(task, event, now);
+  if (next !== task) await tx.putTask(next);
+  return next;
+}
+
+function placementError(err: unknown): never {
+  if (err instanceof PlacementInputError) throw errors.invalidParameter(err.message);
+  throw err;
+}
+
+export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers {
+  const notify = (tasks: readonly Task[]): void => {
+    const arns = [...new Set(tasks.flatMap((t) => (t.containerInstanceArn ? [t.containerInstanceArn] : [])))];
+    if (arns.length > 0) notifier.tasksChanged(arns);
+  };
+
+  async function launch(ctx: RequestContext, input: {
+    cluster?: string;
+    taskDefinition: string;
+    overrides?: TaskOverride;
+    group?: string;
+    startedBy?: string;
+    networkConfiguration?: NetworkConfiguration;
+    tags?: readonly Tag[];
+    propagateTags?: PropagateTags;
+    enableECSManagedTags?: boolean;
+    enableExecuteCommand?: boolean;
+  }, tx: Tx, capacityOf: (cluster: Cluster) => Promise<Capacity>): Promise<Launch> {
+    const cluster = await requireCluster(tx, ctx, input.cluster);
+    const definition = await resolveDefinition(tx, ctx, input.taskDefinition);
+    const capacity = await capacityOf(cluster);
+    checkCompatibility(definition, capacity.launchType, input.networkConfiguration);
+    checkOverrides(definition, input.overrides);
+    checkStartedBy(input.startedBy);
+    if (input.group !== undefined && !/^[A-Za-z0-9_:-]{1,255}$/.test(input.group)) {
+      throw errors.invalidParameter("group can have up to 255 letters, numbers, hyphens, underscores and colons.");
+    }
+    return {
+      cluster,
+      definition,
+      capacity,
+      ...(input.overrides ? { overrides: input.overrides } : {}),
+      group: input.group ?? `family:${definition.family}`,
+      ...(input.startedBy ? { startedBy: input.startedBy } : {}),
+      ...(input.networkConfiguration ? { network: input.networkConfiguration } : {}),
+      tags: await taskTags(tx, definition, cluster, input),
+      ...(input.enableExecuteCommand !== undefined ? { enableExecuteCommand: input.enableExecuteCommand } : {}),
+    };
+  }
+
+  return {
+    RunTask: async (input, ctx) => {
+      const created = await store.tx(async (tx) => {
+        const count = input.count ?? 1;
+        if (count < 1 || count > 10) throw errors.invalidParameter(`count must be between 1 and 10, got ${count}.`);
+        const l = await launch(ctx, input, tx, (cluster) =>
+          resolveCapacity(tx, ctx, cluster, input.launchType, input.capacityProviderStrategy),
+        );
+        const constraints: PlacementConstraint[] = [
+          ...(l.definition.placementConstraints ?? []).map((c) => ({ type: c.type, expression: c.expression })),
+          ...(input.placementConstraints ?? []),
+        ];
+        if ((input.placementConstraints ?? []).length > 10) throw errors.invalidParameter("At most 10 placement constraints can be given.");
+        if (l.capacity.launchType === "FARGATE" && ((input.placementConstraints ?? []).length > 0 || (input.placementStrategy ?? []).length > 0)) {
+          throw errors.invalidParameter("Placement constraints and strategies are not supported with the FARGATE launch type.");
+        }
+        const { instances, byArn } = await snapshot(tx, l.cluster.clusterArn!);
+        const size = taskSize(l.definition, l.overrides);
+        let plan;
+        try {
+          plan = place(
+            {
+              count,
+              launchType: l.capacity.launchType,
+              cpu: size.cpu,
+              memory: size.memory,
+              tcpPorts: staticPorts(l.definition, "tcp"),
+              udpPorts: staticPorts(l.definition, "udp"),
+              requiredAttributes: (l.definition.requiresAttributes ?? []).map((a) => ({
+                name: a.name,
+                ...(a.value !== undefined ? { value: a.value } : {}),
+              })),
+              constraints: l.capacity.launchType === "FARGATE" ? [] : constraints,
+              strategy: (input.placementStrategy ?? []),
+              group: l.group,
+              family: l.definition.family!,
+            },
+            instances,
+            random,
+          );
+        } catch (err) {
+          placementError(err);
+        }
+        const tasks: Task[] = [];
+        const failures: Failure[] = plan.failures.map((f) => ({ ...(f.arn ? { arn: f.arn } : {}), reason: f.reason }));
+        const taken = new Map<string, Set<string>>();
+        const live = await tx.liveTasksInCluster(l.cluster.clusterArn!);
+        for (const arn of plan.placements) {
+          const snap = instances.find((i) => i.arn === arn)!;
+          let used = taken.get(arn);
+          if (!used) {
+            used = new Set(live.filter((t) => t.containerInstanceArn === arn).flatMap((t) => reservationOf(t).address ?? []));
+            taken.set(arn, used);
+          }
+          const address = addressFor(l.definition, snap, used);
+          if (address === null) {
+            failures.push({ arn, reason: "RESOURCE:ENI" });
+            continue;
+          }
+          tasks.push(newTask(ctx, l, placementOn(byArn, snap), address, ctx.now));
+        }
+        // FARGATE tasks wait in PROVISIONING for capacity, as ECS's do; EC2 tasks fail.
+        if (l.capacity.launchType === "FARGATE") {
+          for (let n = failures.length; n > 0; n--) tasks.push(newTask(ctx, l, undefined, undefined, ctx.now));
+          failures.length = 0;
+        }
+        await commitTasks(tx, tasks);
+        return { tasks, failures };
+      });
+      notify(created.tasks);
+      return { tasks: created.tasks.map((t) => presentTask(t, t.tags)), failures: created.failures };
+    },
+
+    StartTask: async (input, ctx) => {
+      const created = await store.tx(async (tx) => {
+        if (input.containerInstances.length < 1 || input.containerInstances.length > 10) {
+          throw errors.invalidParameter("StartTask takes between 1 and 10 container instances.");
+        }
+        const l = await launch(ctx, input, tx, () => Promise.resolve({ launchType: "EC2" }));
+        const { instances, byArn } = await snapshot(tx, l.cluster.clusterArn!);
+        const size = taskSize(l.definition, l.overrides);
+        const tasks: Task[] = [];
+        const failures: Failure[] = [];
+        const live = [...(await tx.liveTasksInCluster(l.cluster.clusterArn!))];
+        for (const ref of input.containerInstances) {
+          const arn = ref.startsWith("arn:") ? ref : arns.containerInstance(ctx, clusterName(ctx, input.cluster), ref);
+          const snap = instances.find((i) => i.arn === arn);
+          if (!snap) {
+            failures.push({ arn, reason: "MISSING" });
+            continue;
+          }
+          // StartTask skips the strategy, not the checks: the named instance must fit the task.
+          const plan = place(
+            {
+              count: 1,
+              launchType: snap.launchTypes[0] ?? "EC2",
+              cpu: size.cpu,
+              memory: size.memory,
+              tcpPorts: staticPorts(l.definition, "tcp"),
+              udpPorts: staticPorts(l.definition, "udp"),
+              requiredAttributes: (l.definition.requiresAttributes ?? []).map((a) => ({ name: a.name })),
+              constraints: [],
+              strategy: [],
+              group: l.group,
+              family: l.definition.family!,
+            },
+            [snap],
+          );
+          if (plan.failures.length > 0) {
+            failures.push({ arn, reason: plan.failures[0].reason });
+            continue;
+          }
+          const used = new Set(live.filter((t) => t.containerInstanceArn === arn).flatMap((t) => reservationOf(t).address ?? []));
+          const address = addressFor(l.definition, snap, used);
+          if (address === null) {
+            failures.push({ arn, reason: "RESOURCE:ENI" });
+            continue;
+          }
+          const task = newTask(ctx, l, placementOn(byArn, snap), address, ctx.now);
+          tasks.push(task);
+          live.push(task);
+        }
+        await commitTasks(tx, tasks);
+        return { tasks, failures };
+      });
+      notify(created.tasks);
+      return { tasks: created.tasks.map((t) => presentTask(t, t.tags)), failures: created.failures };
+    },
+
+    StopTask: async (input, ctx) => {
+      const task = await store.tx(async (tx) => {
+        const cluster = await requireCluster(tx, ctx, input.cluster);
+        const arn = taskArnOf(ctx, cluster, input.task);
+        const reason = input.reason ?? "Task stopped by user";
+        if (reason.length > 1024) throw errors.invalidParameter("reason can be at most 1024 characters.");
+        const changed = await changeTask(tx, arn, { kind: "stop", code: "UserInitiated", reason }, ctx.now);
+        if (!changed || changed.clusterArn !== cluster.clusterArn) throw errors.invalidParameter("The referenced task was not found.");
+        return changed;
+      });
+      notify([task]);
+      return { task: presentTask(task, undefined) };
+    },
+
+    DescribeTasks: (input, ctx) =>
+      store.tx(async (tx) => {
+        const cluster = await requireCluster(tx, ctx, input.cluster);
+        if (input.tasks.length > 100) throw errors.invalidParameter("DescribeTasks takes at most 100 tasks.");
+        const tasks: Task[] = [];
+        const failures: Failure[] = [];
+        const withTags = input.include?.includes("TAGS") ?? false;
+        for (const ref of input.tasks) {
+          const arn = taskArnOf(ctx, cluster, ref);
+          const task = await tx.getTask(arn);
+          if (!task || task.clusterArn !== cluster.clusterArn) failures.push({ arn, reason: "MISSING" });
+          else tasks.push(presentTask(task, withTags ? await tx.getTags(arn) : undefined));
+        }
+        return { tasks, failures };
+      }),
+
+    ListTasks: (input, ctx) =>
+      store.tx(async (tx) => {
+        const cluster = await requireCluster(tx, ctx, input.cluster);
+        if (input.serviceName !== undefined && input.startedBy !== undefined) {
+          throw errors.invalidParameter("serviceName and startedBy cannot be used together.");
+        }
+        const instance = input.containerInstance;
+        const page = await tx.listTaskArns({
+          ...pageRequest(input),
+          clusterArn: cluster.clusterArn!,
+          desiredStatus: input.desiredStatus ?? "RUNNING",
+          ...(instance
+            ? { containerInstanceArn: instance.startsWith("arn:") ? instance : arns.containerInstance(ctx, cluster.clusterName!, instance) }
+            : {}),
+          ...(input.family ? { family: input.family } : {}),
+          ...(input.startedBy ? { startedBy: input.startedBy } : {}),
+          ...(input.serviceName ? { group: `service:${input.serviceName}` } : {}),
+          ...(input.launchType ? { launchType: input.launchType } : {}),
+        });
+        return { taskArns: [...page.items], nextToken: nextToken(page) };
+      }),
+
+    SubmitTaskStateChange: async (input, ctx) => {
+      const task = await store.tx(async (tx) => {
+        const cluster = await requireCluster(tx, ctx, input.cluster);
+        if (!input.task) throw errors.invalidParameter("SubmitTaskStateChange needs the task.");
+        const arn = taskArnOf(ctx, cluster, input.task);
+        return changeTask(
+          tx,
+          arn,
+          {
+            kind: "report",
+            ...(input.status ? { status: input.status } : {}),
+            ...(input.reason ? { reason: input.reason } : {}),
+            ...(input.containers ? { containers: input.containers } : {}),
+            ...(input.pullStartedAt ? { pullStartedAt: input.pullStartedAt } : {}),
+            ...(input.pullStoppedAt ? { pullStoppedAt: input.pullStoppedAt } : {}),
+            ...(input.executionStoppedAt ? { executionStoppedAt: input.executionStoppedAt } : {}),
+          },
+          ctx.now,
+        );
+      });
+      if (!task) throw errors.invalidParameter(`The task '${input.task ?? ""}' was not found.`);
+      return { acknowledgment: "ACK" };
+    },
+
+    SubmitContainerStateChange: async (input, ctx) => {
+      const task = await store.tx(async (tx) => {
+        const cluster = await requireCluster(tx, ctx, input.cluster);
+        if (!input.task || !input.containerName) throw errors.invalidParameter("SubmitContainerStateChange needs the task and containerName.");
+        const arn = taskArnOf(ctx, cluster, input.task);
+        return changeTask(
+          tx,
+          arn,
+          {
+            kind: "report",
+            containers: [
+              {
+                containerName: input.containerName,
+                ...(input.runtimeId ? { runtimeId: input.runtimeId } : {}),
+                ...(input.status ? { status: input.status } : {}),
+                ...(input.exitCode !== undefined ? { exitCode: input.exitCode } : {}),
+                ...(input.reason ? { reason: input.reason } : {}),
+                ...(input.networkBindings ? { networkBindings: input.networkBindings } : {}),
+              },
+            ],
+          },
+          ctx.now,
+        );
+      });
+      if (!task) throw errors.invalidParameter(`The task '${input.task ?? ""}' was not found.`);
+      return { acknowledgment: "ACK" };
+    },
+  };
+}

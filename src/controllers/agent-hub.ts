@@ -1,0 +1,218 @@
+// The control plane's end of the agent channel. Agents join with the join token
+// (getting their narrow key pair), then hold a WebSocket on which the hub pushes
+// the complete set of tasks their instance should run — on connect, after every
+// change, and every few seconds in case a change was made on another replica.
+// Agents send container health back on it (as the ECS agent's telemetry does);
+// task state changes come through the public SubmitTaskStateChange.
+//
+//   RunTask/StopTask ─ commit ─ tasksChanged(instance) ─ push(instance) ─ ws → agent ─ engine.reconcile
+//   agent ─ SubmitTaskStateChange (SigV4, agent keys) ─ edge ─ tasks.ts
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { AssignedTask } from "../agent/engine-types.js";
+import type { Area } from "../area.js";
+import type { InstanceNotifier } from "../api/ecs/deps.js";
+import type { AgentKeys } from "../edge/agent-keys.js";
+import type { HealthStatus, Task, TaskDefinition } from "../model/generated/ecs.js";
+import { decodeDoc, encodeDoc } from "../store/doc-codec.js";
+import type { Store, Tx } from "../store/store.js";
+
+export const joinPath = "/agent/v1/join";
+export const connectPath = "/agent/v1/connect";
+
+/** Messages on the channel. */
+export type HubMessage = { readonly type: "tasks"; readonly tasks: readonly AssignedTask[] };
+export type AgentMessage = {
+  readonly type: "health";
+  readonly tasks: readonly {
+    readonly taskArn: string;
+    readonly healthStatus: HealthStatus;
+    readonly containers: readonly { readonly name: string; readonly healthStatus: HealthStatus }[];
+  }[];
+};
+
+export interface JoinResponse {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+export interface AgentHubOptions {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly keys: AgentKeys;
+  readonly region: string;
+  readonly accountId: string;
+  /** How often every connected agent is sent its tasks again. */
+  readonly resyncMs?: number;
+}
+
+const bearer = (req: IncomingMessage): string => /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+
+/** container-instance/CLUSTER/ID → the cluster's ARN. */
+function clusterArnOf(instanceArn: string): string {
+  const m = /^(arn:aws:ecs:[^:]+:\d+:)container-instance\/([^/]+)\/[^/]+$/.exec(instanceArn);
+  return m ? `${m[1]}cluster/${m[2]}` : "";
+}
+
+export class AgentHub implements InstanceNotifier {
+  private readonly sockets = new Map<string, Set<WebSocket>>();
+  /** Instances with a push in flight, and whether another is owed after it. */
+  private readonly pushing = new Map<string, boolean>();
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly definitions = new Map<string, TaskDefinition>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: AgentHubOptions) {}
+
+  tasksChanged(containerInstanceArns: readonly string[]): void {
+    for (const arn of containerInstanceArns) if (this.sockets.has(arn)) this.push(arn);
+  }
+
+  /** Whether any agent holds a channel for the instance. */
+  connected(containerInstanceArn: string): boolean {
+    return (this.sockets.get(containerInstanceArn)?.size ?? 0) > 0;
+  }
+
+  area(): Area {
+    return {
+      routes: [{ matches: (req, url) => req.method === "POST" && url.pathname === joinPath, handle: (req, res) => this.join(req, res) }],
+      upgrades: [{ matches: (url) => url.pathname === connectPath, upgrade: (req, socket, head, url) => this.connect(req, socket, head, url) }],
+      start: () => {
+        this.timer = setInterval(() => {
+          for (const arn of this.sockets.keys()) this.push(arn);
+        }, this.opts.resyncMs ?? 5000);
+        this.timer.unref();
+      },
+      stop: async () => {
+        clearInterval(this.timer);
+        for (const set of this.sockets.values()) for (const ws of set) ws.terminate();
+        await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      },
+    };
+  }
+
+  private join(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.opts.keys.accepts(bearer(req))) {
+      res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ message: "The join token is not valid for this control plane." }));
+      return Promise.resolve();
+    }
+    const body: JoinResponse = {
+      accessKeyId: this.opts.keys.principal.accessKeyId,
+      secretAccessKey: this.opts.keys.principal.secretAccessKey,
+      region: this.opts.region,
+      accountId: this.opts.accountId,
+    };
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    return Promise.resolve();
+  }
+
+  private connect(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const instanceArn = url.searchParams.get("containerInstance") ?? "";
+    if (!this.opts.keys.accepts(bearer(req)) || !clusterArnOf(instanceArn)) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      let set = this.sockets.get(instanceArn);
+      if (!set) this.sockets.set(instanceArn, (set = new Set()));
+      set.add(ws);
+      this.opts.logger.info({ instanceArn }, "agent connected");
+      void this.setConnected(instanceArn, true).then(() => this.push(instanceArn));
+      ws.on("message", (data: Buffer) => void this.receive(data));
+      ws.on("close", () => {
+        set.delete(ws);
+        if (set.size === 0) {
+          this.sockets.delete(instanceArn);
+          this.opts.logger.info({ instanceArn }, "agent disconnected");
+          void this.setConnected(instanceArn, false);
+        }
+      });
+    });
+  }
+
+  private async setConnected(instanceArn: string, connected: boolean): Promise<void> {
+    try {
+      await this.opts.store.tx(async (tx) => {
+        const cluster = clusterArnOf(instanceArn);
+        const instance = await tx.getContainerInstance(cluster, instanceArn);
+        if (instance && instance.agentConnected !== connected) await tx.putContainerInstance(cluster, { ...instance, agentConnected: connected });
+      });
+    } catch (err) {
+      this.opts.logger.error({ err, instanceArn }, "could not record agent connection");
+    }
+  }
+
+  /** Sends the instance its tasks; pushes asked for while one is in flight coalesce into one more. */
+  private push(instanceArn: string): void {
+    if (this.pushing.has(instanceArn)) {
+      this.pushing.set(instanceArn, true);
+      return;
+    }
+    this.pushing.set(instanceArn, false);
+    void (async () => {
+      try {
+        const tasks = await this.opts.store.tx((tx) => this.assigned(tx, instanceArn));
+        const message: HubMessage = { type: "tasks", tasks };
+        const text = encodeDoc(message);
+        for (const ws of this.sockets.get(instanceArn) ?? []) ws.send(text);
+      } catch (err) {
+        this.opts.logger.error({ err, instanceArn }, "could not push tasks to agent");
+      } finally {
+        const again = this.pushing.get(instanceArn);
+        this.pushing.delete(instanceArn);
+        if (again) this.push(instanceArn);
+      }
+    })();
+  }
+
+  private async assigned(tx: Tx, instanceArn: string): Promise<AssignedTask[]> {
+    const tasks = await tx.liveTasksOnInstance(instanceArn);
+    const out: AssignedTask[] = [];
+    for (const task of tasks) {
+      const arn = task.taskDefinitionArn!;
+      let def = this.definitions.get(arn);
+      if (!def) {
+        const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
+        def = m ? await tx.getTaskDefinition(m[1], Number(m[2])) : undefined;
+        // Revisions never change once registered (only their status), so they can be cached.
+        if (def) this.definitions.set(arn, def);
+      }
+      if (def) out.push({ task, taskDefinition: def });
+    }
+    return out;
+  }
+
+  private async receive(data: Buffer): Promise<void> {
+    let message: AgentMessage;
+    try {
+      message = decodeDoc<AgentMessage>(data.toString("utf8"));
+    } catch {
+      return;
+    }
+    if (message.type !== "health") return;
+    try {
+      await this.opts.store.tx(async (tx) => {
+        for (const report of message.tasks) {
+          const task = await tx.getTask(report.taskArn);
+          if (!task || task.lastStatus === "STOPPED") continue;
+          const next: Task = {
+            ...task,
+            healthStatus: report.healthStatus,
+            containers: (task.containers ?? []).map((c) => {
+              const h = report.containers.find((x) => x.name === c.name);
+              return h ? { ...c, healthStatus: h.healthStatus } : c;
+            }),
+          };
+          if (JSON.stringify(next) !== JSON.stringify(task)) await tx.putTask({ ...next, version: (task.version ?? 0) + 1 });
+        }
+      });
+    } catch (err) {
+      this.opts.logger.error({ err }, "could not record container health");
+    }
+  }
+}
