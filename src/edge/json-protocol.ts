@@ -4,6 +4,7 @@
 
 import type { ServiceModel } from "../model/service-model.js";
 import type { Principal } from "./access-keys.js";
+import { BadPageKey } from "../store/store.js";
 import { errors } from "./errors.js";
 
 export interface RequestContext {
@@ -76,6 +77,12 @@ export async function invoke(dispatch: Dispatch, body: Uint8Array, ctx: RequestC
     }
   }
   const input = service.model.parseInput(operation, decoded);
-  const output = await handler(input, ctx);
+  let output: unknown;
+  try {
+    output = await handler(input, ctx);
+  } catch (err) {
+    if (err instanceof BadPageKey) throw errors.invalidParameter("Invalid nextToken: pass the nextToken of a previous response unchanged.");
+    throw err;
+  }
   return service.model.formatOutput(operation, output);
 }

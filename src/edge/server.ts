@@ -52,19 +52,24 @@ export interface Edge {
 
 const maxJsonBody = 10 * 1024 * 1024;
 
+/** Reads a whole request body; past the limit it stops reading and answers 413 (the connection is then closed). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () => errors.requestEntityTooLarge(`Request body exceeds ${limit} bytes; send less than that.`);
+  if (Number(req.headers["content-length"] ?? 0) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(errors.requestEntityTooLarge(`Request body exceeds ${limit} bytes.`));
-        req.destroy();
+        req.off("data", onData);
+        req.pause();
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
@@ -82,6 +87,8 @@ function send(res: ServerResponse, status: number, requestId: string, payload: u
 
 function sendError(res: ServerResponse, requestId: string, error: AwsError): void {
   res.setHeader("x-amzn-errortype", error.code);
+  // The rest of an oversized body is never read, so the connection cannot carry another request.
+  if (error.status === 413) res.setHeader("connection", "close");
   send(res, error.status, requestId, { __type: error.code, message: error.message });
 }
 
@@ -112,8 +119,16 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     send(res, 200, requestId, output);
   }
 
+  let closing = false;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    // While shutting down, no connection is kept for another request, including
+    // the ones whose request was already in flight when the shutdown began.
+    if (closing) res.setHeader("connection", "close");
+    res.once("finish", () => {
+      if (closing) req.socket.end();
+    });
     try {
       const url = new URL(req.url ?? "/", "http://edge");
       if (req.method === "GET" && url.pathname === "/health") {
@@ -129,7 +144,9 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
         await route.handle(req, res, url);
         return;
       }
-      throw errors.unknownOperation(`No API is served at ${req.method ?? ""} ${url.pathname}.`);
+      throw errors.unknownOperation(
+        `No API is served at ${req.method ?? ""} ${url.pathname}. AWS API calls are POST requests with an X-Amz-Target header naming the operation.`,
+      );
     } catch (err) {
       const { error, unexpected } = toAwsError(err);
       if (unexpected) log.error({ err, requestId }, "request failed");
@@ -157,6 +174,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

@@ -2,7 +2,7 @@
 // recomputed with the caller's secret by a maintained signer and compared in
 // constant time; scope, date and skew are checked first with AWS's messages.
 
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { errors } from "./errors.js";
@@ -142,6 +142,12 @@ export async function verifySigV4(req: SignedRequest, opts: VerifyOptions): Prom
   }
   if (auth.scopeService !== opts.service) {
     throw errors.invalidSignature(`Credential should be scoped to correct service: '${opts.service}'. `);
+  }
+
+  // The signer trusts x-amz-content-sha256 as the body's hash; hold it to the body actually sent.
+  const claimed = req.headers["x-amz-content-sha256"];
+  if (claimed !== undefined && claimed !== createHash("sha256").update(req.body).digest("hex")) {
+    throw errors.invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
 
   const principal = opts.keys.lookup(auth.accessKeyId);

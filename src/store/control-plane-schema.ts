@@ -4,7 +4,7 @@
 // Resources are kept as a JSON document (`doc`, the AWS model's shape) beside the
 // columns queries filter and sort on.
 
-import type { Kysely, Migration } from "kysely";
+import { PostgresAdapter, sql, type Kysely, type Migration, type RawBuilder } from "kysely";
 
 export interface ControlPlaneTables {
   clusters: { arn: string; name: string; status: string; created_at: number; doc: string };
@@ -55,42 +55,51 @@ export interface ControlPlaneTables {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
 
+/**
+ * The type of text columns that lists sort on: byte order on both backends, so
+ * pages come out the same whatever the PostgreSQL database's default collation.
+ */
+export function keyText(db: AnyDb): "text" | RawBuilder<unknown> {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? sql`text collate "C"` : "text";
+}
+
 export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]> = [
   [
     "0001_control_plane",
     {
       async up(db: AnyDb) {
+        const key = keyText(db);
         await db.schema
           .createTable("clusters")
-          .addColumn("arn", "text", (c) => c.primaryKey())
-          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("arn", key, (c) => c.primaryKey())
+          .addColumn("name", key, (c) => c.notNull().unique())
           .addColumn("status", "text", (c) => c.notNull())
           .addColumn("created_at", "bigint", (c) => c.notNull())
           .addColumn("doc", "text", (c) => c.notNull())
           .execute();
         await db.schema
           .createTable("capacity_providers")
-          .addColumn("arn", "text", (c) => c.primaryKey())
-          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("arn", key, (c) => c.primaryKey())
+          .addColumn("name", key, (c) => c.notNull().unique())
           .addColumn("status", "text", (c) => c.notNull())
           .addColumn("doc", "text", (c) => c.notNull())
           .execute();
         await db.schema
           .createTable("tags")
-          .addColumn("resource_arn", "text", (c) => c.notNull())
-          .addColumn("key", "text", (c) => c.notNull())
+          .addColumn("resource_arn", key, (c) => c.notNull())
+          .addColumn("key", key, (c) => c.notNull())
           .addColumn("value", "text", (c) => c.notNull())
           .addPrimaryKeyConstraint("tags_pk", ["resource_arn", "key"])
           .execute();
         await db.schema
           .createTable("task_definition_families")
-          .addColumn("family", "text", (c) => c.primaryKey())
+          .addColumn("family", key, (c) => c.primaryKey())
           .addColumn("last_revision", "integer", (c) => c.notNull())
           .execute();
         await db.schema
           .createTable("task_definitions")
-          .addColumn("arn", "text", (c) => c.primaryKey())
-          .addColumn("family", "text", (c) => c.notNull())
+          .addColumn("arn", key, (c) => c.primaryKey())
+          .addColumn("family", key, (c) => c.notNull())
           .addColumn("revision", "integer", (c) => c.notNull())
           .addColumn("status", "text", (c) => c.notNull())
           .addColumn("registered_at", "bigint", (c) => c.notNull())
@@ -104,8 +113,8 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
           .execute();
         await db.schema
           .createTable("container_instances")
-          .addColumn("arn", "text", (c) => c.primaryKey())
-          .addColumn("cluster_arn", "text", (c) => c.notNull())
+          .addColumn("arn", key, (c) => c.primaryKey())
+          .addColumn("cluster_arn", key, (c) => c.notNull())
           .addColumn("id", "text", (c) => c.notNull().unique())
           .addColumn("status", "text", (c) => c.notNull())
           .addColumn("registered_at", "bigint", (c) => c.notNull())
@@ -118,10 +127,10 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
           .execute();
         await db.schema
           .createTable("attributes")
-          .addColumn("cluster_arn", "text", (c) => c.notNull())
+          .addColumn("cluster_arn", key, (c) => c.notNull())
           .addColumn("target_type", "text", (c) => c.notNull())
-          .addColumn("target_id", "text", (c) => c.notNull())
-          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("target_id", key, (c) => c.notNull())
+          .addColumn("name", key, (c) => c.notNull())
           .addColumn("value", "text")
           .addPrimaryKeyConstraint("attributes_pk", ["target_id", "name"])
           .execute();
@@ -133,7 +142,7 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
         await db.schema
           .createTable("account_settings")
           .addColumn("principal_arn", "text", (c) => c.notNull())
-          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("name", key, (c) => c.notNull())
           .addColumn("value", "text", (c) => c.notNull())
           .addPrimaryKeyConstraint("account_settings_pk", ["principal_arn", "name"])
           .execute();
@@ -144,12 +153,13 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
     "0004_tasks",
     {
       async up(db: AnyDb) {
+        const key = keyText(db);
         await db.schema
           .createTable("tasks")
-          .addColumn("arn", "text", (c) => c.primaryKey())
-          .addColumn("cluster_arn", "text", (c) => c.notNull())
+          .addColumn("arn", key, (c) => c.primaryKey())
+          .addColumn("cluster_arn", key, (c) => c.notNull())
           .addColumn("container_instance_arn", "text")
-          .addColumn("family", "text", (c) => c.notNull())
+          .addColumn("family", key, (c) => c.notNull())
           .addColumn("started_by", "text")
           .addColumn("group_name", "text")
           .addColumn("launch_type", "text", (c) => c.notNull())

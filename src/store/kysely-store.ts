@@ -1,7 +1,7 @@
 // The Store, written once against Kysely. Backends pass a Kysely instance and
 // the few things their SQL does differently (row locks, unique-violation codes).
 
-import type { Kysely, Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type {
   CapacityProvider,
   Cluster,
@@ -16,6 +16,7 @@ import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import type { Database } from "./schema.js";
 import {
+  BadPageKey,
   UniqueViolation,
   type AttributeQuery,
   type AttributeRow,
@@ -45,12 +46,25 @@ function page<T>(rows: readonly T[], limit: number, key: (row: T) => string): Pa
 const revisionKey = (family: string, revision: number): string => `${family}:${revision}`;
 
 function parseRevisionKey(key: string): [string, number] {
-  const colon = key.lastIndexOf(":");
-  return [key.slice(0, colon), Number(key.slice(colon + 1))];
+  const m = /^(.+):(\d+)$/.exec(key);
+  if (!m) throw new BadPageKey();
+  return [m[1], Number(m[2])];
 }
 
-/** Escapes LIKE wildcards so a prefix matches literally. */
-const likePrefix = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+function parseAttributeKey(key: string): [string, string] {
+  const parsed: unknown = (() => {
+    try {
+      return JSON.parse(key) as unknown;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every((p) => typeof p === "string")) throw new BadPageKey();
+  return parsed as [string, string];
+}
+
+/** A literal, case-sensitive prefix test (LIKE is neither on SQLite). */
+const hasPrefix = (column: "family", prefix: string) => sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;
 
 class SqlTx implements Tx {
   constructor(
@@ -58,23 +72,33 @@ class SqlTx implements Tx {
     private readonly quirks: DialectQuirks,
   ) {}
 
-  private async insert<T>(write: Promise<T>): Promise<T> {
+  /**
+   * Runs an insert whose unique-key violation the caller may catch. On PostgreSQL a
+   * failed statement aborts the whole transaction, so the insert runs under a
+   * savepoint that is rolled back on conflict, leaving the transaction usable.
+   */
+  private async insert<T>(write: () => Promise<T>): Promise<T> {
+    const savepoint = this.quirks.kind === "postgres";
+    if (savepoint) await sql`savepoint berth_insert`.execute(this.db);
     try {
-      return await write;
+      const result = await write();
+      if (savepoint) await sql`release savepoint berth_insert`.execute(this.db);
+      return result;
     } catch (err) {
+      if (savepoint) await sql`rollback to savepoint berth_insert`.execute(this.db);
       if (this.quirks.isUniqueViolation(err)) throw new UniqueViolation(String(err));
       throw err;
     }
   }
 
   // Clusters.
-  async insertCluster(c: Cluster): Promise<void> {
-    await this.insert(
-      this.db
-        .insertInto("clusters")
-        .values({ arn: c.clusterArn!, name: c.clusterName!, status: c.status!, created_at: Date.now(), doc: encodeDoc(c) })
-        .execute(),
-    );
+  async insertCluster(c: Cluster): Promise<boolean> {
+    const r = await this.db
+      .insertInto("clusters")
+      .values({ arn: c.clusterArn!, name: c.clusterName!, status: c.status!, created_at: Date.now(), doc: encodeDoc(c) })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
   async getCluster(arn: string): Promise<Cluster | undefined> {
     let q = this.db.selectFrom("clusters").select("doc").where("arn", "=", arn);
@@ -117,7 +141,7 @@ class SqlTx implements Tx {
 
   // Capacity providers.
   async insertCapacityProvider(p: CapacityProvider): Promise<void> {
-    await this.insert(
+    await this.insert(() =>
       this.db
         .insertInto("capacity_providers")
         .values({ arn: p.capacityProviderArn!, name: p.name!, status: p.status!, doc: encodeDoc(p) })
@@ -125,7 +149,9 @@ class SqlTx implements Tx {
     );
   }
   async getCapacityProvider(name: string): Promise<CapacityProvider | undefined> {
-    const row = await this.db.selectFrom("capacity_providers").select("doc").where("name", "=", name).executeTakeFirst();
+    let q = this.db.selectFrom("capacity_providers").select("doc").where("name", "=", name);
+    if (this.quirks.rowLocks) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
     return row && decodeDoc<CapacityProvider>(row.doc);
   }
   async putCapacityProvider(p: CapacityProvider): Promise<void> {
@@ -191,7 +217,7 @@ class SqlTx implements Tx {
     return Number(row.last_revision);
   }
   async insertTaskDefinition(d: TaskDefinition): Promise<void> {
-    await this.insert(
+    await this.insert(() =>
       this.db
         .insertInto("task_definitions")
         .values({
@@ -208,6 +234,7 @@ class SqlTx implements Tx {
   async getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined> {
     let q = this.db.selectFrom("task_definitions").select("doc").where("family", "=", family);
     q = revision === undefined ? q.where("status", "=", "ACTIVE").orderBy("revision", "desc").limit(1) : q.where("revision", "=", revision);
+    if (this.quirks.rowLocks) q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && decodeDoc<TaskDefinition>(row.doc);
   }
@@ -221,7 +248,7 @@ class SqlTx implements Tx {
   async listTaskDefinitionArns(query: TaskDefinitionQuery): Promise<Page<string>> {
     const dir = query.descending ? "desc" : "asc";
     let q = this.db.selectFrom("task_definitions").select(["arn", "family", "revision"]);
-    if (query.familyPrefix !== undefined) q = q.where("family", "like", likePrefix(query.familyPrefix));
+    if (query.familyPrefix !== undefined) q = q.where(hasPrefix("family", query.familyPrefix));
     if (query.status) q = q.where("status", "=", query.status);
     if (query.after) {
       const [family, revision] = parseRevisionKey(query.after);
@@ -239,7 +266,7 @@ class SqlTx implements Tx {
       .select("family")
       .select((eb) => eb.fn.sum<number>(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()).as("active"))
       .groupBy("family");
-    if (query.familyPrefix !== undefined) q = q.where("family", "like", likePrefix(query.familyPrefix));
+    if (query.familyPrefix !== undefined) q = q.where(hasPrefix("family", query.familyPrefix));
     if (query.after) q = q.where("family", ">", query.after);
     if (query.status === "ACTIVE") q = q.having((eb) => eb.fn.sum(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()), ">", 0);
     if (query.status === "INACTIVE") q = q.having((eb) => eb.fn.sum(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()), "=", 0);
@@ -249,7 +276,7 @@ class SqlTx implements Tx {
 
   // Container instances.
   async insertContainerInstance(clusterArn: string, i: ContainerInstance): Promise<void> {
-    await this.insert(
+    await this.insert(() =>
       this.db
         .insertInto("container_instances")
         .values({
@@ -312,7 +339,7 @@ class SqlTx implements Tx {
     if (query.name !== undefined) q = q.where("name", "=", query.name);
     if (query.value !== undefined) q = q.where("value", "=", query.value);
     if (query.after) {
-      const [targetId, name] = JSON.parse(query.after) as [string, string];
+      const [targetId, name] = parseAttributeKey(query.after);
       q = q.where((eb) => eb(eb.refTuple("target_id", "name"), ">", eb.tuple(targetId, name)));
     }
     const rows = await q.orderBy("target_id").orderBy("name").limit(query.limit + 1).execute();
@@ -321,7 +348,7 @@ class SqlTx implements Tx {
 
   // Tasks.
   async insertTask(t: Task): Promise<void> {
-    await this.insert(this.db.insertInto("tasks").values(taskRow(t)).execute());
+    await this.insert(() => this.db.insertInto("tasks").values(taskRow(t)).execute());
   }
   async getTask(arn: string): Promise<Task | undefined> {
     let q = this.db.selectFrom("tasks").select("doc").where("arn", "=", arn);

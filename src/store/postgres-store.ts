@@ -13,6 +13,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export async function openPostgresStore(url: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: 16 });
+  // An idle client that the server drops (restart, failover, idle timeout) is
+  // replaced on next use; without a listener its error would end the process.
+  pool.on("error", () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrate(db);
   return new KyselyStore(db, {

@@ -22,6 +22,9 @@ import type { RegistryStore } from "./registry-store.js";
 /** A unique key was taken: the caller turns it into its domain's error. */
 export class UniqueViolation extends Error {}
 
+/** A page key (`after`) that no page of this listing could have produced. */
+export class BadPageKey extends Error {}
+
 export interface Page<T> {
   readonly items: readonly T[];
   /** The sort key of the last item, when more may follow. */
@@ -80,7 +83,8 @@ export interface ClusterUsage {
 /** What one transaction can read and write. */
 export interface Tx {
   // Clusters.
-  insertCluster(cluster: Cluster): Promise<void>;
+  /** Inserts the cluster unless its name is taken; returns whether it did. */
+  insertCluster(cluster: Cluster): Promise<boolean>;
   getCluster(arn: string): Promise<Cluster | undefined>;
   putCluster(cluster: Cluster): Promise<void>;
   listClusterArns(page: PageRequest): Promise<Page<string>>;

@@ -82,9 +82,6 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
         const strategy = [...(input.defaultCapacityProviderStrategy ?? [])];
         await validateClusterProviders(tx, ctx, providers, strategy);
         const arn = arns.cluster(ctx, name);
-        const existing = await tx.getCluster(arn);
-        // CreateCluster is idempotent: an ACTIVE cluster of that name is returned as it is.
-        if (existing && existing.status !== "INACTIVE") return { cluster: await present(tx, existing, everything) };
         const cluster: Cluster = {
           clusterArn: arn,
           clusterName: name,
@@ -95,11 +92,13 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
           ...(input.configuration ? { configuration: input.configuration } : {}),
           ...(input.serviceConnectDefaults ? { serviceConnectDefaults: input.serviceConnectDefaults } : {}),
         };
-        if (existing) {
+        // Insert-if-absent, so concurrent creates of one name all succeed with the same cluster.
+        if (!(await tx.insertCluster(cluster))) {
+          const existing = await tx.getCluster(arn);
+          // CreateCluster is idempotent: an ACTIVE cluster of that name is returned as it is.
+          if (existing && existing.status !== "INACTIVE") return { cluster: await present(tx, existing, everything) };
           await tx.putCluster(cluster);
           await tx.deleteTags(arn);
-        } else {
-          await tx.insertCluster(cluster);
         }
         await tx.putTags(arn, tags);
         return { cluster: await present(tx, cluster, everything) };
