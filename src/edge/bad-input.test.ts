@@ -385,7 +385,7 @@ const cases: readonly BadCase[] = [
   // ── Tag rules ──────────────────────────────────────────────────────────────
   { name: "tag key with the aws: prefix", request: call("CreateCluster", { clusterName: "x", tags: [{ key: "aws:owner", value: "me" }] }), type: "InvalidParameterException", says: ["aws:owner", "aws:"] },
   { name: "tag key with the AWS: prefix in capitals", request: call("TagResource", { resourceArn: keepAArn, tags: [{ key: "AWS:Owner", value: "me" }] }), type: "InvalidParameterException", says: ["AWS:Owner"] },
-  { name: "duplicate tag keys", request: call("CreateCluster", { clusterName: "x", tags: [{ key: "env", value: "a" }, { key: "env", value: "b" }] }), type: "InvalidParameterException", says: ["env", "more than once"] },
+  { name: "duplicate tag keys", request: call("CreateCluster", { clusterName: "x", tags: [{ key: "env", value: "a" }, { key: "env", value: "b" }] }), type: "InvalidParameterException", says: ["env", "Duplicate tag key"] },
   { name: "TagResource past 50 tags in all", request: call("TagResource", { resourceArn: keepAArn, tags: tags(6, "extra") }), type: "InvalidParameterException", says: ["50"] },
 
   // ── Account settings ───────────────────────────────────────────────────────

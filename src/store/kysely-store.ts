@@ -249,6 +249,7 @@ class SqlTx implements Tx {
     const dir = query.descending ? "desc" : "asc";
     let q = this.db.selectFrom("task_definitions").select(["arn", "family", "revision"]);
     if (query.familyPrefix !== undefined) q = q.where(hasPrefix("family", query.familyPrefix));
+    if (query.family !== undefined) q = q.where("family", "=", query.family);
     if (query.status) q = q.where("status", "=", query.status);
     if (query.after) {
       const [family, revision] = parseRevisionKey(query.after);

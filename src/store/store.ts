@@ -39,6 +39,8 @@ export interface PageRequest {
 
 export interface TaskDefinitionQuery extends PageRequest {
   readonly familyPrefix?: string;
+  /** One family exactly. */
+  readonly family?: string;
   readonly status?: TaskDefinitionStatus;
   readonly descending: boolean;
 }

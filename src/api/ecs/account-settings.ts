@@ -3,6 +3,8 @@
 
 import { errors } from "../../edge/errors.js";
 import type { Setting, SettingName } from "../../model/generated/ecs.js";
+import type { RequestContext } from "../../edge/json-protocol.js";
+import type { Tx } from "../../store/store.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { pageOf, pageRequest } from "./pagination.js";
 
@@ -23,8 +25,24 @@ const settingRules: Readonly<Record<SettingName, { readonly values: readonly str
   fargateEventWindows: { values: onOff, fallback: "disabled" },
 };
 
-/** The account default is stored under this principal. */
+/**
+ * The account default is stored under this principal. The root user's own
+ * setting is the account default, as in ECS: one record, read by everyone
+ * who has not set their own.
+ */
 const accountDefault = "";
+
+const rootArn = (accountId: string): string => `arn:aws:iam::${accountId}:root`;
+
+/** Where a principal's own settings are kept. */
+const storedUnder = (principalArn: string, accountId: string): string => (principalArn === rootArn(accountId) ? accountDefault : principalArn);
+
+/** A setting's value for the caller: their own, else the account default, else the built-in default. */
+export async function effectiveAccountSetting(tx: Tx, ctx: RequestContext, name: SettingName): Promise<string> {
+  const own = (await tx.getAccountSettings(storedUnder(ctx.principal.arn, ctx.accountId))).find((s) => s.name === name);
+  const byDefault = (await tx.getAccountSettings(accountDefault)).find((s) => s.name === name);
+  return own?.value ?? byDefault?.value ?? settingRules[name].fallback;
+}
 
 function checkValue(name: SettingName, value: string): void {
   const rule = settingRules[name];
@@ -40,14 +58,13 @@ function checkPrincipal(arn: string): void {
 }
 
 export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
-  const rootArn = (accountId: string): string => `arn:aws:iam::${accountId}:root`;
   return {
     PutAccountSetting: (input, ctx) =>
       store.tx(async (tx) => {
         checkValue(input.name, input.value);
         const principalArn = input.principalArn ?? ctx.principal.arn;
         checkPrincipal(principalArn);
-        await tx.putAccountSetting(principalArn, input.name, input.value);
+        await tx.putAccountSetting(storedUnder(principalArn, ctx.accountId), input.name, input.value);
         return { setting: { name: input.name, value: input.value, principalArn, type: "user" } };
       }),
 
@@ -62,11 +79,12 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
       store.tx(async (tx) => {
         const principalArn = input.principalArn ?? ctx.principal.arn;
         checkPrincipal(principalArn);
-        const current = (await tx.getAccountSettings(principalArn)).find((s) => s.name === input.name);
-        if (!current || !(await tx.deleteAccountSetting(principalArn, input.name))) {
+        const key = storedUnder(principalArn, ctx.accountId);
+        const current = (await tx.getAccountSettings(key)).find((s) => s.name === input.name);
+        if (!current || !(await tx.deleteAccountSetting(key, input.name))) {
           throw errors.invalidParameter(`No ${input.name} setting is set for ${principalArn}.`);
         }
-        return { setting: { ...current, type: "user" } };
+        return { setting: { ...current, principalArn, type: "user" } };
       }),
 
     ListAccountSettings: (input, ctx) =>
@@ -76,7 +94,9 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
         if (input.value !== undefined && input.name === undefined) {
           throw errors.invalidParameter("Filtering by value requires a setting name.");
         }
-        const own = new Map((await tx.getAccountSettings(principalArn)).map((s) => [s.name, s]));
+        const own = new Map(
+          (await tx.getAccountSettings(storedUnder(principalArn, ctx.accountId))).map((s) => [s.name, { ...s, principalArn }]),
+        );
         let settings: Setting[];
         if (input.effectiveSettings) {
           const defaults = new Map((await tx.getAccountSettings(accountDefault)).map((s) => [s.name, s]));

@@ -182,10 +182,15 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
         for (let page = await tx.listClusterArns({ limit: 100 }); ; page = await tx.listClusterArns({ limit: 100, after: page.next })) {
           for (const arn of page.items) {
             const cluster = await tx.getCluster(arn);
+            // ECS accepts the call and reports the failure on the provider itself.
             if (cluster?.capacityProviders?.includes(p.name!)) {
-              throw errors.client(
-                `The capacity provider '${p.name}' is associated with cluster '${cluster.clusterName}'. Remove it with PutClusterCapacityProviders first.`,
-              );
+              const failed: CapacityProvider = {
+                ...p,
+                updateStatus: "DELETE_FAILED",
+                updateStatusReason: `The capacity provider cannot be deleted because it is associated with cluster: ${cluster.clusterName}. Remove the capacity provider from the cluster and try again.`,
+              };
+              await tx.putCapacityProvider(failed);
+              return { capacityProvider: failed };
             }
           }
           if (!page.next) break;

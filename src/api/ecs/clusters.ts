@@ -6,6 +6,7 @@ import { errors } from "../../edge/errors.js";
 import type { Cluster, ClusterField, ClusterSetting, Failure, KeyValuePair } from "../../model/generated/ecs.js";
 import type { Tx } from "../../store/store.js";
 import { arns, clusterName, namePattern, type Scope } from "./arns.js";
+import { effectiveAccountSetting } from "./account-settings.js";
 import { validateClusterProviders } from "./capacity-providers.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { nextToken, pageRequest } from "./pagination.js";
@@ -48,6 +49,8 @@ async function present(tx: Tx, cluster: Cluster, include: readonly ClusterField[
     { name: "activeFargateServiceCount", value: "0" },
     { name: "drainingEC2ServiceCount", value: "0" },
     { name: "drainingFargateServiceCount", value: "0" },
+    { name: "activeExternalServiceCount", value: "0" },
+    { name: "drainingExternalServiceCount", value: "0" },
   ];
   return {
     clusterArn: cluster.clusterArn,
@@ -59,8 +62,9 @@ async function present(tx: Tx, cluster: Cluster, include: readonly ClusterField[
     ...(cluster.serviceConnectDefaults ? { serviceConnectDefaults: cluster.serviceConnectDefaults } : {}),
     ...(include.includes("SETTINGS") ? { settings: cluster.settings ?? [] } : {}),
     ...(include.includes("CONFIGURATIONS") && cluster.configuration ? { configuration: cluster.configuration } : {}),
-    ...(include.includes("STATISTICS") ? { statistics } : {}),
-    ...(include.includes("TAGS") ? { tags: [...(await tx.getTags(cluster.clusterArn!))] } : {}),
+    // ECS answers with empty lists for what was not asked for.
+    statistics: include.includes("STATISTICS") ? statistics : [],
+    tags: include.includes("TAGS") ? [...(await tx.getTags(cluster.clusterArn!))] : [],
     ...(include.includes("ATTACHMENTS") ? { attachments: [] } : {}),
   };
 }
@@ -86,7 +90,9 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
           clusterArn: arn,
           clusterName: name,
           status: "ACTIVE",
-          settings: validateSettings(input.settings) ?? [{ name: "containerInsights", value: "disabled" }],
+          settings: validateSettings(input.settings) ?? [
+            { name: "containerInsights", value: await effectiveAccountSetting(tx, ctx, "containerInsights") },
+          ],
           capacityProviders: providers,
           defaultCapacityProviderStrategy: strategy,
           ...(input.configuration ? { configuration: input.configuration } : {}),

@@ -7,17 +7,20 @@ import type { Tx } from "../../store/store.js";
 import { arnResource, arns, taskDefinitionRef, type Scope } from "./arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 
-/** ECS's tag rules beyond the model's lengths: unique keys, no reserved prefix. */
+/** ECS's tag rules, as every resource takes them: at most 50, sizes, unique keys, no reserved prefix. */
 export function validateTags(tags: readonly Tag[] | undefined): readonly Tag[] {
   if (!tags) return [];
-  const seen = new Set<string>();
-  for (const tag of tags) {
-    if (tag.key === undefined) throw errors.invalidParameter("Each tag needs a key.");
-    if (tag.key.toLowerCase().startsWith("aws:")) {
-      throw errors.invalidParameter(`Tag key '${tag.key}' uses the reserved prefix 'aws:'. Choose another key.`);
+  if (tags.length > 50) throw errors.invalidParameter(`Too many tags: ${tags.length}. A resource can have at most 50 tags.`);
+  const keys = new Set<string>();
+  for (const t of tags) {
+    const key = t.key ?? "";
+    if (key.length < 1 || key.length > 128) throw errors.invalidParameter(`Invalid tag key '${key}': a tag key must be 1 to 128 characters.`);
+    if ((t.value ?? "").length > 256) throw errors.invalidParameter(`Invalid value for tag '${key}': a tag value can be at most 256 characters.`);
+    if (key.toLowerCase().startsWith("aws:")) {
+      throw errors.invalidParameter(`Invalid tag key '${key}': the 'aws:' prefix is reserved for AWS use.`);
     }
-    if (seen.has(tag.key)) throw errors.invalidParameter(`Tag key '${tag.key}' is given more than once.`);
-    seen.add(tag.key);
+    if (keys.has(key)) throw errors.invalidParameter(`Duplicate tag key '${key}': each tag key can appear once.`);
+    keys.add(key);
   }
   return tags;
 }

@@ -1,0 +1,141 @@
+// One host's agent: joins the control plane, registers this host as a container
+// instance, adopts the containers it already runs, then follows the control
+// plane's desired tasks and reports what happens through the public ECS API.
+//
+//   join(token) → keys ─ RegisterContainerInstance ─ engine.start (adopt)
+//   ControlLink ─ "tasks" ─ engine.reconcile ─ Docker ─ SubmitTaskStateChange
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join as joinPath } from "node:path";
+import {
+  CreateClusterCommand,
+  ECSClient,
+  RegisterContainerInstanceCommand,
+  SubmitTaskStateChangeCommand,
+  type Attribute,
+  type Resource,
+  type VersionInfo,
+} from "@aws-sdk/client-ecs";
+import type { Logger } from "pino";
+import type { AgentMessage } from "../controllers/agent-hub.js";
+import { ControlLink, join } from "./control-link.js";
+import type { StateReporter, TaskEngine } from "./engine-types.js";
+
+export interface HostDescription {
+  readonly totalResources: Resource[];
+  readonly attributes: Attribute[];
+  readonly versionInfo: VersionInfo;
+}
+
+/** What the agent is made of, so tests and `berth up` can assemble it. */
+export interface AgentParts {
+  describeHost(): Promise<HostDescription>;
+  createEngine(reporter: StateReporter, publishHealth: (message: AgentMessage) => void, cluster: string): TaskEngine;
+}
+
+export interface AgentOptions {
+  readonly server: string;
+  readonly token: string;
+  readonly cluster: string;
+  readonly dataDir: string;
+  readonly logger: Logger;
+}
+
+export interface RunningAgent {
+  readonly containerInstanceArn: string;
+  readonly link: ControlLink;
+  stop(): Promise<void>;
+}
+
+interface AgentState {
+  containerInstanceArn?: string;
+}
+
+function loadState(dataDir: string): AgentState {
+  const file = joinPath(dataDir, "agent-state.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as AgentState) : {};
+}
+
+function saveState(dataDir: string, state: AgentState): void {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(joinPath(dataDir, "agent-state.json"), JSON.stringify(state, null, 2) + "\n");
+}
+
+/** Retries a report until the control plane takes it: a state change must never be lost. */
+function reporterFor(ecs: ECSClient, logger: Logger): StateReporter {
+  return {
+    async submitTaskStateChange(change) {
+      for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+        try {
+          await ecs.send(new SubmitTaskStateChangeCommand({ ...change, containers: change.containers?.map((c) => ({ ...c })) } as never));
+          return;
+        } catch (err) {
+          const name = err instanceof Error ? err.name : "";
+          // A task the control plane no longer knows cannot be reported; anything else is retried.
+          if (name === "InvalidParameterException" || name === "ClusterNotFoundException") {
+            logger.warn({ err, task: change.task }, "state change refused");
+            return;
+          }
+          logger.debug({ err, retryInMs: delay }, "state change not delivered; retrying");
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    },
+  };
+}
+
+export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise<RunningAgent> {
+  const log = opts.logger;
+  const keys = await join(opts.server, opts.token);
+  const ecs = new ECSClient({
+    endpoint: opts.server,
+    region: keys.region,
+    credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+  });
+  const host = await parts.describeHost();
+  const state = loadState(opts.dataDir);
+  const register = () =>
+    ecs.send(
+      new RegisterContainerInstanceCommand({
+        cluster: opts.cluster,
+        totalResources: host.totalResources,
+        attributes: host.attributes,
+        versionInfo: host.versionInfo,
+        ...(state.containerInstanceArn ? { containerInstanceArn: state.containerInstanceArn } : {}),
+      }),
+    );
+  let registered;
+  try {
+    registered = await register();
+  } catch (err) {
+    // Like the ECS agent, an agent for the default cluster creates it when it is missing.
+    if (!(err instanceof Error && err.name === "ClusterNotFoundException" && opts.cluster === "default")) throw err;
+    await ecs.send(new CreateClusterCommand({ clusterName: "default" }));
+    registered = await register();
+  }
+  const containerInstanceArn = registered.containerInstance?.containerInstanceArn;
+  if (!containerInstanceArn) throw new Error("the control plane did not return a container instance ARN");
+  saveState(opts.dataDir, { containerInstanceArn });
+  log.info({ containerInstanceArn }, "registered container instance");
+
+  let link: ControlLink | undefined;
+  const engine = parts.createEngine(reporterFor(ecs, log), (m) => link?.send(m), opts.cluster);
+  await engine.start();
+  link = new ControlLink({
+    server: opts.server,
+    token: opts.token,
+    containerInstanceArn,
+    logger: log,
+    onTasks: (tasks) => engine.reconcile(tasks),
+  });
+  link.start();
+  return {
+    containerInstanceArn,
+    link,
+    async stop() {
+      link.close();
+      await engine.stop();
+      ecs.destroy();
+    },
+  };
+}
