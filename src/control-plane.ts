@@ -10,6 +10,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.js";
 import { loadAgentKeys } from "./edge/agent-keys.js";
 import { AgentHub } from "./controllers/agent-hub.js";
+import { serviceControllerArea } from "./controllers/service-controller.js";
 import { startEdge, type Edge } from "./edge/server.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
@@ -63,7 +64,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     publicHost: () => publicHost,
   };
   const hub = new AgentHub({ store, logger, keys: agentKeys, region: opts.region, accountId: opts.accountId });
-  const areas: Area[] = [hub.area(), ecsArea(deps, hub), ecrArea(deps), logsArea(deps)];
+  const areas: Area[] = [
+    hub.area(),
+    ecsArea(deps, hub),
+    serviceControllerArea({ store, notifier: hub }),
+    ecrArea(deps),
+    logsArea(deps),
+  ];
   let edge: Edge;
   try {
     edge = await startEdge({

@@ -14,6 +14,7 @@ import type {
 import { decodeDoc, encodeDoc } from "./doc-codec.js";
 import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
+import { KyselyServiceTx } from "./kysely-service-store.js";
 import type { Database } from "./schema.js";
 import {
   BadPageKey,
@@ -67,10 +68,13 @@ function parseAttributeKey(key: string): [string, string] {
 const hasPrefix = (column: "family", prefix: string) => sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;
 
 class SqlTx implements Tx {
+  readonly services: KyselyServiceTx;
   constructor(
     private readonly db: Transaction<Database>,
     private readonly quirks: DialectQuirks,
-  ) {}
+  ) {
+    this.services = new KyselyServiceTx(db, quirks);
+  }
 
   /**
    * Runs an insert whose unique-key violation the caller may catch. On PostgreSQL a
@@ -135,7 +139,7 @@ class SqlTx implements Tx {
       registeredContainerInstancesCount: Number(instances.n),
       runningTasksCount: Number(tasks.running ?? 0),
       pendingTasksCount: Number(tasks.pending ?? 0),
-      activeServicesCount: 0,
+      activeServicesCount: await this.services.countActiveServices(arn),
     };
   }
 

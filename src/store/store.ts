@@ -18,6 +18,7 @@ import type {
 
 import type { LogStore } from "./log-store.js";
 import type { RegistryStore } from "./registry-store.js";
+import type { ServiceTx } from "./service-store.js";
 
 /** A unique key was taken: the caller turns it into its domain's error. */
 export class UniqueViolation extends Error {}
@@ -84,6 +85,9 @@ export interface ClusterUsage {
 
 /** What one transaction can read and write. */
 export interface Tx {
+  /** Services, deployments and service events. */
+  readonly services: ServiceTx;
+
   // Clusters.
   /** Inserts the cluster unless its name is taken; returns whether it did. */
   insertCluster(cluster: Cluster): Promise<boolean>;

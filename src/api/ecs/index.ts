@@ -12,6 +12,7 @@ import { containerInstancesHandlers } from "./container-instances.js";
 import type { EcsDeps, InstanceNotifier } from "./deps.js";
 import { tagHandlers } from "./tags.js";
 import { taskDefinitionsHandlers } from "./task-definitions.js";
+import { serviceHandlers } from "./services.js";
 import { taskHandlers } from "./tasks.js";
 
 export const ecsModel = ServiceModel.load("ecs");
@@ -25,6 +26,7 @@ export function ecsService(deps: EcsDeps): JsonService {
     ...tagHandlers(deps),
     ...accountSettingHandlers(deps),
     ...taskHandlers(deps),
+    ...serviceHandlers(deps),
   });
 }
 

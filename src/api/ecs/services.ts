@@ -1,0 +1,5 @@
+import type { EcsDeps, EcsHandlers } from "./deps.js";
+
+export function serviceHandlers(_deps: EcsDeps): EcsHandlers {
+  return {};
+}
