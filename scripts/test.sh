@@ -10,4 +10,6 @@ if [ -z "${BERTH_TEST_POSTGRES_URL:-}" ] && ls /usr/lib/postgresql/*/bin/initdb 
   export BERTH_TEST_POSTGRES_URL
 fi
 [ -n "${BERTH_TEST_POSTGRES_URL:-}" ] || echo "test: PostgreSQL is not installed; PostgreSQL cases are skipped (apt-get install postgresql to run them)"
+# The SDK clients in tests would each print a notice about Node 20's support window.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 node scripts/run-tests.mjs "$@"

@@ -5,6 +5,7 @@
 //   join(token) → keys ─ RegisterContainerInstance ─ engine.start (adopt)
 //   ControlLink ─ "tasks" ─ engine.reconcile ─ Docker ─ SubmitTaskStateChange
 
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import {
@@ -30,7 +31,12 @@ export interface HostDescription {
 /** What the agent is made of, so tests and `berth up` can assemble it. */
 export interface AgentParts {
   describeHost(): Promise<HostDescription>;
-  createEngine(reporter: StateReporter, publishHealth: (message: AgentMessage) => void, cluster: string): TaskEngine;
+  createEngine(
+    reporter: StateReporter,
+    publishHealth: (message: AgentMessage) => void,
+    cluster: string,
+    credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
+  ): TaskEngine;
 }
 
 export interface AgentOptions {
@@ -51,6 +57,16 @@ interface AgentState {
   containerInstanceArn?: string;
 }
 
+/** This agent's identity on its Docker Engine: made once, kept in its data directory. */
+export function loadAgentId(dataDir: string): string {
+  const file = joinPath(dataDir, "agent-id");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const id = randomBytes(6).toString("hex");
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, id + "\n");
+  return id;
+}
+
 function loadState(dataDir: string): AgentState {
   const file = joinPath(dataDir, "agent-state.json");
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as AgentState) : {};
@@ -61,24 +77,17 @@ function saveState(dataDir: string, state: AgentState): void {
   writeFileSync(joinPath(dataDir, "agent-state.json"), JSON.stringify(state, null, 2) + "\n");
 }
 
-/** Retries a report until the control plane takes it: a state change must never be lost. */
+/** Sends a report; the engine retries what throws, so a state change is never lost. */
 function reporterFor(ecs: ECSClient, logger: Logger): StateReporter {
   return {
     async submitTaskStateChange(change) {
-      for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
-        try {
-          await ecs.send(new SubmitTaskStateChangeCommand({ ...change, containers: change.containers?.map((c) => ({ ...c })) } as never));
-          return;
-        } catch (err) {
-          const name = err instanceof Error ? err.name : "";
-          // A task the control plane no longer knows cannot be reported; anything else is retried.
-          if (name === "InvalidParameterException" || name === "ClusterNotFoundException") {
-            logger.warn({ err, task: change.task }, "state change refused");
-            return;
-          }
-          logger.debug({ err, retryInMs: delay }, "state change not delivered; retrying");
-          await new Promise((r) => setTimeout(r, delay));
-        }
+      try {
+        await ecs.send(new SubmitTaskStateChangeCommand(structuredClone(change) as never));
+      } catch (err) {
+        // A task the control plane no longer knows cannot be reported; anything else is retried.
+        const name = err instanceof Error ? err.name : "";
+        if (name !== "InvalidParameterException" && name !== "ClusterNotFoundException") throw err;
+        logger.warn({ err, task: change.task }, "state change refused");
       }
     },
   };
@@ -118,16 +127,17 @@ export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise
   saveState(opts.dataDir, { containerInstanceArn });
   log.info({ containerInstanceArn }, "registered container instance");
 
-  let link: ControlLink | undefined;
-  const engine = parts.createEngine(reporterFor(ecs, log), (m) => link?.send(m), opts.cluster);
+  const links: ControlLink[] = [];
+  const engine = parts.createEngine(reporterFor(ecs, log), (m) => links[0]?.send(m), opts.cluster, keys);
   await engine.start();
-  link = new ControlLink({
+  const link = new ControlLink({
     server: opts.server,
     token: opts.token,
     containerInstanceArn,
     logger: log,
     onTasks: (tasks) => engine.reconcile(tasks),
   });
+  links.push(link);
   link.start();
   return {
     containerInstanceArn,

@@ -30,3 +30,8 @@ export interface TaskEngine {
   /** Stops the engine's loops; containers keep running (an agent restart must not touch them). */
   stop(): Promise<void>;
 }
+
+/** Attributes an agent sets, one per launch type its capacity serves: berth.launch-type.EC2, …FARGATE, …EXTERNAL. */
+export const launchTypeAttributePrefix = "berth.launch-type.";
+/** The attribute an agent sets to the CIDR of its awsvpc network, from which the control plane picks task IPs. */
+export const awsvpcSubnetAttribute = "berth.awsvpc-subnet";

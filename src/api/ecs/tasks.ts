@@ -6,6 +6,7 @@
 //           ─ place() ─ build Task docs ─ insert ─ commit ─ notify the agents
 
 import { randomUUID } from "node:crypto";
+import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../../agent/engine-types.js";
 import { errors } from "../../edge/errors.js";
 import type { RequestContext } from "../../edge/json-protocol.js";
 import type {
@@ -35,10 +36,6 @@ import { nextToken, pageRequest } from "./pagination.js";
 import { applyTaskEvent, type TaskEvent } from "./task-lifecycle.js";
 import { validateTags } from "./tags.js";
 
-/** The attribute an agent sets to say which launch types its capacity serves. */
-export const launchTypesAttribute = "berth.launch-types";
-/** The attribute an agent sets to the CIDR of its awsvpc network. */
-export const awsvpcSubnetAttribute = "berth.awsvpc-subnet";
 
 const taskId = (): string => randomUUID().replace(/-/g, "");
 
@@ -193,7 +190,7 @@ async function snapshot(tx: Tx, clusterArn: string): Promise<{ instances: Instan
         arn: i.containerInstanceArn!,
         status: i.status,
         agentConnected: i.agentConnected ?? false,
-        launchTypes: (attributes[launchTypesAttribute] ?? "EC2").split(",") as LaunchType[],
+        launchTypes: launchTypesOf(attributes),
         registeredAt: i.registeredAt ?? new Date(0),
         ...(i.ec2InstanceId ? { ec2InstanceId: i.ec2InstanceId } : {}),
         ...(i.versionInfo?.agentVersion ? { agentVersion: i.versionInfo.agentVersion } : {}),
@@ -211,6 +208,12 @@ async function snapshot(tx: Tx, clusterArn: string): Promise<{ instances: Instan
     more = page.next !== undefined;
   }
   return { instances, byArn };
+}
+
+/** The launch types an instance serves; one its agent says nothing about serves EC2, as in ECS. */
+function launchTypesOf(attributes: Readonly<Record<string, string | null>>): LaunchType[] {
+  const declared = (["EC2", "FARGATE", "EXTERNAL"] as const).filter((t) => `${launchTypeAttributePrefix}${t}` in attributes);
+  return declared.length > 0 ? declared : ["EC2"];
 }
 
 const familyOf = (t: Task): string => /task-definition\/([^:]+):/.exec(t.taskDefinitionArn ?? "")?.[1] ?? "";

@@ -1,0 +1,115 @@
+// The agent as `berth agent` and `berth up` run it: the Docker runtime, the task
+// engine, host measurement, and pulls from Berth's own registry with the agent's
+// credentials (as the task execution role pulls from ECR).
+
+import { createHash } from "node:crypto";
+import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import type { Logger } from "pino";
+import type { AgentParts, HostDescription } from "./agent.js";
+import type { RegistryCredentials } from "./docker-runtime.js";
+import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "./engine-types.js";
+import { DockerodeRuntime } from "./dockerode-runtime.js";
+import { measureHost } from "./host-resources.js";
+import { registryHost } from "./image-pull.js";
+import type { PortRange } from "./ports.js";
+import { DockerTaskEngine } from "./task-engine.js";
+
+
+export interface DockerAgentSettings {
+  /** This agent's identity on the Docker Engine (labels on everything it creates). */
+  readonly agentId: string;
+  readonly server: string;
+  readonly region: string;
+  readonly launchTypes: readonly ("EC2" | "FARGATE" | "EXTERNAL")[];
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly instanceType?: string;
+  readonly availabilityZone?: string;
+  readonly memoryReserveMiB?: number;
+  /** CIDR of the awsvpc network; default: a /24 in 10.213.0.0/16 chosen from the agent id. */
+  readonly awsvpcSubnet?: string;
+  readonly metadataPort?: number;
+  readonly hostPortRange?: PortRange;
+  readonly stopTimeoutSeconds?: number;
+  readonly taskCleanupWaitMs?: number;
+  readonly logger: Logger;
+}
+
+/** A /24 per agent, so several agents can share one Docker Engine. */
+export function defaultAwsvpcSubnet(agentId: string): string {
+  const n = createHash("sha256").update(agentId).digest()[0] % 250;
+  return `10.213.${n + 1}.0/24`;
+}
+
+/** Fetches (and caches) registry credentials for images in Berth's own registry. */
+function registryAuthFor(server: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }) {
+  const ownHost = new URL(server).host;
+  const ecr = new ECRClient({ endpoint: server, region, credentials });
+  let cached: { creds: RegistryCredentials; until: number } | undefined;
+  return async (imageRef: string): Promise<RegistryCredentials | undefined> => {
+    const host = registryHost(imageRef);
+    const local = host === ownHost || (host.startsWith("localhost:") && host.split(":")[1] === ownHost.split(":")[1]);
+    if (!local) return undefined;
+    if (cached && cached.until > Date.now()) return cached.creds;
+    const out = await ecr.send(new GetAuthorizationTokenCommand({}));
+    const token = out.authorizationData?.[0]?.authorizationToken;
+    if (!token) return undefined;
+    const [username, password] = Buffer.from(token, "base64").toString("utf8").split(":") as [string, string];
+    cached = { creds: { username, password }, until: Date.now() + 60 * 60 * 1000 };
+    return cached.creds;
+  };
+}
+
+export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
+  const runtime = new DockerodeRuntime();
+  const subnet = settings.awsvpcSubnet ?? defaultAwsvpcSubnet(settings.agentId);
+  const metadataPort = settings.metadataPort ?? 51679;
+  return {
+    async describeHost(): Promise<HostDescription> {
+      const host = await measureHost(runtime, {
+        ...(settings.memoryReserveMiB !== undefined ? { memoryReserveMiB: settings.memoryReserveMiB } : {}),
+        metadataPort,
+        ...(settings.instanceType ? { instanceType: settings.instanceType } : {}),
+        ...(settings.availabilityZone ? { availabilityZone: settings.availabilityZone } : {}),
+        awsvpc: true,
+        registryAuth: true,
+        agentVersion: "1.0.0",
+      });
+      return {
+        totalResources: host.totalResources.map((r) => ({ ...r, stringSetValue: r.stringSetValue ? [...r.stringSetValue] : undefined })),
+        attributes: [
+          ...host.attributes.map((a) => ({ ...a })),
+          ...settings.launchTypes.map((t) => ({ name: `${launchTypeAttributePrefix}${t}` })),
+          { name: awsvpcSubnetAttribute, value: subnet },
+          ...Object.entries(settings.attributes).map(([name, value]) => ({ name, value })),
+        ],
+        versionInfo: { ...host.versionInfo },
+      };
+    },
+    createEngine(reporter, publishHealth, _cluster, credentials) {
+      return new DockerTaskEngine({
+        agentId: settings.agentId,
+        runtime,
+        reporter,
+        region: settings.region,
+        registryAuth: registryAuthFor(settings.server, settings.region, credentials),
+        awsvpc: { subnet },
+        metadata: { bindAddress: "0.0.0.0", port: metadataPort },
+        ...(settings.hostPortRange ? { hostPortRange: settings.hostPortRange } : {}),
+        ...(settings.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: settings.stopTimeoutSeconds } : {}),
+        ...(settings.taskCleanupWaitMs !== undefined ? { taskCleanupWaitMs: settings.taskCleanupWaitMs } : {}),
+        logger: settings.logger,
+        onHealth: (report) => publishHealth({ type: "health", tasks: [report] }),
+      });
+    },
+  };
+}
+
+/** Whether a Docker Engine answers; `berth up` says what to do when none does. */
+export async function dockerAnswers(): Promise<boolean> {
+  try {
+    await new DockerodeRuntime().info(AbortSignal.timeout(5000));
+    return true;
+  } catch {
+    return false;
+  }
+}
