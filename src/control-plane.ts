@@ -11,6 +11,7 @@ import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.j
 import { loadAgentKeys } from "./edge/agent-keys.js";
 import { AgentHub } from "./controllers/agent-hub.js";
 import { serviceControllerArea } from "./controllers/service-controller.js";
+import { taskHousekeepingArea } from "./controllers/task-housekeeping.js";
 import { startEdge, type Edge } from "./edge/server.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
@@ -68,6 +69,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     hub.area(),
     ecsArea(deps, hub),
     serviceControllerArea({ store, notifier: hub }),
+    taskHousekeepingArea({ store, notifier: hub, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
     ecrArea(deps),
     logsArea(deps),
   ];

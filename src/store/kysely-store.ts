@@ -399,6 +399,17 @@ class SqlTx implements Tx {
       .execute();
     return rows.map((r) => decodeDoc<Task>(r.doc));
   }
+  async waitingTasks(limit: number): Promise<readonly Task[]> {
+    const rows = await this.db
+      .selectFrom("tasks")
+      .select("doc")
+      .where("container_instance_arn", "is", null)
+      .where("last_status", "=", "PROVISIONING")
+      .orderBy("created_at")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => decodeDoc<Task>(r.doc));
+  }
   async purgeStoppedTasks(before: Date): Promise<number> {
     const r = await this.db.deleteFrom("tasks").where("stopped_at", "<", before.getTime()).executeTakeFirst();
     return Number(r.numDeletedRows);

@@ -141,6 +141,8 @@ export interface Tx {
   liveTasksOnInstance(containerInstanceArn: string): Promise<readonly Task[]>;
   /** Tasks in a cluster that have not reached STOPPED, placed or not. */
   liveTasksInCluster(clusterArn: string): Promise<readonly Task[]>;
+  /** Tasks waiting in PROVISIONING for capacity (no instance yet), oldest first. */
+  waitingTasks(limit: number): Promise<readonly Task[]>;
   /** Deletes tasks that reached STOPPED before the cutoff; returns how many. */
   purgeStoppedTasks(before: Date): Promise<number>;
 

@@ -19,6 +19,7 @@ import type {
   NetworkBinding,
   NetworkConfiguration,
   PlacementConstraint,
+  PlacementStrategy,
   PropagateTags,
   Tag,
   Task,
@@ -26,7 +27,7 @@ import type {
   TaskOverride,
 } from "../../model/generated/ecs.js";
 import { allocateAddress } from "../../scheduler/awsvpc-addresses.js";
-import { place, PlacementInputError, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
+import { place, PlacementInputError, type Demand, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
 import type { Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, taskDefinitionRef, type Scope } from "./arns.js";
 import { builtinProviders, findCapacityProvider, validateStrategy } from "./capacity-providers.js";
@@ -211,14 +212,14 @@ async function snapshot(tx: Tx, clusterArn: string): Promise<{ instances: Instan
 }
 
 /** The launch types an instance serves; one its agent says nothing about serves EC2, as in ECS. */
-function launchTypesOf(attributes: Readonly<Record<string, string | null>>): LaunchType[] {
+export function launchTypesOf(attributes: Readonly<Record<string, string | null>>): LaunchType[] {
   const declared = (["EC2", "FARGATE", "EXTERNAL"] as const).filter((t) => `${launchTypeAttributePrefix}${t}` in attributes);
   return declared.length > 0 ? declared : ["EC2"];
 }
 
 const familyOf = (t: Task): string => /task-definition\/([^:]+):/.exec(t.taskDefinitionArn ?? "")?.[1] ?? "";
 
-interface Launch {
+export interface Launch {
   readonly cluster: Cluster;
   readonly definition: TaskDefinition;
   readonly capacity: Capacity;
@@ -242,51 +243,47 @@ function placementOn(byArn: ReadonlyMap<string, ContainerInstance>, snap: Instan
 }
 
 /** A new task document for an instance (or none yet: FARGATE waiting for capacity). */
-function newTask(scope: Scope, launch: Launch, on: Placement | undefined, address: string | undefined, now: Date): Task {
-  const instance = on?.instance;
+/** A new task document, not yet on any instance (PROVISIONING). */
+function newTask(scope: Scope, launch: Launch, now: Date): Task {
   const { cluster, definition: def, capacity } = launch;
   const id = taskId();
   const name = cluster.clusterName!;
   const taskArn = `arn:aws:ecs:${scope.region}:${scope.accountId}:task/${name}/${id}`;
   const size = taskSize(def, launch.overrides);
-  const attachmentId = randomUUID();
-  const awsvpc = def.networkMode === "awsvpc";
-  const attachments: Attachment[] = awsvpc
-    ? [
-        {
-          id: attachmentId,
-          type: "ElasticNetworkInterface",
-          status: instance ? "ATTACHED" : "PRECREATED",
-          details: [
-            { name: "subnetId", value: launch.network?.awsvpcConfiguration?.subnets?.[0] ?? "" },
-            { name: "networkInterfaceId", value: `eni-${id.slice(0, 17)}` },
-            { name: "macAddress", value: macFor(id) },
-            ...(address ? [{ name: "privateIPv4Address", value: address }] : []),
-          ],
-        },
-      ]
-    : [];
+  const attachments: Attachment[] =
+    def.networkMode === "awsvpc"
+      ? [
+          {
+            id: randomUUID(),
+            type: "ElasticNetworkInterface",
+            status: "PRECREATED",
+            details: [
+              { name: "subnetId", value: launch.network?.awsvpcConfiguration?.subnets?.[0] ?? "" },
+              { name: "networkInterfaceId", value: `eni-${id.slice(0, 17)}` },
+              { name: "macAddress", value: macFor(id) },
+            ],
+          },
+        ]
+      : [];
   const containers: Container[] = (def.containerDefinitions ?? []).map((c) => ({
     containerArn: `arn:aws:ecs:${scope.region}:${scope.accountId}:container/${name}/${id}/${randomUUID()}`,
     taskArn,
     name: c.name,
     image: c.image,
     lastStatus: "PENDING",
-    networkInterfaces: awsvpc && address ? [{ attachmentId, privateIpv4Address: address }] : [],
-    networkBindings: instance ? staticBindings(def, c.name) : [],
+    networkInterfaces: [],
+    networkBindings: [],
     healthStatus: c.healthCheck ? "UNKNOWN" : undefined,
     ...(c.cpu !== undefined ? { cpu: String(c.cpu) } : { cpu: "0" }),
     ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
     ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
   }));
-  const zone = on?.zone;
   return {
     taskArn,
     clusterArn: cluster.clusterArn,
     taskDefinitionArn: def.taskDefinitionArn,
-    ...(instance ? { containerInstanceArn: instance.containerInstanceArn } : {}),
     overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...launch.overrides },
-    lastStatus: awsvpc || !instance ? "PROVISIONING" : "PENDING",
+    lastStatus: "PROVISIONING",
     desiredStatus: "RUNNING",
     cpu: String(size.cpu),
     memory: String(size.memory),
@@ -299,11 +296,32 @@ function newTask(scope: Scope, launch: Launch, on: Placement | undefined, addres
     ...(capacity.capacityProviderName ? { capacityProviderName: capacity.capacityProviderName } : {}),
     ...(capacity.launchType === "FARGATE" ? { platformVersion: "1.4.0", platformFamily: "Linux" } : {}),
     attachments,
-    ...(zone ? { availabilityZone: zone } : {}),
     healthStatus: "UNKNOWN",
     enableExecuteCommand: launch.enableExecuteCommand ?? false,
     tags: [...launch.tags],
     ...(capacity.launchType === "FARGATE" ? { ephemeralStorage: { sizeInGiB: 20 } } : {}),
+  };
+}
+
+/**
+ * The task on its instance: its static host ports bound, its ENI given the
+ * address, its zone set. awsvpc tasks stay PROVISIONING until the agent reports.
+ */
+function assign(task: Task, def: TaskDefinition, on: Placement, address: string | undefined): Task {
+  const eni = task.attachments?.find((a) => a.type === "ElasticNetworkInterface");
+  return {
+    ...task,
+    containerInstanceArn: on.instance.containerInstanceArn,
+    lastStatus: def.networkMode === "awsvpc" ? "PROVISIONING" : "PENDING",
+    ...(on.zone ? { availabilityZone: on.zone } : {}),
+    attachments: (task.attachments ?? []).map((a) =>
+      a === eni && address ? { ...a, status: "ATTACHED", details: [...(a.details ?? []), { name: "privateIPv4Address", value: address }] } : a,
+    ),
+    containers: (task.containers ?? []).map((c) => ({
+      ...c,
+      networkBindings: staticBindings(def, c.name),
+      networkInterfaces: eni && address ? [{ attachmentId: eni.id, privateIpv4Address: address }] : [],
+    })),
   };
 }
 
@@ -379,6 +397,109 @@ export async function changeTask(tx: Tx, arn: string, event: TaskEvent, now: Dat
   return next;
 }
 
+function demandOf(l: Launch, count: number, constraints: readonly PlacementConstraint[], strategy: readonly PlacementStrategy[]): Demand {
+  const size = taskSize(l.definition, l.overrides);
+  return {
+    count,
+    launchType: l.capacity.launchType,
+    cpu: size.cpu,
+    memory: size.memory,
+    tcpPorts: staticPorts(l.definition, "tcp"),
+    udpPorts: staticPorts(l.definition, "udp"),
+    requiredAttributes: (l.definition.requiresAttributes ?? []).map((a) => ({
+      name: a.name,
+      ...(a.value !== undefined ? { value: a.value } : {}),
+    })),
+    // Fargate's capacity is Berth's to arrange: the user's constraints do not apply to it.
+    constraints: l.capacity.launchType === "FARGATE" ? [] : constraints,
+    strategy: l.capacity.launchType === "FARGATE" ? [] : strategy,
+    group: l.group,
+    family: l.definition.family!,
+  };
+}
+
+export interface LaunchRequest {
+  readonly count: number;
+  readonly constraints: readonly PlacementConstraint[];
+  readonly strategy: readonly PlacementStrategy[];
+  readonly random?: (() => number) | undefined;
+  readonly now: Date;
+}
+
+/**
+ * Places and writes `count` tasks of a launch, in the caller's transaction.
+ * FARGATE tasks that find no capacity are written PROVISIONING and wait for it,
+ * as ECS's do; EC2 tasks that find none come back as failures.
+ */
+export async function launchTasks(tx: Tx, scope: Scope, l: Launch, req: LaunchRequest): Promise<{ tasks: Task[]; failures: Failure[] }> {
+  const { instances, byArn } = await snapshot(tx, l.cluster.clusterArn!);
+  let plan;
+  try {
+    plan = place(demandOf(l, req.count, req.constraints, req.strategy), instances, req.random);
+  } catch (err) {
+    placementError(err);
+  }
+  const tasks: Task[] = [];
+  const failures: Failure[] = plan.failures.map((f) => ({ ...(f.arn ? { arn: f.arn } : {}), reason: f.reason }));
+  const addresses = await addressBook(tx, l.cluster.clusterArn!);
+  for (const arn of plan.placements) {
+    const snap = instances.find((i) => i.arn === arn)!;
+    const address = addressFor(l.definition, snap, addresses(arn));
+    if (address === null) failures.push({ arn, reason: "RESOURCE:ENI" });
+    else tasks.push(assign(newTask(scope, l, req.now), l.definition, placementOn(byArn, snap), address));
+  }
+  if (l.capacity.launchType === "FARGATE") {
+    for (let n = failures.length; n > 0; n--) tasks.push(newTask(scope, l, req.now));
+    failures.length = 0;
+  }
+  await commitTasks(tx, tasks);
+  return { tasks, failures };
+}
+
+/** The awsvpc addresses live tasks hold, per instance, as placement hands more out. */
+async function addressBook(tx: Tx, clusterArn: string): Promise<(instanceArn: string) => Set<string>> {
+  const live = await tx.liveTasksInCluster(clusterArn);
+  const taken = new Map<string, Set<string>>();
+  return (instanceArn) => {
+    let used = taken.get(instanceArn);
+    if (!used) {
+      used = new Set(live.filter((t) => t.containerInstanceArn === instanceArn).flatMap((t) => reservationOf(t).address ?? []));
+      taken.set(instanceArn, used);
+    }
+    return used;
+  };
+}
+
+/**
+ * Tries again to place a task that waits in PROVISIONING without an instance;
+ * returns it placed, or undefined while there is still no capacity.
+ */
+export async function placeWaitingTask(tx: Tx, scope: Scope, task: Task): Promise<Task | undefined> {
+  if (task.containerInstanceArn || task.lastStatus !== "PROVISIONING" || task.desiredStatus !== "RUNNING") return undefined;
+  const r = taskDefinitionRef(scope, task.taskDefinitionArn!);
+  const definition = await tx.getTaskDefinition(r.family, r.revision);
+  const cluster = await tx.getCluster(task.clusterArn!);
+  if (!definition || !cluster) return undefined;
+  const l: Launch = {
+    cluster,
+    definition,
+    capacity: { launchType: (task.launchType ?? "EC2") as LaunchType, ...(task.capacityProviderName ? { capacityProviderName: task.capacityProviderName } : {}) },
+    ...(task.overrides ? { overrides: task.overrides } : {}),
+    group: task.group ?? `family:${definition.family}`,
+    tags: [],
+  };
+  const { instances, byArn } = await snapshot(tx, cluster.clusterArn!);
+  const plan = place(demandOf(l, 1, [], []), instances);
+  const arn = plan.placements[0];
+  if (!arn) return undefined;
+  const snap = instances.find((i) => i.arn === arn)!;
+  const address = addressFor(definition, snap, (await addressBook(tx, cluster.clusterArn!))(arn));
+  if (address === null) return undefined;
+  const placed = { ...assign(task, definition, placementOn(byArn, snap), address), version: (task.version ?? 0) + 1 };
+  await tx.putTask(placed);
+  return placed;
+}
+
 function placementError(err: unknown): never {
   if (err instanceof PlacementInputError) throw errors.invalidParameter(err.message);
   throw err;
@@ -440,58 +561,7 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
         if (l.capacity.launchType === "FARGATE" && ((input.placementConstraints ?? []).length > 0 || (input.placementStrategy ?? []).length > 0)) {
           throw errors.invalidParameter("Placement constraints and strategies are not supported with the FARGATE launch type.");
         }
-        const { instances, byArn } = await snapshot(tx, l.cluster.clusterArn!);
-        const size = taskSize(l.definition, l.overrides);
-        let plan;
-        try {
-          plan = place(
-            {
-              count,
-              launchType: l.capacity.launchType,
-              cpu: size.cpu,
-              memory: size.memory,
-              tcpPorts: staticPorts(l.definition, "tcp"),
-              udpPorts: staticPorts(l.definition, "udp"),
-              requiredAttributes: (l.definition.requiresAttributes ?? []).map((a) => ({
-                name: a.name,
-                ...(a.value !== undefined ? { value: a.value } : {}),
-              })),
-              constraints: l.capacity.launchType === "FARGATE" ? [] : constraints,
-              strategy: (input.placementStrategy ?? []),
-              group: l.group,
-              family: l.definition.family!,
-            },
-            instances,
-            random,
-          );
-        } catch (err) {
-          placementError(err);
-        }
-        const tasks: Task[] = [];
-        const failures: Failure[] = plan.failures.map((f) => ({ ...(f.arn ? { arn: f.arn } : {}), reason: f.reason }));
-        const taken = new Map<string, Set<string>>();
-        const live = await tx.liveTasksInCluster(l.cluster.clusterArn!);
-        for (const arn of plan.placements) {
-          const snap = instances.find((i) => i.arn === arn)!;
-          let used = taken.get(arn);
-          if (!used) {
-            used = new Set(live.filter((t) => t.containerInstanceArn === arn).flatMap((t) => reservationOf(t).address ?? []));
-            taken.set(arn, used);
-          }
-          const address = addressFor(l.definition, snap, used);
-          if (address === null) {
-            failures.push({ arn, reason: "RESOURCE:ENI" });
-            continue;
-          }
-          tasks.push(newTask(ctx, l, placementOn(byArn, snap), address, ctx.now));
-        }
-        // FARGATE tasks wait in PROVISIONING for capacity, as ECS's do; EC2 tasks fail.
-        if (l.capacity.launchType === "FARGATE") {
-          for (let n = failures.length; n > 0; n--) tasks.push(newTask(ctx, l, undefined, undefined, ctx.now));
-          failures.length = 0;
-        }
-        await commitTasks(tx, tasks);
-        return { tasks, failures };
+        return launchTasks(tx, ctx, l, { count, constraints, strategy: input.placementStrategy ?? [], random, now: ctx.now });
       });
       notify(created.tasks);
       return { tasks: created.tasks.map((t) => presentTask(t, t.tags)), failures: created.failures };
@@ -504,10 +574,9 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
         }
         const l = await launch(ctx, input, tx, () => Promise.resolve({ launchType: "EC2" }));
         const { instances, byArn } = await snapshot(tx, l.cluster.clusterArn!);
-        const size = taskSize(l.definition, l.overrides);
         const tasks: Task[] = [];
         const failures: Failure[] = [];
-        const live = [...(await tx.liveTasksInCluster(l.cluster.clusterArn!))];
+        const addresses = await addressBook(tx, l.cluster.clusterArn!);
         for (const ref of input.containerInstances) {
           const arn = ref.startsWith("arn:") ? ref : arns.containerInstance(ctx, clusterName(ctx, input.cluster), ref);
           const snap = instances.find((i) => i.arn === arn);
@@ -516,35 +585,18 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
             continue;
           }
           // StartTask skips the strategy, not the checks: the named instance must fit the task.
-          const plan = place(
-            {
-              count: 1,
-              launchType: snap.launchTypes[0] ?? "EC2",
-              cpu: size.cpu,
-              memory: size.memory,
-              tcpPorts: staticPorts(l.definition, "tcp"),
-              udpPorts: staticPorts(l.definition, "udp"),
-              requiredAttributes: (l.definition.requiresAttributes ?? []).map((a) => ({ name: a.name })),
-              constraints: [],
-              strategy: [],
-              group: l.group,
-              family: l.definition.family!,
-            },
-            [snap],
-          );
+          const plan = place({ ...demandOf(l, 1, [], []), launchType: snap.launchTypes[0] ?? "EC2" }, [snap]);
           if (plan.failures.length > 0) {
             failures.push({ arn, reason: plan.failures[0].reason });
             continue;
           }
-          const used = new Set(live.filter((t) => t.containerInstanceArn === arn).flatMap((t) => reservationOf(t).address ?? []));
-          const address = addressFor(l.definition, snap, used);
+          const address = addressFor(l.definition, snap, addresses(arn));
           if (address === null) {
             failures.push({ arn, reason: "RESOURCE:ENI" });
             continue;
           }
-          const task = newTask(ctx, l, placementOn(byArn, snap), address, ctx.now);
+          const task = assign(newTask(ctx, l, ctx.now), l.definition, placementOn(byArn, snap), address);
           tasks.push(task);
-          live.push(task);
         }
         await commitTasks(tx, tasks);
         return { tasks, failures };

@@ -1,0 +1,64 @@
+// Two loops over tasks: tasks waiting in PROVISIONING for capacity (FARGATE
+// with no capacity yet) are placed as soon as some appears, and stopped tasks are
+// forgotten once ECS would forget them (they stay describable for an hour).
+
+import type { Logger } from "pino";
+import type { Area } from "../area.js";
+import type { InstanceNotifier } from "../api/ecs/deps.js";
+import type { Scope } from "../api/ecs/arns.js";
+import { placeWaitingTask } from "../api/ecs/tasks.js";
+import type { Clock } from "../clock.js";
+import type { Store } from "../store/store.js";
+
+export interface HousekeepingDeps {
+  readonly store: Store;
+  readonly notifier: InstanceNotifier;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly scope: Scope;
+  readonly placeEveryMs?: number;
+  readonly purgeEveryMs?: number;
+  /** How long a STOPPED task stays describable. */
+  readonly keepStoppedMs?: number;
+}
+
+export function taskHousekeepingArea(deps: HousekeepingDeps): Area {
+  const timers: NodeJS.Timeout[] = [];
+  let running: Promise<void> = Promise.resolve();
+  // One pass at a time: a slow pass is never overlapped by the next.
+  const every = (ms: number, pass: () => Promise<void>): void => {
+    const t = setInterval(() => {
+      running = running.then(pass).catch((err: unknown) => deps.logger.error({ err }, "task housekeeping failed"));
+    }, ms);
+    t.unref();
+    timers.push(t);
+  };
+
+  async function placeWaiting(): Promise<void> {
+    const waiting = await deps.store.tx((tx) => tx.waitingTasks(50));
+    for (const task of waiting) {
+      const placed = await deps.store.tx(async (tx) => {
+        const current = await tx.getTask(task.taskArn!);
+        return current ? placeWaitingTask(tx, deps.scope, current) : undefined;
+      });
+      if (placed?.containerInstanceArn) deps.notifier.tasksChanged([placed.containerInstanceArn]);
+    }
+  }
+
+  async function purge(): Promise<void> {
+    const cutoff = new Date(deps.clock.now().getTime() - (deps.keepStoppedMs ?? 60 * 60 * 1000));
+    const n = await deps.store.tx((tx) => tx.purgeStoppedTasks(cutoff));
+    if (n > 0) deps.logger.info({ purged: n }, "forgot stopped tasks");
+  }
+
+  return {
+    start() {
+      every(deps.placeEveryMs ?? 1000, placeWaiting);
+      every(deps.purgeEveryMs ?? 5 * 60 * 1000, purge);
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await running;
+    },
+  };
+}
