@@ -55,7 +55,7 @@ async function family(name: string, extra: Record<string, unknown> = {}): Promis
 
 async function describe1(cluster: string, arn: string) {
   const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }));
-  return out.tasks![0]!;
+  return out.tasks![0];
 }
 
 before(async () => {
@@ -89,7 +89,7 @@ describe("RunTask placement", () => {
       assert.equal(t.containerInstanceArn, arn);
       assert.equal(t.group, "family:app");
     }
-    const ci = (await ecs.send(new DescribeContainerInstancesCommand({ cluster: "small", containerInstances: [arn] }))).containerInstances![0]!;
+    const ci = (await ecs.send(new DescribeContainerInstancesCommand({ cluster: "small", containerInstances: [arn] }))).containerInstances![0];
     assert.equal(ci.remainingResources!.find((r) => r.name === "MEMORY")!.integerValue, 0);
     assert.equal(ci.pendingTasksCount, 4);
   });
@@ -117,7 +117,7 @@ describe("the lifecycle an agent drives", () => {
   it("PENDING → RUNNING → STOPPED with EssentialContainerExited and the exit code", async () => {
     await ecs.send(new CreateClusterCommand({ clusterName: "life" }));
     await instance("life", 4096);
-    const task = (await ecs.send(new RunTaskCommand({ cluster: "life", taskDefinition: "app", startedBy: "me" }))).tasks![0]!;
+    const task = (await ecs.send(new RunTaskCommand({ cluster: "life", taskDefinition: "app", startedBy: "me" }))).tasks![0];
     const arn = task.taskArn!;
     await ecs.send(
       new SubmitTaskStateChangeCommand({
@@ -130,7 +130,7 @@ describe("the lifecycle an agent drives", () => {
     const running = await describe1("life", arn);
     assert.equal(running.lastStatus, "RUNNING");
     assert.ok(running.startedAt instanceof Date);
-    assert.equal(running.containers![0]!.networkBindings![0]!.hostPort, 49200);
+    assert.equal(running.containers![0].networkBindings![0].hostPort, 49200);
     assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: "life", startedBy: "me" }))).taskArns, [arn]);
 
     await ecs.send(
@@ -146,7 +146,7 @@ describe("the lifecycle an agent drives", () => {
     assert.equal(stopped.lastStatus, "STOPPED");
     assert.equal(stopped.desiredStatus, "STOPPED");
     assert.equal(stopped.stopCode, "EssentialContainerExited");
-    assert.equal(stopped.containers![0]!.exitCode, 3);
+    assert.equal(stopped.containers![0].exitCode, 3);
     assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: "life" }))).taskArns, []);
     assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: "life", desiredStatus: "STOPPED" }))).taskArns, [arn]);
 
@@ -156,14 +156,14 @@ describe("the lifecycle an agent drives", () => {
   });
 
   it("StopTask asks the agent to stop (STOPPING, UserInitiated) and reports MISSING tasks", async () => {
-    const task = (await ecs.send(new RunTaskCommand({ cluster: "life", taskDefinition: "app" }))).tasks![0]!;
+    const task = (await ecs.send(new RunTaskCommand({ cluster: "life", taskDefinition: "app" }))).tasks![0];
     const out = await ecs.send(new StopTaskCommand({ cluster: "life", task: task.taskArn!, reason: "enough" }));
     assert.equal(out.task!.desiredStatus, "STOPPED");
     assert.equal(out.task!.lastStatus, "STOPPING");
     assert.equal(out.task!.stopCode, "UserInitiated");
     assert.equal(out.task!.stoppedReason, "enough");
     const missing = await ecs.send(new DescribeTasksCommand({ cluster: "life", tasks: ["0123456789abcdef0123456789abcdef"] }));
-    assert.equal(missing.failures![0]!.reason, "MISSING");
+    assert.equal(missing.failures![0].reason, "MISSING");
     await assert.rejects(ecs.send(new StopTaskCommand({ cluster: "life", task: "0123456789abcdef0123456789abcdef" })), {
       name: "InvalidParameterException",
     });
@@ -196,7 +196,7 @@ describe("FARGATE capacity", () => {
       name: "InvalidParameterException",
       message: /Network Configuration must be provided/,
     });
-    const waiting = (await run()).tasks![0]!;
+    const waiting = (await run()).tasks![0];
     assert.equal(waiting.lastStatus, "PROVISIONING");
     assert.equal(waiting.containerInstanceArn, undefined);
     await instance("fg", 4096, [{ name: "berth.launch-type.FARGATE" }, { name: "ecs.capability.task-eni" }, { name: "ecs.availability-zone", value: "us-east-1a" }]);
@@ -205,13 +205,13 @@ describe("FARGATE capacity", () => {
       await new Promise((r) => setTimeout(r, 100));
       placed = await describe1("fg", waiting.taskArn!);
     }
-    const ip = placed.containers![0]!.networkInterfaces![0]!.privateIpv4Address;
+    const ip = placed.containers![0].networkInterfaces![0].privateIpv4Address;
     assert.equal(ip, "10.213.9.2");
-    assert.equal(placed.attachments![0]!.status, "ATTACHED");
+    assert.equal(placed.attachments![0].status, "ATTACHED");
     assert.equal(placed.availabilityZone, "us-east-1a");
     assert.equal(placed.containerInstanceArn, undefined, "FARGATE tasks do not show the capacity they run on");
     // The next task on that instance takes the next address.
-    const second = (await run()).tasks![0]!;
-    assert.equal(second.containers![0]!.networkInterfaces![0]!.privateIpv4Address, "10.213.9.3");
+    const second = (await run()).tasks![0];
+    assert.equal(second.containers![0].networkInterfaces![0].privateIpv4Address, "10.213.9.3");
   });
 });
