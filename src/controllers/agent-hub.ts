@@ -83,8 +83,15 @@ export class AgentHub implements InstanceNotifier {
       routes: [{ matches: (req, url) => req.method === "POST" && url.pathname === joinPath, handle: (req, res) => this.join(req, res) }],
       upgrades: [{ matches: (url) => url.pathname === connectPath, upgrade: (req, socket, head, url) => this.connect(req, socket, head, url) }],
       start: () => {
+        // No agent is connected to a process that just started; those that are
+        // alive reconnect within seconds and are marked connected again.
+        void this.forgetConnections();
         this.timer = setInterval(() => {
-          for (const arn of this.sockets.keys()) this.push(arn);
+          for (const arn of this.sockets.keys()) {
+            this.push(arn);
+            // Re-asserted each round: another replica starting may have cleared it.
+            void this.setConnected(arn, true);
+          }
         }, this.opts.resyncMs ?? 5000);
         this.timer.unref();
       },
@@ -133,6 +140,32 @@ export class AgentHub implements InstanceNotifier {
         }
       });
     });
+  }
+
+  private async forgetConnections(): Promise<void> {
+    try {
+      await this.opts.store.tx(async (tx) => {
+        for (let after: string | undefined, more = true; more; ) {
+          const clusters = await tx.listClusterArns({ limit: 100, ...(after ? { after } : {}) });
+          for (const cluster of clusters.items) {
+            for (let from: string | undefined, rest = true; rest; ) {
+              const page = await tx.listContainerInstances(cluster, { limit: 100, ...(from ? { after: from } : {}) });
+              for (const i of page.items) {
+                if (i.agentConnected && !this.sockets.has(i.containerInstanceArn!)) {
+                  await tx.putContainerInstance(cluster, { ...i, agentConnected: false });
+                }
+              }
+              from = page.next;
+              rest = page.next !== undefined;
+            }
+          }
+          after = clusters.next;
+          more = clusters.next !== undefined;
+        }
+      });
+    } catch (err) {
+      this.opts.logger.error({ err }, "could not reset agent connections");
+    }
   }
 
   private async setConnected(instanceArn: string, connected: boolean): Promise<void> {
