@@ -1,0 +1,341 @@
+// CloudWatch Logs benchmark: PutLogEvents ingest rate (batches of 1,000 and of
+// 10,000 events) and FilterLogEvents latency over a group of 1,000,000 events,
+// for Berth on SQLite, Berth on PostgreSQL and moto's server, each its own
+// process, driven by the same client in the same run. It prints; it asserts nothing.
+//
+//   every target: start → ingest N events in 10,000-event batches (timed; this is
+//   also the seed) → ingest in 1,000-event batches into a second group (timed)
+//   → each filter query R times at concurrency 1 → stop → print
+//
+// Every event goes through PutLogEvents, nothing is written to a store directly.
+// moto holds events in Python lists and scans them per call; --moto-events gives
+// it fewer where it cannot take N in reasonable time; the table says what each
+// target held.
+//
+// Usage: node dist/bench/logs.js [--quick] [--only sqlite,postgres,moto]
+//          [--events N] [--moto-events N] [--reps N] [--postgres-url URL]
+
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createScratchDatabase, type ScratchDatabase } from "../src/testing/postgres.js";
+import { AwsJsonClient, type SignedCall } from "./lib/aws-json-client.js";
+import { freePort, processCpuMs, startServer, type RunningServer } from "./lib/processes.js";
+import { summarize, type LatencySummary } from "./lib/stats.js";
+import { fixed, formatTable } from "./lib/table.js";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const berthMain = join(repoRoot, "dist", "src", "cli", "main.js");
+const region = "us-east-1";
+const accessKeyId = "AKIABERTHBENCHMARK00";
+const secretAccessKey = "berth-benchmark-secret-access-key-0000000";
+const targetPrefix = "Logs_20140328";
+const streamsPerGroup = 10;
+const hour = 3_600_000;
+const day = 24 * hour;
+
+const targetKinds = ["sqlite", "postgres", "moto"] as const;
+type TargetKind = (typeof targetKinds)[number];
+const labels: Record<TargetKind, string> = { sqlite: "berth sqlite", postgres: "berth postgres", moto: "moto" };
+
+interface Options {
+  readonly events: number;
+  readonly motoEvents: number;
+  readonly smallBatchEvents: number;
+  readonly reps: number;
+  readonly only: ReadonlySet<TargetKind>;
+  readonly postgresUrl: string;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      events: { type: "string" },
+      "moto-events": { type: "string" },
+      reps: { type: "string" },
+      "postgres-url": { type: "string" },
+    },
+  });
+  const whole = (text: string | undefined, fallback: number, multiple = 1): number => {
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < multiple || n % multiple !== 0) throw new Error(`expected a positive multiple of ${multiple}, got '${text}'`);
+    return n;
+  };
+  const quick = values.quick;
+  const kinds = (values.only ?? targetKinds.join(",")).split(",").map((s) => s.trim());
+  for (const k of kinds) if (!targetKinds.includes(k as TargetKind)) throw new Error(`--only takes ${targetKinds.join(", ")}; got '${k}'`);
+  const events = whole(values.events, quick ? 100_000 : 1_000_000, 10_000);
+  return {
+    events,
+    motoEvents: whole(values["moto-events"], events, 10_000),
+    smallBatchEvents: quick ? 50_000 : 200_000,
+    reps: whole(values.reps, quick ? 10 : 40),
+    only: new Set(kinds as TargetKind[]),
+    postgresUrl: values["postgres-url"] ?? process.env["BERTH_BENCH_POSTGRES_URL"] ?? process.env["BERTH_TEST_POSTGRES_URL"] ?? "postgres://berth@127.0.0.1:54329/berth",
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Targets.
+
+interface Target {
+  readonly endpoint: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+class Unavailable extends Error {}
+
+async function startBerth(kind: "sqlite" | "postgres", opts: Options): Promise<Target> {
+  let scratch: ScratchDatabase | undefined;
+  if (kind === "postgres") {
+    try {
+      scratch = await createScratchDatabase(opts.postgresUrl);
+    } catch (err) {
+      throw new Unavailable(`no PostgreSQL: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), "berth-bench-logs-"));
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_ROOT_ACCESS_KEY_ID: accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey, BERTH_LOG_LEVEL: "warn" };
+  delete env["BERTH_STORE"];
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      name: labels[kind],
+      command: process.execPath,
+      args: [berthMain, "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--region", region, ...(scratch ? ["--store", scratch.url] : [])],
+      env,
+      readyOutput: /is running/,
+    });
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await scratch?.drop();
+    throw err;
+  }
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    pid: server.pid,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      await scratch?.drop().catch(() => undefined);
+    },
+  };
+}
+
+async function startMoto(): Promise<Target> {
+  const port = await freePort();
+  try {
+    const server = await startServer({ name: "moto_server", command: "moto_server", args: ["-p", String(port)], readyUrl: `http://127.0.0.1:${port}/moto-api/`, startTimeoutMs: 60_000 });
+    return { endpoint: `http://127.0.0.1:${port}`, pid: server.pid, stop: () => server.stop() };
+  } catch (err) {
+    if (err instanceof Error && "code" in err && err.code === "ENOENT") throw new Unavailable("moto_server is not on PATH");
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Events: application log lines, a quarter of them JSON; 2% ERROR (half of those JSON), 10% WARN.
+
+function message(i: number): string {
+  const level = i % 100 === 0 || i % 100 === 1 ? "ERROR" : i % 10 === 5 ? "WARN" : "INFO";
+  const status = level === "ERROR" ? 500 : 200;
+  const latency = (i * 7919) % 1000;
+  if (i % 4 === 0) return `{"level":"${level}","status":${status},"latency":${latency},"path":"/api/items/${i % 997}"}`;
+  return `${level} [r-${i}] GET /api/items/${i % 997} ${status} ${latency}ms`;
+}
+
+interface Plan {
+  /** The oldest and newest event timestamps. */
+  readonly first: number;
+  readonly last: number;
+  /** The stream the newest batch went to. */
+  readonly lastStream: string;
+}
+
+/** Timestamps spread evenly over the 8 days up to yesterday, so no batch spans more than 24 hours. */
+function timeline(total: number, now: number): Plan & { at(i: number): number } {
+  // (lastStream assumes the 10,000-event batches of the big group.)
+  const first = now - 9 * day;
+  const span = 8 * day;
+  return { first, last: first + span, lastStream: `app/${(total / 10_000 - 1) % streamsPerGroup}`, at: (i) => first + Math.floor((i * span) / total) };
+}
+
+async function ingest(client: AwsJsonClient, pid: number, group: string, total: number, batch: number, now: number): Promise<{ seconds: number; eventsPerSec: number; serverCpuSec: number }> {
+  // moto answers these with an empty body, so only the status is checked.
+  await client.expectOk(await client.sign("CreateLogGroup", { logGroupName: group }));
+  for (let s = 0; s < streamsPerGroup; s++) await client.expectOk(await client.sign("CreateLogStream", { logGroupName: group, logStreamName: `app/${s}` }));
+  const t = timeline(total, now);
+  let seconds = 0;
+  let cpu = 0;
+  // Signed in slices so signing (a hash of each ~1 MB body) is not timed, and memory stays bounded.
+  const slice = Math.max(1, Math.floor(200_000 / batch));
+  for (let b0 = 0; b0 < total / batch; b0 += slice) {
+    const calls: SignedCall[] = [];
+    for (let b = b0; b < Math.min(b0 + slice, total / batch); b++) {
+      const logEvents = Array.from({ length: batch }, (_, k) => {
+        const i = b * batch + k;
+        return { timestamp: t.at(i), message: message(i) };
+      });
+      calls.push(await client.sign("PutLogEvents", { logGroupName: group, logStreamName: `app/${b % streamsPerGroup}`, logEvents }));
+    }
+    const cpuBefore = processCpuMs(pid);
+    const started = performance.now();
+    for (const call of calls) {
+      const r = await client.expectOk(call);
+      const text = r.body.toString("utf8");
+      const body = (text === "" ? {} : JSON.parse(text)) as { rejectedLogEventsInfo?: unknown };
+      if (body.rejectedLogEventsInfo) throw new Error(`events rejected: ${JSON.stringify(body.rejectedLogEventsInfo)}`);
+    }
+    seconds += (performance.now() - started) / 1000;
+    cpu += ((processCpuMs(pid) ?? 0) - (cpuBefore ?? 0)) / 1000;
+    progress(`  ${Math.min((b0 + slice) * batch, total).toLocaleString("en-US")} / ${total.toLocaleString("en-US")} events`);
+  }
+  return { seconds, eventsPerSec: total / seconds, serverCpuSec: cpu };
+}
+
+// ---------------------------------------------------------------------------
+// Filter queries: what a console, `aws logs tail` and an incident search send.
+
+interface Query {
+  readonly name: string;
+  readonly input: (group: string, plan: Plan) => Record<string, unknown>;
+}
+
+const queries: readonly Query[] = [
+  { name: "tail: last 10 min, no pattern", input: (g, p) => ({ logGroupName: g, startTime: p.last - 10 * 60_000, interleaved: true }) },
+  { name: "console: ERROR, limit 100", input: (g) => ({ logGroupName: g, filterPattern: "ERROR", limit: 100 }) },
+  { name: "search: ERROR, last 24 h", input: (g, p) => ({ logGroupName: g, filterPattern: "ERROR", startTime: p.last - day }) },
+  { name: "search: ERROR, whole group", input: (g) => ({ logGroupName: g, filterPattern: "ERROR" }) },
+  { name: "json: status >= 500, limit 100", input: (g) => ({ logGroupName: g, filterPattern: "{ $.status >= 500 }", limit: 100 }) },
+  { name: "one stream, 1 h window", input: (g, p) => ({ logGroupName: g, logStreamNames: [p.lastStream], startTime: p.last - 2 * hour, endTime: p.last - hour }) },
+];
+
+interface QueryResult {
+  readonly name: string;
+  readonly latency?: LatencySummary;
+  readonly events: number;
+  readonly nextToken: boolean;
+  readonly error?: string;
+}
+
+async function runQueries(client: AwsJsonClient, group: string, plan: Plan, reps: number): Promise<QueryResult[]> {
+  const out: QueryResult[] = [];
+  for (const q of queries) {
+    try {
+      const call = await client.sign("FilterLogEvents", q.input(group, plan));
+      const first = JSON.parse((await client.expectOk(call)).body.toString("utf8")) as { events?: unknown[]; nextToken?: string };
+      const samples: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const started = performance.now();
+        await client.expectOk(call);
+        samples.push(performance.now() - started);
+      }
+      out.push({ name: q.name, latency: summarize(samples), events: first.events?.length ?? 0, nextToken: first.nextToken !== undefined });
+    } catch (err) {
+      out.push({ name: q.name, events: 0, nextToken: false, error: err instanceof Error ? err.message.slice(0, 120) : String(err) });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+interface TargetReport {
+  readonly kind: TargetKind;
+  readonly status: "measured" | "skipped" | "failed";
+  readonly reason?: string;
+  readonly events?: number;
+  readonly big?: { eventsPerSec: number; seconds: number; serverCpuSec: number };
+  readonly small?: { eventsPerSec: number; seconds: number; serverCpuSec: number; events: number };
+  readonly queries?: readonly QueryResult[];
+}
+
+const progress = (line: string): void => void process.stderr.write(`  … ${line}\n`);
+
+async function benchTarget(kind: TargetKind, opts: Options): Promise<TargetReport> {
+  progress(`${labels[kind]}: starting`);
+  let target: Target;
+  try {
+    target = kind === "moto" ? await startMoto() : await startBerth(kind, opts);
+  } catch (err) {
+    return { kind, status: err instanceof Unavailable ? "skipped" : "failed", reason: err instanceof Error ? err.message : String(err) };
+  }
+  const client = new AwsJsonClient({ endpoint: target.endpoint, region, signingName: "logs", targetPrefix, accessKeyId, secretAccessKey }, { maxSockets: 4 });
+  try {
+    const events = kind === "moto" ? opts.motoEvents : opts.events;
+    const small = Math.min(opts.smallBatchEvents, events);
+    const now = Date.now();
+    progress(`${labels[kind]}: PutLogEvents, ${events.toLocaleString("en-US")} events in batches of 10,000`);
+    const big = await ingest(client, target.pid, "/bench/big", events, 10_000, now);
+    progress(`${labels[kind]}: PutLogEvents, ${small.toLocaleString("en-US")} events in batches of 1,000`);
+    const smallResult = await ingest(client, target.pid, "/bench/small", small, 1_000, now);
+    progress(`${labels[kind]}: FilterLogEvents, ${queries.length} queries × ${opts.reps}`);
+    const results = await runQueries(client, "/bench/big", timeline(events, now), opts.reps);
+    return { kind, status: "measured", events, big, small: { ...smallResult, events: small }, queries: results };
+  } catch (err) {
+    return { kind, status: "failed", reason: err instanceof Error ? err.message : String(err) };
+  } finally {
+    client.close();
+    await target.stop();
+  }
+}
+
+function report(results: readonly TargetReport[], opts: Options): string {
+  const out: string[] = [];
+  out.push(`CloudWatch Logs benchmark — ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  out.push(`every event through PutLogEvents; FilterLogEvents ${opts.reps} times per query at concurrency 1, latency of the first page\n`);
+  const measured = results.filter((r) => r.status === "measured");
+  out.push("Ingest (PutLogEvents, one client, sequential requests)");
+  out.push(
+    formatTable(
+      ["target", "events held", "10k-batch ev/s", "1k-batch ev/s", "server CPU µs/event (10k)"],
+      measured.map((r) => [
+        labels[r.kind],
+        (r.events ?? 0).toLocaleString("en-US"),
+        fixed(r.big?.eventsPerSec ?? Number.NaN, 0),
+        `${fixed(r.small?.eventsPerSec ?? Number.NaN, 0)} (${(r.small?.events ?? 0).toLocaleString("en-US")} ev)`,
+        fixed(((r.big?.serverCpuSec ?? Number.NaN) * 1e6) / (r.events ?? 1), 1),
+      ]),
+    ),
+  );
+  out.push("\nFilterLogEvents over the big group (first page: events returned, whether a nextToken came back)");
+  const rows: string[][] = [];
+  for (const q of queries) {
+    for (const r of measured) {
+      const qr = r.queries?.find((x) => x.name === q.name);
+      if (!qr) continue;
+      rows.push(
+        qr.error
+          ? [q.name, labels[r.kind], "error", "", "", qr.error]
+          : [q.name, labels[r.kind], fixed(qr.latency!.p50, 1), fixed(qr.latency!.p99, 1), String(qr.events), qr.nextToken ? "yes" : "no"],
+      );
+    }
+  }
+  out.push(formatTable(["query", "target", "p50 ms", "p99 ms", "events", "nextToken"], rows));
+  for (const r of results.filter((x) => x.status !== "measured")) out.push(`\n${labels[r.kind]}: ${r.status} — ${r.reason ?? ""}`);
+  const sqlite = measured.find((r) => r.kind === "sqlite");
+  if (sqlite) {
+    const worst = Math.max(...(sqlite.queries ?? []).flatMap((q) => (q.latency ? [q.latency.p50] : [])));
+    out.push("\nTargets (berth sqlite):");
+    out.push(`  ingest ≥ 50,000 events/s (10k batches): ${fixed(sqlite.big?.eventsPerSec ?? Number.NaN, 0)}  ${(sqlite.big?.eventsPerSec ?? 0) >= 50_000 ? "MET" : "NOT MET"}`);
+    out.push(`  filter p50 ≤ 200 ms (worst query)     : ${fixed(worst, 1)} ms  ${worst <= 200 ? "MET" : "NOT MET"}`);
+  }
+  return out.join("\n");
+}
+
+async function main(): Promise<void> {
+  const opts = readOptions();
+  if (!existsSync(berthMain)) throw new Error(`${berthMain} is missing: run \`npm run build\` first.`);
+  const results: TargetReport[] = [];
+  for (const kind of targetKinds) if (opts.only.has(kind)) results.push(await benchTarget(kind, opts));
+  console.log(report(results, opts));
+}
+
+await main();
