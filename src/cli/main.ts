@@ -11,6 +11,8 @@ import { Command } from "commander";
 import pino from "pino";
 import { loadAgentId, startAgent, type RunningAgent } from "../agent/agent.js";
 import { dockerAgentParts, dockerAnswers } from "../agent/docker-agent.js";
+import { importVulnDb } from "../registry/vulndb.js";
+import { openStore } from "../store/open-store.js";
 import { startControlPlane } from "../control-plane.js";
 import { exportLines, readInstanceInfo, removeInstanceInfo, writeInstanceInfo, type InstanceInfo } from "./instance-file.js";
 import { readCommonSettings, withCommonOptions, type CommonSettings } from "./settings.js";
@@ -158,6 +160,20 @@ program
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
+  });
+
+const vulndb = program.command("vulndb").description("the vulnerability feed image scans match against");
+withCommonOptions(vulndb.command("import").argument("<files...>", "OSV files (JSON, JSON lines) or folders of them"))
+  .description("load OSV-format vulnerability records into the store image scans read")
+  .action(async (files: string[], opts: Record<string, unknown>) => {
+    const settings = readCommonSettings(opts);
+    const store = await openStore(settings.store, settings.dataDir);
+    try {
+      const result = await importVulnDb(store, files);
+      process.stdout.write(`imported ${result.records} records (${result.rows} package ranges) from ${result.files} files\n`);
+    } finally {
+      await store.close();
+    }
   });
 
 withCommonOptions(program.command("env").description("print the exports that point AWS tools at the running instance")).action(

@@ -50,7 +50,8 @@ export interface Edge {
   close(): Promise<void>;
 }
 
-const maxJsonBody = 10 * 1024 * 1024;
+/** Large enough for ECR's UploadLayerPart (20 MiB parts, base64 in JSON), the largest JSON body AWS takes. */
+export const maxJsonBody = 32 * 1024 * 1024;
 
 /** Reads a whole request body; past the limit it stops reading and answers 413 (the connection is then closed). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
