@@ -31,6 +31,14 @@ export interface HostDescription {
 /** What the agent is made of, so tests and `berth up` can assemble it. */
 export interface AgentParts {
   describeHost(): Promise<HostDescription>;
+  /** Ships the logs of awslogs containers to the control plane's CloudWatch Logs. */
+  startLogs?(ctx: {
+    readonly server: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+    readonly region: string;
+    readonly dataDir: string;
+    readonly logger: Logger;
+  }): Promise<{ stop(): Promise<void> }>;
   createEngine(
     reporter: StateReporter,
     publishHealth: (message: AgentMessage) => void,
@@ -130,6 +138,13 @@ export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise
   const links: ControlLink[] = [];
   const engine = parts.createEngine(reporterFor(ecs, log), (m) => links[0]?.send(m), opts.cluster, keys);
   await engine.start();
+  const logs = await parts.startLogs?.({
+    server: opts.server,
+    credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+    region: keys.region,
+    dataDir: opts.dataDir,
+    logger: log.child({ component: "log-shipper" }),
+  });
   const link = new ControlLink({
     server: opts.server,
     token: opts.token,
@@ -145,6 +160,7 @@ export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise
     async stop() {
       link.close();
       await engine.stop();
+      await logs?.stop();
       ecs.destroy();
     },
   };

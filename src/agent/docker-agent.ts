@@ -10,6 +10,7 @@ import type { RegistryCredentials } from "./docker-runtime.js";
 import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "./engine-types.js";
 import { DockerodeRuntime } from "./dockerode-runtime.js";
 import { measureHost } from "./host-resources.js";
+import { startLogShipper } from "./log-shipper.js";
 import { registryHost } from "./image-pull.js";
 import type { PortRange } from "./ports.js";
 import { DockerTaskEngine } from "./task-engine.js";
@@ -85,6 +86,17 @@ export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
         versionInfo: { ...host.versionInfo },
       };
     },
+    startLogs: (ctx) =>
+      startLogShipper({
+        agentId: settings.agentId,
+        runtime,
+        docker: runtime.docker,
+        endpoint: ctx.server,
+        credentials: ctx.credentials,
+        region: ctx.region,
+        dataDir: ctx.dataDir,
+        logger: ctx.logger,
+      }),
     createEngine(reporter, publishHealth, _cluster, credentials) {
       return new DockerTaskEngine({
         agentId: settings.agentId,

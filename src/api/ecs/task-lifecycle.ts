@@ -85,7 +85,8 @@ export function applyTaskEvent(task: Task, event: TaskEvent, now: Date): Task {
       next = { ...next, lastStatus: "RUNNING", startedAt: task.startedAt ?? now, connectivity: "CONNECTED", connectivityAt: now };
     }
     if (event.status === "STOPPED") {
-      const failedToStart = !task.startedAt;
+      // A container that exited ran: the task did start, however briefly.
+      const failedToStart = !task.startedAt && !(next.containers ?? []).some((c) => c.exitCode !== undefined);
       next = {
         ...next,
         desiredStatus: "STOPPED",
