@@ -3,8 +3,8 @@
 // then sent over keep-alive sockets, so the load generator spends its CPU on
 // sending, not on signing, and treats every target exactly alike.
 
-import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { Agent, request } from "node:http";
+import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 
 export interface AwsJsonTarget {
@@ -43,34 +43,6 @@ export class CallError extends Error {
   }
 }
 
-type Source = string | ArrayBuffer | ArrayBufferView;
-
-function toBuffer(data: Source): Buffer {
-  if (typeof data === "string") return Buffer.from(data, "utf8");
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-/** SHA-256 (and HMAC-SHA-256 with a secret) from node:crypto, in the shape the signer takes. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  constructor(private readonly secret?: Source) {
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash("sha256") : createHmac("sha256", toBuffer(this.secret));
-  }
-  update(chunk: Uint8Array): void {
-    this.hash.update(chunk);
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
-
 export class AwsJsonClient {
   private readonly url: URL;
   private readonly agent: Agent;
@@ -86,7 +58,7 @@ export class AwsJsonClient {
       credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
       region: target.region,
       service: target.signingName,
-      sha256: NodeSha256,
+      sha256: Hash.bind(null, "sha256"),
       applyChecksum: false,
     });
   }

@@ -4,7 +4,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { Sha256 } from "@aws-crypto/sha256-js";
+import { Hash } from "@smithy/hash-node";
 import { errors } from "./errors.js";
 import type { KeyRing, Principal } from "./access-keys.js";
 
@@ -96,7 +96,8 @@ function signerFor(principal: Principal, region: string, service: string): Signa
       credentials: { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey },
       region,
       service,
-      sha256: Sha256,
+      // Node's own SHA-256 (OpenSSL), not a JavaScript one: signature checks run on every request.
+      sha256: Hash.bind(null, "sha256"),
       applyChecksum: false,
     });
     signers.set(key, signer);

@@ -1,7 +1,7 @@
 // The Store, written once against Kysely. Backends pass a Kysely instance and
 // the few things their SQL does differently (row locks, unique-violation codes).
 
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type {
   CapacityProvider,
   Cluster,
@@ -70,7 +70,7 @@ const hasPrefix = (column: "family", prefix: string) => sql<boolean>`substr(${sq
 class SqlTx implements Tx {
   readonly services: KyselyServiceTx;
   constructor(
-    private readonly db: Transaction<Database>,
+    private readonly db: Kysely<Database>,
     private readonly quirks: DialectQuirks,
   ) {
     this.services = new KyselyServiceTx(db, quirks);
@@ -483,6 +483,10 @@ export class KyselyStore implements Store {
 
   tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((trx) => fn(new SqlTx(trx, this.quirks)));
+  }
+
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return fn(new SqlTx(this.db, { ...this.quirks, rowLocks: false }));
   }
 
   close(): Promise<void> {

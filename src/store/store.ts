@@ -160,5 +160,10 @@ export interface Store {
   readonly registry: RegistryStore;
   /** Runs `fn` in one transaction: all of its writes land, or none. */
   tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` outside a transaction, for requests that only read: no BEGIN/COMMIT
+   * and no row locks. Each query sees committed state; `fn` must not write.
+   */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

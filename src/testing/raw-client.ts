@@ -10,7 +10,7 @@
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
 import { connect, type Socket } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { Sha256 } from "@aws-crypto/sha256-js";
+import { Hash } from "@smithy/hash-node";
 import { testRegion, type TestServer } from "./harness.js";
 
 export const ecsTargetPrefix = "AmazonEC2ContainerServiceV20141113";
@@ -132,7 +132,7 @@ export class RawClient {
         },
         region: sign.region ?? this.options.region,
         service: sign.service ?? this.options.service ?? "ecs",
-        sha256: Sha256,
+        sha256: Hash.bind(null, "sha256"),
         // JSON 1.1 clients do not send x-amz-content-sha256; a test that wants it sets it.
         applyChecksum: false,
       });

@@ -88,7 +88,7 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
       }),
 
     ListAccountSettings: (input, ctx) =>
-      store.tx(async (tx) => {
+      store.read(async (tx) => {
         const principalArn = input.principalArn ?? ctx.principal.arn;
         checkPrincipal(principalArn);
         if (input.value !== undefined && input.name === undefined) {

@@ -120,7 +120,7 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
       }),
 
     DescribeCapacityProviders: (input, ctx) =>
-      store.tx(async (tx) => {
+      store.read(async (tx) => {
         const withTags = input.include?.includes("TAGS") ?? false;
         const decorate = async (p: CapacityProvider): Promise<CapacityProvider> =>
           withTags && !builtinProviders.some((b) => b === p.name)

@@ -111,7 +111,7 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
       }),
 
     DescribeClusters: (input, ctx) =>
-      store.tx(async (tx) => {
+      store.read(async (tx) => {
         const refs = input.clusters && input.clusters.length > 0 ? input.clusters : ["default"];
         if (refs.length > 100) throw errors.invalidParameter("DescribeClusters takes at most 100 clusters.");
         const clusters: Cluster[] = [];
@@ -126,7 +126,7 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
       }),
 
     ListClusters: (input) =>
-      store.tx(async (tx) => {
+      store.read(async (tx) => {
         const page = await tx.listClusterArns(pageRequest(input));
         return { clusterArns: [...page.items], nextToken: nextToken(page) };
       }),

@@ -424,7 +424,7 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
     async DescribeContainerInstances(input, ctx) {
       checkCount("containerInstances", input.containerInstances.length, 100);
       const include = new Set(input.include ?? []);
-      return store.tx(async (tx) => {
+      return store.read(async (tx) => {
         const cluster = await activeCluster(tx, ctx, input.cluster);
         const containerInstances: ContainerInstance[] = [];
         const failures: Failure[] = [];
@@ -444,7 +444,7 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
     async ListContainerInstances(input, ctx) {
       const req = pageRequest(input);
       const filter = parseFilter(input.filter);
-      return store.tx(async (tx) => {
+      return store.read(async (tx) => {
         const cluster = await activeCluster(tx, ctx, input.cluster);
         const page = await scanInstances(tx, cluster.arn, req, async (i) => {
           // Without a status filter ECS lists every status but INACTIVE.
@@ -558,7 +558,7 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
         throw errors.invalidParameter("attributeValue can only be used together with attributeName.");
       }
       const req = pageRequest(input);
-      return store.tx(async (tx) => {
+      return store.read(async (tx) => {
         const cluster = await activeCluster(tx, ctx, input.cluster);
         const page = await tx.listAttributes({
           clusterArn: cluster.arn,

@@ -80,7 +80,7 @@ export function tagHandlers({ store }: EcsDeps): EcsHandlers {
         return {};
       }),
     ListTagsForResource: (input, ctx) =>
-      store.tx(async (tx) => {
+      store.read(async (tx) => {
         await requireResource(tx, ctx, input.resourceArn);
         return { tags: [...(await tx.getTags(input.resourceArn))] };
       }),

@@ -51,7 +51,7 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
 
     async DescribeTaskDefinition(input, ctx) {
       const ref = taskDefinitionRef(ctx, input.taskDefinition);
-      return deps.store.tx(async (tx) => {
+      return deps.store.read(async (tx) => {
         const taskDefinition = await tx.getTaskDefinition(ref.family, ref.revision);
         if (!taskDefinition) throw errors.client(unableToDescribe);
         const withTags = input.include?.includes("TAGS") ?? false;
@@ -122,7 +122,7 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
       const status: TaskDefinitionStatus = input.status ?? "ACTIVE";
       const descending = input.sort === "DESC";
       const family = input.familyPrefix === "" ? undefined : input.familyPrefix;
-      return deps.store.tx(async (tx) => {
+      return deps.store.read(async (tx) => {
         // ECS reads ListTaskDefinitions' familyPrefix as a whole family name.
         const result = await tx.listTaskDefinitionArns({ ...page, status, descending, ...(family !== undefined ? { family } : {}) });
         const token = nextToken(result);
@@ -133,7 +133,7 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
     async ListTaskDefinitionFamilies(input) {
       const page = pageRequest(input);
       const familyPrefix = input.familyPrefix === "" ? undefined : input.familyPrefix;
-      return deps.store.tx(async (tx) => {
+      return deps.store.read(async (tx) => {
         const result = await tx.listTaskDefinitionFamilies({ ...page, familyPrefix, status: input.status ?? "ALL" });
         const token = nextToken(result);
         return { families: [...result.items], ...(token === undefined ? {} : { nextToken: token }) };

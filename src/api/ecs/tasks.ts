@@ -620,7 +620,7 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
     },
 
     DescribeTasks: (input, ctx) =>
-      store.tx(async (tx) => {
+      store.read(async (tx) => {
         const cluster = await requireCluster(tx, ctx, input.cluster);
         if (input.tasks.length > 100) throw errors.invalidParameter("DescribeTasks takes at most 100 tasks.");
         const tasks: Task[] = [];
@@ -636,7 +636,7 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
       }),
 
     ListTasks: (input, ctx) =>
-      store.tx(async (tx) => {
+      store.read(async (tx) => {
         const cluster = await requireCluster(tx, ctx, input.cluster);
         if (input.serviceName !== undefined && input.startedBy !== undefined) {
           throw errors.invalidParameter("serviceName and startedBy cannot be used together.");
