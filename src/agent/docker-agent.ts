@@ -4,6 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
+import type Docker from "dockerode";
 import type { Logger } from "pino";
 import type { AgentParts, HostDescription } from "./agent.js";
 import type { RegistryCredentials } from "./docker-runtime.js";
@@ -13,7 +14,7 @@ import { measureHost } from "./host-resources.js";
 import { startLogShipper } from "./log-shipper.js";
 import { registryHost } from "./image-pull.js";
 import type { PortRange } from "./ports.js";
-import { DockerTaskEngine } from "./task-engine.js";
+import { awsvpcNetworkName, DockerTaskEngine } from "./task-engine.js";
 
 
 export interface DockerAgentSettings {
@@ -35,10 +36,22 @@ export interface DockerAgentSettings {
   readonly logger: Logger;
 }
 
-/** A /24 per agent, so several agents can share one Docker Engine. */
-export function defaultAwsvpcSubnet(agentId: string): string {
-  const n = createHash("sha256").update(agentId).digest()[0] % 250;
-  return `10.213.${n + 1}.0/24`;
+/**
+ * This agent's awsvpc subnet: the one its network already has, else the first
+ * /24 of 10.213.0.0/16 no Docker network uses, starting from one derived from the
+ * agent id — so several agents can share one Docker Engine.
+ */
+export async function chooseAwsvpcSubnet(docker: Docker, agentId: string): Promise<string> {
+  const networks = await docker.listNetworks();
+  const subnets = new Set(networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")));
+  const own = networks.find((n) => n.Name === awsvpcNetworkName(agentId))?.IPAM?.Config?.[0]?.Subnet;
+  if (own) return own;
+  const start = createHash("sha256").update(agentId).digest()[0] % 250;
+  for (let i = 0; i < 250; i++) {
+    const candidate = `10.213.${((start + i) % 250) + 1}.0/24`;
+    if (!subnets.has(candidate)) return candidate;
+  }
+  throw new Error("no free /24 left in 10.213.0.0/16 for the awsvpc network; pass --awsvpc-subnet");
 }
 
 /** Fetches (and caches) registry credentials for images in Berth's own registry. */
@@ -62,10 +75,11 @@ function registryAuthFor(server: string, region: string, credentials: { accessKe
 
 export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
   const runtime = new DockerodeRuntime();
-  const subnet = settings.awsvpcSubnet ?? defaultAwsvpcSubnet(settings.agentId);
+  let subnet = settings.awsvpcSubnet ?? "";
   const metadataPort = settings.metadataPort ?? 51679;
   return {
     async describeHost(): Promise<HostDescription> {
+      subnet ||= await chooseAwsvpcSubnet(runtime.docker, settings.agentId);
       const host = await measureHost(runtime, {
         ...(settings.memoryReserveMiB !== undefined ? { memoryReserveMiB: settings.memoryReserveMiB } : {}),
         metadataPort,

@@ -17,7 +17,11 @@ import { startControlPlane } from "../control-plane.js";
 import { exportLines, readInstanceInfo, removeInstanceInfo, writeInstanceInfo, type InstanceInfo } from "./instance-file.js";
 import { readCommonSettings, withCommonOptions, type CommonSettings } from "./settings.js";
 
-async function serve(settings: CommonSettings, what: string, withAgent: boolean): Promise<void> {
+interface UpSettings extends CommonSettings {
+  readonly agent: { readonly metadataPort?: number; readonly awsvpcSubnet?: string };
+}
+
+async function serve(settings: UpSettings, what: string, withAgent: boolean): Promise<void> {
   if (withAgent && !(await dockerAnswers())) {
     throw new Error(
       "berth up runs tasks on the local Docker Engine, and none answers at " +
@@ -48,6 +52,8 @@ async function serve(settings: CommonSettings, what: string, withAgent: boolean)
           // One machine serves every launch type: Fargate's capacity is this host too.
           launchTypes: ["EC2", "FARGATE", "EXTERNAL"],
           attributes: {},
+          ...(settings.agent.metadataPort !== undefined ? { metadataPort: settings.agent.metadataPort } : {}),
+          ...(settings.agent.awsvpcSubnet ? { awsvpcSubnet: settings.agent.awsvpcSubnet } : {}),
           logger: logger.child({ component: "agent" }),
         }),
       );
@@ -98,12 +104,25 @@ async function serve(settings: CommonSettings, what: string, withAgent: boolean)
 
 const program = new Command("berth").description("Amazon ECS without AWS.").showHelpAfterError();
 
-withCommonOptions(program.command("up").description("run everything on this machine: control plane, registry, logs, console")).action(
-  (opts: Record<string, unknown>) => serve(readCommonSettings(opts), "(all in one)", true),
-);
+withCommonOptions(program.command("up").description("run everything on this machine: control plane, registry, logs, and a local agent"))
+  .option("--metadata-port <port>", "the local agent's task metadata endpoint port", "51679")
+  .option("--awsvpc-subnet <cidr>", "the local agent's awsvpc subnet (default: a free /24 in 10.213.0.0/16)")
+  .action((opts: Record<string, unknown>) =>
+    serve(
+      {
+        ...readCommonSettings(opts),
+        agent: {
+          metadataPort: Number(opts["metadataPort"]),
+          ...(typeof opts["awsvpcSubnet"] === "string" ? { awsvpcSubnet: opts["awsvpcSubnet"] } : {}),
+        },
+      },
+      "(all in one)",
+      true,
+    ),
+  );
 
 withCommonOptions(program.command("server").description("run the control plane only; agents join it with `berth agent`")).action(
-  (opts: Record<string, unknown>) => serve(readCommonSettings(opts), "control plane", false),
+  (opts: Record<string, unknown>) => serve({ ...readCommonSettings(opts), agent: {} }, "control plane", false),
 );
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

@@ -335,6 +335,15 @@ class SqlTx implements Tx {
     const rows = await this.db.selectFrom("attributes").selectAll().where("target_id", "=", targetId).orderBy("name").execute();
     return rows.map(toAttributeRow);
   }
+  async clusterInstanceAttributes(clusterArn: string): Promise<readonly AttributeRow[]> {
+    const rows = await this.db
+      .selectFrom("attributes")
+      .selectAll()
+      .where("cluster_arn", "=", clusterArn)
+      .where("target_type", "=", "container-instance")
+      .execute();
+    return rows.map(toAttributeRow);
+  }
   async listAttributes(query: AttributeQuery): Promise<Page<AttributeRow>> {
     let q = this.db
       .selectFrom("attributes")

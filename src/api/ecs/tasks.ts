@@ -174,17 +174,30 @@ function checkStartedBy(startedBy: string | undefined): void {
 
 /** The placement snapshot of a cluster: every registered instance, net of what live tasks hold. */
 async function snapshot(tx: Tx, clusterArn: string): Promise<{ instances: InstanceSnapshot[]; byArn: Map<string, ContainerInstance> }> {
-  const live = await tx.liveTasksInCluster(clusterArn);
+  const liveByInstance = new Map<string, Task[]>();
+  for (const t of await tx.liveTasksInCluster(clusterArn)) {
+    if (!t.containerInstanceArn) continue;
+    const list = liveByInstance.get(t.containerInstanceArn);
+    if (list) list.push(t);
+    else liveByInstance.set(t.containerInstanceArn, [t]);
+  }
+  const attributesByInstance = new Map<string, Record<string, string | null>>();
+  for (const a of await tx.clusterInstanceAttributes(clusterArn)) {
+    let attributes = attributesByInstance.get(a.targetId);
+    if (!attributes) attributesByInstance.set(a.targetId, (attributes = {}));
+    attributes[a.name] = a.value ?? null;
+  }
   const instances: InstanceSnapshot[] = [];
   const byArn = new Map<string, ContainerInstance>();
   for (let after: string | undefined, more = true; more; ) {
     const page = await tx.listContainerInstances(clusterArn, { limit: 100, ...(after ? { after } : {}) });
     for (const i of page.items) {
+      after = i.containerInstanceArn;
       if (i.status !== "ACTIVE" && i.status !== "DRAINING") continue;
       byArn.set(i.containerInstanceArn!, i);
-      const attributes: Record<string, string | null> = {};
-      for (const a of await tx.attributesOf(i.containerInstanceArn!)) attributes[a.name] = a.value ?? null;
-      const mine = live.filter((t) => t.containerInstanceArn === i.containerInstanceArn).map(reservationOf);
+      const attributes = attributesByInstance.get(i.containerInstanceArn!) ?? {};
+      const live = liveByInstance.get(i.containerInstanceArn!) ?? [];
+      const mine = live.map(reservationOf);
       const registered = (name: string) => i.registeredResources?.find((r) => r.name === name);
       const reserved = (name: string) => (registered(name)?.stringSetValue ?? []).map(Number);
       instances.push({
@@ -200,11 +213,8 @@ async function snapshot(tx: Tx, clusterArn: string): Promise<{ instances: Instan
         remainingMemory: (registered("MEMORY")?.integerValue ?? 0) - mine.reduce((n, r) => n + r.memory, 0),
         usedTcpPorts: new Set([...reserved("PORTS"), ...mine.flatMap((r) => r.tcpPorts)]),
         usedUdpPorts: new Set([...reserved("PORTS_UDP"), ...mine.flatMap((r) => r.udpPorts)]),
-        tasks: live
-          .filter((t) => t.containerInstanceArn === i.containerInstanceArn)
-          .map((t) => ({ ...(t.group ? { group: t.group } : {}), family: familyOf(t) })),
+        tasks: live.map((t) => ({ ...(t.group ? { group: t.group } : {}), family: familyOf(t) })),
       });
-      after = i.containerInstanceArn;
     }
     more = page.next !== undefined;
   }

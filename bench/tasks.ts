@@ -1,0 +1,375 @@
+// Tasks benchmark: (a) RunTask → RUNNING latency on a real `berth server` +
+// `berth agent` beside raw Docker create+start of the same image in the same run,
+// (b) placement throughput, pure `place()` on 1,000 simulated instances and
+// committed through the store by RunTask, (c) the agent process's RSS idle and
+// with 50 running tasks. It prints figures; it asserts nothing.
+//
+//   (b) pure place() ─ in-process control plane + 1,000 instances → RunTask ×N
+//   (a, c) berth server + berth agent (processes) ─ idle RSS → 50 tasks RSS → stop
+//          → sequential n=20 / burst 20 / burst 100, each raw Docker then Berth
+//
+// Usage: node dist/bench/tasks.js [--quick] [--skip-docker]
+
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import {
+  DescribeTasksCommand,
+  RegisterContainerInstanceCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  CreateClusterCommand,
+  type ECSClient,
+} from "@aws-sdk/client-ecs";
+import Docker from "dockerode";
+import { labels } from "../src/agent/container-config.js";
+import { busyboxImage, ensureBusyboxImage } from "../src/agent/testing/busybox-image.js";
+import { place, type Demand, type InstanceSnapshot } from "../src/scheduler/placement.js";
+import { BerthTestbed, removeAgentDockerObjects, type BerthProcess } from "../src/testing/berth-process.js";
+import { startTestServer } from "../src/testing/harness.js";
+import { summarize } from "./lib/stats.js";
+import { fixed, formatTable } from "./lib/table.js";
+
+// The SDK clients here are the benchmark's plumbing: their Node version notice is noise in the figures.
+process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
+
+const { values: options } = parseArgs({ options: { quick: { type: "boolean", default: false }, "skip-docker": { type: "boolean", default: false } } });
+const quick = options.quick ?? false;
+
+const idle = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const verdict = (ok: boolean) => (ok ? "MET" : "NOT MET");
+
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}, node ${process.version}${quick ? ", --quick" : ""}`);
+
+// ---------------------------------------------------------------------------
+// (b) Placement throughput.
+
+function simulatedInstances(n: number): InstanceSnapshot[] {
+  const zones = ["us-east-1a", "us-east-1b", "us-east-1c"];
+  return Array.from({ length: n }, (_, i) => ({
+    arn: `arn:aws:ecs:us-east-1:000000000000:container-instance/bench/${i.toString(16).padStart(32, "0")}`,
+    status: "ACTIVE",
+    agentConnected: true,
+    launchTypes: ["EC2"],
+    registeredAt: new Date(0),
+    attributes: { "ecs.availability-zone": zones[i % 3], "ecs.instance-type": i % 2 ? "m5.large" : "c5.xlarge", tier: i % 4 === 0 ? "gold" : "bronze" },
+    remainingCpu: 4096,
+    remainingMemory: 16384,
+    usedTcpPorts: new Set([22, 2375, 2376, 51678, 51679]),
+    usedUdpPorts: new Set<number>(),
+    tasks: [],
+  }));
+}
+
+function pureDemand(count: number, over: Partial<Demand>): Demand {
+  return { count, launchType: "EC2", cpu: 16, memory: 32, tcpPorts: [], udpPorts: [], requiredAttributes: [], constraints: [], strategy: [], group: "family:bench", family: "bench", ...over };
+}
+
+function benchPure(): string[][] {
+  const instances = simulatedInstances(1_000);
+  const total = quick ? 2_000 : 10_000;
+  const cases: { name: string; demand: Partial<Demand>; calls: number; perCall: number }[] = [
+    { name: `binpack memory, 1 call × ${total}`, demand: { strategy: [{ type: "binpack", field: "memory" }] }, calls: 1, perCall: total },
+    { name: `spread zone + binpack, 1 call × ${total}`, demand: { strategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }, { type: "binpack", field: "memory" }] }, calls: 1, perCall: total },
+    { name: `default (spread instanceId), 1 call × ${total}`, demand: {}, calls: 1, perCall: total },
+    { name: `random, 1 call × ${total}`, demand: { strategy: [{ type: "random" }] }, calls: 1, perCall: total },
+    { name: `memberOf tier==gold + random, 1 call × ${total}`, demand: { strategy: [{ type: "random" }], constraints: [{ type: "memberOf", expression: "attribute:tier == gold" }] }, calls: 1, perCall: total },
+    { name: `spread zone + binpack, ${total / 10} calls × 10`, demand: { strategy: [{ type: "spread", field: "attribute:ecs.availability-zone" }, { type: "binpack", field: "memory" }] }, calls: total / 10, perCall: 10 },
+  ];
+  const rows: string[][] = [];
+  for (const c of cases) {
+    place(pureDemand(10, c.demand), instances); // warm up
+    let placed = 0;
+    let failed = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < c.calls; i++) {
+      const plan = place(pureDemand(c.perCall, c.demand), instances);
+      placed += plan.placements.length;
+      failed += plan.failures.length;
+    }
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    rows.push([c.name, String(placed), String(failed), fixed(s * 1000, 0), fixed(placed / s, 0), verdict(placed / s >= 5_000)]);
+  }
+  return rows;
+}
+
+async function benchCommitted(): Promise<string[][]> {
+  const server = await startTestServer();
+  const ecs = server.ecs();
+  try {
+    const clusterName = "bench";
+    await ecs.send(new CreateClusterCommand({ clusterName }));
+    const zones = ["us-east-1a", "us-east-1b", "us-east-1c"];
+    const t0 = Date.now();
+    for (let i = 0; i < 1_000; i++) {
+      await ecs.send(
+        new RegisterContainerInstanceCommand({
+          cluster: clusterName,
+          totalResources: [
+            { name: "CPU", type: "INTEGER", integerValue: 4096 },
+            { name: "MEMORY", type: "INTEGER", integerValue: 16384 },
+            { name: "PORTS", type: "STRINGSET", stringSetValue: ["22", "2375", "2376", "51678", "51679"] },
+            { name: "PORTS_UDP", type: "STRINGSET", stringSetValue: [] },
+          ],
+          attributes: [
+            { name: "ecs.availability-zone", value: zones[i % 3] },
+            { name: "ecs.os-type", value: "linux" },
+          ],
+          versionInfo: { agentVersion: "1.0.0" },
+        }),
+      );
+    }
+    const registerS = (Date.now() - t0) / 1000;
+    // No agent is attached: mark every instance connected through the store, as the hub would.
+    const clusterArn = `arn:aws:ecs:us-east-1:000000000000:cluster/${clusterName}`;
+    let connected = 0;
+    await server.cp.store.tx(async (tx) => {
+      for (let after: string | undefined, more = true; more; ) {
+        const page = await tx.listContainerInstances(clusterArn, { limit: 100, ...(after ? { after } : {}) });
+        for (const i of page.items) {
+          await tx.putContainerInstance(clusterArn, { ...i, agentConnected: true });
+          connected++;
+          after = i.containerInstanceArn;
+        }
+        more = page.next !== undefined;
+      }
+    });
+    const def = await ecs.send(
+      new RegisterTaskDefinitionCommand({ family: "bench-place", containerDefinitions: [{ name: "main", image: busyboxImage, cpu: 16, memory: 32, essential: true }] }),
+    );
+    const calls = quick ? 50 : 200;
+    const strategy = [
+      { type: "spread" as const, field: "attribute:ecs.availability-zone" },
+      { type: "binpack" as const, field: "memory" },
+    ];
+    const rates: { placed: number; ms: number }[] = [];
+    let failures = 0;
+    for (let i = 0; i < calls; i++) {
+      const s = process.hrtime.bigint();
+      const r = await ecs.send(new RunTaskCommand({ cluster: clusterName, taskDefinition: def.taskDefinition!.taskDefinitionArn!, count: 10, placementStrategy: strategy }));
+      rates.push({ placed: r.tasks?.length ?? 0, ms: Number(process.hrtime.bigint() - s) / 1e6 });
+      failures += r.failures?.length ?? 0;
+    }
+    const window = (from: number, to: number) => {
+      const part = rates.slice(from, to);
+      const placed = part.reduce((n, r) => n + r.placed, 0);
+      const ms = part.reduce((n, r) => n + r.ms, 0);
+      return { placed, ms, rate: placed / (ms / 1000), p50: summarize(part.map((r) => r.ms)).p50 };
+    };
+    const q = Math.floor(calls / 4);
+    const all = window(0, calls);
+    const first = window(0, q);
+    const last = window(calls - q, calls);
+    console.log(`committed: ${connected} instances registered in ${fixed(registerS, 1)} s and marked connected; ${all.placed} tasks placed, ${failures} failures`);
+    return [
+      [`RunTask ×${calls} (count 10), all`, String(all.placed), fixed(all.p50, 1), fixed(all.rate, 0), verdict(all.rate >= 1_000)],
+      [`first ${q} calls (0–${first.placed} live tasks)`, String(first.placed), fixed(first.p50, 1), fixed(first.rate, 0), verdict(first.rate >= 1_000)],
+      [`last ${q} calls (up to ${all.placed} live tasks)`, String(last.placed), fixed(last.p50, 1), fixed(last.rate, 0), verdict(last.rate >= 1_000)],
+    ];
+  } finally {
+    ecs.destroy();
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// (a) and (c): a real berth server + berth agent, and raw Docker.
+
+function vmRssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Phase {
+  readonly name: string;
+  readonly latencies: number[];
+  readonly wallMs: number;
+}
+
+class BerthRunner {
+  private readonly runs: string[] = [];
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly def: string,
+  ) {}
+
+  /** Launches `count` tasks as concurrent RunTasks of up to 10; per-task latency until RUNNING is seen (DescribeTasks every 20 ms). */
+  async launch(count: number): Promise<{ latencies: number[]; wallMs: number }> {
+    const t0 = performance.now();
+    const calls: Promise<string[]>[] = [];
+    for (let left = count; left > 0; left -= 10) {
+      const n = Math.min(10, left);
+      calls.push(
+        this.ecs.send(new RunTaskCommand({ cluster: "default", taskDefinition: this.def, count: n })).then((r) => {
+          if ((r.failures?.length ?? 0) > 0) throw new Error(`RunTask failures: ${JSON.stringify(r.failures)}`);
+          return (r.tasks ?? []).map((t) => t.taskArn!);
+        }),
+      );
+    }
+    const pending = new Set((await Promise.all(calls)).flat());
+    const latencies: number[] = [];
+    this.runs.push(...pending);
+    const deadline = t0 + 120_000;
+    while (pending.size > 0) {
+      const arns = [...pending];
+      for (let i = 0; i < arns.length; i += 100) {
+        const r = await this.ecs.send(new DescribeTasksCommand({ cluster: "default", tasks: arns.slice(i, i + 100) }));
+        const now = performance.now();
+        for (const t of r.tasks ?? []) {
+          if (t.lastStatus === "RUNNING" && pending.delete(t.taskArn!)) latencies.push(now - t0);
+          else if (t.lastStatus === "STOPPED") throw new Error(`task stopped: ${t.stoppedReason ?? ""}`);
+        }
+      }
+      if (performance.now() > deadline) throw new Error(`${pending.size} tasks not RUNNING after 120 s`);
+      if (pending.size > 0) await sleep(20);
+    }
+    return { latencies, wallMs: performance.now() - t0 };
+  }
+
+  async stopAll(): Promise<void> {
+    const arns = this.runs.splice(0);
+    for (let i = 0; i < arns.length; i += 10) {
+      await Promise.all(arns.slice(i, i + 10).map((task) => this.ecs.send(new StopTaskCommand({ cluster: "default", task }))));
+    }
+    const deadline = Date.now() + 120_000;
+    for (let left = arns; left.length > 0 && Date.now() < deadline; ) {
+      const still: string[] = [];
+      for (let i = 0; i < left.length; i += 100) {
+        const r = await this.ecs.send(new DescribeTasksCommand({ cluster: "default", tasks: left.slice(i, i + 100) }));
+        for (const t of r.tasks ?? []) if (t.lastStatus !== "STOPPED") still.push(t.taskArn!);
+      }
+      left = still;
+      if (left.length > 0) await sleep(200);
+    }
+  }
+}
+
+class RawDocker {
+  readonly id = `bench-raw-${randomBytes(4).toString("hex")}`;
+  private n = 0;
+  constructor(private readonly docker: Docker) {}
+
+  private async one(t0: number): Promise<number> {
+    const c = await this.docker.createContainer({
+      name: `${this.id}-${this.n++}`,
+      Image: busyboxImage,
+      Cmd: idle,
+      Labels: { [labels.agent]: this.id },
+      HostConfig: { MemoryReservation: 8 * 1024 * 1024 },
+    });
+    await c.start();
+    return performance.now() - t0;
+  }
+
+  /** `count` create+start at once; latency of each from the burst's start. */
+  async launch(count: number): Promise<{ latencies: number[]; wallMs: number }> {
+    const t0 = performance.now();
+    const latencies = await Promise.all(Array.from({ length: count }, () => this.one(t0)));
+    return { latencies, wallMs: performance.now() - t0 };
+  }
+
+  async clean(): Promise<void> {
+    await removeAgentDockerObjects(this.docker, this.id);
+  }
+}
+
+async function benchDocker(): Promise<void> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (err) {
+    console.log(`\n(a), (c) skipped: Docker Engine unreachable (${err instanceof Error ? err.message : String(err)})`);
+    return;
+  }
+  await ensureBusyboxImage(docker);
+  const bed = new BerthTestbed();
+  const raw = new RawDocker(docker);
+  try {
+    const server = await bed.server();
+    const agent: BerthProcess = await bed.agent(server, { name: "bench agent" });
+    const ecs = bed.ecs(server);
+    const def = await ecs.send(
+      new RegisterTaskDefinitionCommand({ family: "bench-latency", containerDefinitions: [{ name: "main", image: busyboxImage, memoryReservation: 8, essential: true, command: idle, stopTimeout: 2 }] }),
+    );
+    const berth = new BerthRunner(ecs, def.taskDefinition!.taskDefinitionArn!);
+
+    // (c) first, on a fresh agent.
+    await sleep(3_000);
+    const rssIdle = vmRssMiB(agent.pid);
+    await berth.launch(50);
+    await sleep(3_000);
+    const rss50 = vmRssMiB(agent.pid);
+    await berth.stopAll();
+
+    // (a): the same shapes for raw Docker and Berth, one after the other.
+    const phases: { name: string; raw: Phase; berth: Phase }[] = [];
+    const sequential = async (label: string, run: (n: number) => Promise<{ latencies: number[]; wallMs: number }>, n: number): Promise<Phase> => {
+      const latencies: number[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) latencies.push(...(await run(1)).latencies);
+      return { name: label, latencies, wallMs: performance.now() - t0 };
+    };
+    const seqN = quick ? 10 : 20;
+    {
+      const r = await sequential("raw", (n) => raw.launch(n), seqN);
+      await raw.clean();
+      const b = await sequential("berth", (n) => berth.launch(n), seqN);
+      await berth.stopAll();
+      phases.push({ name: `one at a time, n=${seqN}`, raw: r, berth: b });
+    }
+    for (const size of quick ? [20] : [20, 100]) {
+      const r = await raw.launch(size);
+      await raw.clean();
+      const b = await berth.launch(size);
+      await berth.stopAll();
+      phases.push({ name: `burst of ${size}`, raw: { name: "raw", ...r }, berth: { name: "berth", ...b } });
+    }
+
+    const rows = phases.map((p) => {
+      const r = summarize(p.raw.latencies);
+      const b = summarize(p.berth.latencies);
+      const rawRate = (p.raw.latencies.length / p.raw.wallMs) * 1000;
+      const berthRate = (p.berth.latencies.length / p.berth.wallMs) * 1000;
+      return [
+        p.name,
+        fixed(r.p50, 0),
+        fixed(r.p99, 0),
+        fixed(b.p50, 0),
+        fixed(b.p99, 0),
+        `+${fixed(b.p50 - r.p50, 0)}`,
+        fixed(rawRate, 1),
+        fixed(berthRate, 1),
+        `${fixed((berthRate / rawRate) * 100, 0)}%`,
+      ];
+    });
+    console.log("\n(a) RunTask → RUNNING (DescribeTasks polled every 20 ms) beside raw Docker create+start (dockerode), same image, same run; ms");
+    console.log(formatTable(["shape", "docker p50", "docker p99", "berth p50", "berth p99", "overhead p50", "docker tasks/s", "berth tasks/s", "berth/docker"], rows));
+
+    console.log("\n(c) berth agent process RSS (/proc/<pid>/status VmRSS)");
+    console.log(
+      formatTable(
+        ["state", "RSS MiB", "target"],
+        [
+          ["idle (registered, no tasks)", fixed(rssIdle, 1), `≤ 60 MiB ${verdict(rssIdle <= 60)}`],
+          ["50 running tasks", fixed(rss50, 1), ""],
+        ],
+      ),
+    );
+  } finally {
+    await raw.clean();
+    await bed.cleanup();
+  }
+}
+
+console.log("\n(b) placement throughput, pure place() on 1,000 simulated instances (cpu 16, memory 32 per task)");
+console.log(formatTable(["case", "placed", "failed", "ms", "placements/s", "≥ 5,000/s"], benchPure()));
+console.log("\n(b) placement committed through the store: RunTask on an in-process control plane (SQLite) with 1,000 connected instances");
+console.log(formatTable(["calls", "placed", "p50 ms/call", "placements/s", "≥ 1,000/s"], await benchCommitted()));
+if (!options["skip-docker"]) await benchDocker();
