@@ -1,0 +1,568 @@
+// Control-plane benchmark: throughput and p50/p99 latency of a realistic mix of
+// ECS calls at concurrency 1 and 16, for Berth on SQLite, Berth on PostgreSQL
+// and moto's server, each started here as its own process and driven by the
+// same load generator in the same run. It prints figures; it asserts nothing.
+//
+// A fourth target, the floor, is a bare node:http server that answers `{}`: the
+// best this machine and load generator can do, to read the others against.
+//
+//   every target: start → seed (1 cluster, 20 task definitions) → check → warm up
+//   then c1 on each target in turn, then c16 on each (pre-sign, run, summarise)
+//   then stop them all → print
+//
+// Usage: node dist/bench/control-plane.js [--quick] [--only sqlite,postgres,moto,floor]
+//          [--requests-c1 N] [--requests-c16 N] [--warmup N] [--ops Op1,Op2]
+//          [--postgres-url URL] [--cpu-prof DIR]
+
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { createScratchDatabase, type ScratchDatabase } from "../src/testing/postgres.js";
+import { AwsJsonClient, type SignedCall } from "./lib/aws-json-client.js";
+import { pickWeighted, runClosedLoop, seededRandom } from "./lib/load.js";
+import { freePort, processCpuMs, startServer, type RunningServer } from "./lib/processes.js";
+import { summarize, type LatencySummary } from "./lib/stats.js";
+import { fixed, formatTable } from "./lib/table.js";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const berthMain = join(repoRoot, "dist", "src", "cli", "main.js");
+const floorServer = join(repoRoot, "dist", "bench", "lib", "floor-server.js");
+
+const region = "us-east-1";
+const accessKeyId = "AKIABERTHBENCHMARK00";
+const secretAccessKey = "berth-benchmark-secret-access-key-0000000";
+const clusterName = "bench";
+const seedFamilies = 5;
+const seedRevisions = 4;
+/** Families RegisterTaskDefinition adds revisions to while measuring; the seeded ones stay as seeded. */
+const deployFamilies = 4;
+const concurrencies = [1, 16] as const;
+
+// ---------------------------------------------------------------------------
+// Options.
+
+interface Options {
+  readonly requests: Readonly<Record<(typeof concurrencies)[number], number>>;
+  readonly warmup: number;
+  readonly only: ReadonlySet<TargetKind>;
+  readonly ops?: ReadonlySet<string>;
+  readonly postgresUrl: string;
+  readonly cpuProfDir?: string;
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      ops: { type: "string" },
+      "requests-c1": { type: "string" },
+      "requests-c16": { type: "string" },
+      warmup: { type: "string" },
+      "postgres-url": { type: "string" },
+      "cpu-prof": { type: "string" },
+    },
+  });
+  const count = (text: string | undefined, fallback: number): number => {
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive whole number of requests, got '${text}'`);
+    return n;
+  };
+  const quick = values.quick;
+  const kinds = (values.only ?? targetKinds.join(",")).split(",").map((s) => s.trim());
+  for (const k of kinds) if (!targetKinds.includes(k as TargetKind)) throw new Error(`--only takes ${targetKinds.join(", ")}; got '${k}'`);
+  const ops = values.ops?.split(",").map((s) => s.trim());
+  for (const op of ops ?? []) if (!mix.some((m) => m.op === op)) throw new Error(`--ops takes ${mix.map((m) => m.op).join(", ")}; got '${op}'`);
+  return {
+    requests: { 1: count(values["requests-c1"], quick ? 300 : 2_000), 16: count(values["requests-c16"], quick ? 1_000 : 8_000) },
+    warmup: count(values.warmup, quick ? 300 : 1_000),
+    only: new Set(kinds as TargetKind[]),
+    ...(ops ? { ops: new Set(ops) } : {}),
+    postgresUrl:
+      values["postgres-url"] ??
+      process.env["BERTH_BENCH_POSTGRES_URL"] ??
+      process.env["BERTH_TEST_POSTGRES_URL"] ??
+      "postgres://berth@127.0.0.1:54329/berth",
+    ...(values["cpu-prof"] ? { cpuProfDir: resolve(values["cpu-prof"]) } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The mix: what a deploy pipeline and a dashboard do to a control plane.
+
+interface MixEntry {
+  readonly op: string;
+  readonly weight: number;
+  readonly input: (random: () => number) => unknown;
+}
+
+const pick = (random: () => number, n: number): number => Math.floor(random() * n);
+
+function taskDefinitionInput(family: string, build: number): Record<string, unknown> {
+  return {
+    family,
+    networkMode: "bridge",
+    requiresCompatibilities: ["EC2"],
+    cpu: "512",
+    memory: "1024",
+    containerDefinitions: [
+      {
+        name: "web",
+        image: `public.ecr.aws/nginx/nginx:1.27.${build % 10}`,
+        cpu: 384,
+        memory: 768,
+        essential: true,
+        portMappings: [{ containerPort: 80, hostPort: 0, protocol: "tcp" }],
+        environment: [
+          { name: "STAGE", value: "bench" },
+          { name: "BUILD", value: String(build) },
+        ],
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: { "awslogs-group": `/berth/${family}`, "awslogs-region": region, "awslogs-stream-prefix": "web" },
+        },
+      },
+      {
+        name: "sidecar",
+        image: "public.ecr.aws/docker/library/busybox:1.36",
+        cpu: 64,
+        memory: 128,
+        essential: false,
+        command: ["sh", "-c", "while true; do sleep 60; done"],
+      },
+    ],
+    tags: [{ key: "team", value: "bench" }],
+  };
+}
+
+const mix: readonly MixEntry[] = [
+  {
+    op: "RegisterTaskDefinition",
+    weight: 10,
+    input: (random) => taskDefinitionInput(`bench-deploy-${pick(random, deployFamilies)}`, pick(random, 1_000_000)),
+  },
+  {
+    op: "DescribeTaskDefinition",
+    weight: 40,
+    // Half by family (the latest revision), half by family:revision.
+    input: (random) => {
+      const family = `bench-svc-${pick(random, seedFamilies)}`;
+      return { taskDefinition: random() < 0.5 ? family : `${family}:${1 + pick(random, seedRevisions)}` };
+    },
+  },
+  { op: "DescribeClusters", weight: 25, input: () => ({ clusters: [clusterName] }) },
+  // familyPrefix is a full family name (as in ECS); a seeded family, so every target returns the same 4 ARNs.
+  { op: "ListTaskDefinitions", weight: 15, input: (random) => ({ familyPrefix: `bench-svc-${pick(random, seedFamilies)}` }) },
+  { op: "ListClusters", weight: 10, input: () => ({}) },
+];
+
+const mixDescription = (entries: readonly MixEntry[]): string => {
+  const total = entries.reduce((s, e) => s + e.weight, 0);
+  return entries.map((e) => `${e.op} ${Math.round((100 * e.weight) / total)}%`).join(", ");
+};
+
+interface PlannedCall {
+  readonly op: string;
+  readonly input: unknown;
+}
+
+/** The same sequence for every target: the PRNG is seeded by the cell. */
+function plan(entries: readonly MixEntry[], count: number, seed: number): PlannedCall[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const entry = pickWeighted(entries, random);
+    return { op: entry.op, input: entry.input(random) };
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Targets.
+
+const targetKinds = ["sqlite", "postgres", "moto", "floor"] as const;
+type TargetKind = (typeof targetKinds)[number];
+
+const targetLabels: Record<TargetKind, string> = {
+  sqlite: "Berth (SQLite)",
+  postgres: "Berth (PostgreSQL)",
+  moto: "moto",
+  floor: "floor (bare node:http)",
+};
+
+interface StartedTarget {
+  readonly endpoint: string;
+  readonly pid: number;
+  /** Whether it holds state to seed and check (the floor answers `{}` to everything). */
+  readonly stateful: boolean;
+  stop(): Promise<void>;
+}
+
+/** Thrown when a target cannot run here (no PostgreSQL, no moto_server): reported as skipped. */
+class Unavailable extends Error {}
+
+async function startBerth(kind: "sqlite" | "postgres", opts: Options): Promise<StartedTarget> {
+  let scratch: ScratchDatabase | undefined;
+  if (kind === "postgres") {
+    try {
+      scratch = await createScratchDatabase(opts.postgresUrl);
+    } catch (err) {
+      throw new Unavailable(`no PostgreSQL at ${redact(opts.postgresUrl)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), "berth-bench-"));
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BERTH_ROOT_ACCESS_KEY_ID: accessKeyId,
+    BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
+    BERTH_LOG_LEVEL: "warn",
+  };
+  delete env["BERTH_STORE"];
+  const profile: string[] = [];
+  if (opts.cpuProfDir) {
+    const dir = join(opts.cpuProfDir, kind);
+    mkdirSync(dir, { recursive: true });
+    profile.push("--cpu-prof", "--cpu-prof-dir", dir);
+  }
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      name: targetLabels[kind],
+      command: process.execPath,
+      args: [
+        ...profile,
+        berthMain,
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--data-dir",
+        dataDir,
+        "--region",
+        region,
+        ...(scratch ? ["--store", scratch.url] : []),
+      ],
+      env,
+      readyOutput: /is running/,
+    });
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await scratch?.drop();
+    throw err;
+  }
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    pid: server.pid,
+    stateful: true,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      await scratch?.drop();
+    },
+  };
+}
+
+async function startMoto(): Promise<StartedTarget> {
+  const port = await freePort();
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      name: "moto_server",
+      command: "moto_server",
+      args: ["-p", String(port)],
+      readyUrl: `http://127.0.0.1:${port}/moto-api/`,
+      startTimeoutMs: 60_000,
+    });
+  } catch (err) {
+    if (err instanceof Error && "code" in err && err.code === "ENOENT") throw new Unavailable("moto_server is not on PATH (pip install 'moto[server]')");
+    throw err;
+  }
+  return { endpoint: `http://127.0.0.1:${port}`, pid: server.pid, stateful: true, stop: () => server.stop() };
+}
+
+async function startFloor(): Promise<StartedTarget> {
+  const port = await freePort();
+  const server = await startServer({ name: "floor server", command: process.execPath, args: [floorServer, String(port)], readyOutput: /is running/ });
+  return { endpoint: `http://127.0.0.1:${port}`, pid: server.pid, stateful: false, stop: () => server.stop() };
+}
+
+function startTarget(kind: TargetKind, opts: Options): Promise<StartedTarget> {
+  switch (kind) {
+    case "moto":
+      return startMoto();
+    case "floor":
+      return startFloor();
+    default:
+      return startBerth(kind, opts);
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Seeding, checking, measuring.
+
+function clientFor(endpoint: string, maxSockets: number): AwsJsonClient {
+  return new AwsJsonClient(
+    { endpoint, region, signingName: "ecs", targetPrefix: "AmazonEC2ContainerServiceV20141113", accessKeyId, secretAccessKey },
+    { maxSockets },
+  );
+}
+
+/** One cluster and 20 task definitions (5 families × 4 revisions), then a check that the target holds them. */
+async function seed(client: AwsJsonClient, withTaskDefinitions: boolean): Promise<void> {
+  await client.call("CreateCluster", { clusterName, tags: [{ key: "team", value: "bench" }] });
+  if (!withTaskDefinitions) return;
+  for (let f = 0; f < seedFamilies; f++) {
+    for (let r = 1; r <= seedRevisions; r++) await client.call("RegisterTaskDefinition", taskDefinitionInput(`bench-svc-${f}`, r));
+  }
+  const listed = await client.call<{ taskDefinitionArns?: string[] }>("ListTaskDefinitions", { familyPrefix: "bench-svc-0" });
+  if (listed.taskDefinitionArns?.length !== seedRevisions) {
+    throw new Error(`seed check: ListTaskDefinitions(bench-svc-0) gave ${listed.taskDefinitionArns?.length ?? 0} ARNs, expected ${seedRevisions}`);
+  }
+  const described = await client.call<{ taskDefinition?: { revision?: number } }>("DescribeTaskDefinition", { taskDefinition: "bench-svc-0" });
+  if (described.taskDefinition?.revision !== seedRevisions) {
+    throw new Error(`seed check: DescribeTaskDefinition(bench-svc-0) gave revision ${described.taskDefinition?.revision}, expected ${seedRevisions}`);
+  }
+}
+
+interface Cell {
+  readonly concurrency: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly errorSamples: readonly string[];
+  readonly reqPerSec: number;
+  readonly latency: LatencySummary;
+  readonly byOp: ReadonlyMap<string, LatencySummary>;
+  /** The target process's CPU time per request (user + system), when /proc shows it. */
+  readonly serverCpuUsPerRequest: number;
+}
+
+async function measure(client: AwsJsonClient, calls: readonly PlannedCall[], concurrency: number, serverPid: number): Promise<Cell> {
+  // Signed before the clock starts, so signing costs the load generator nothing while measuring.
+  const signed: SignedCall[] = [];
+  for (const c of calls) signed.push(await client.sign(c.op, c.input));
+  const cpuBefore = processCpuMs(serverPid);
+  const result = await runClosedLoop({ concurrency, count: signed.length, send: (i) => client.expectOk(signed[i]) });
+  const cpuAfter = processCpuMs(serverPid);
+  const byOpSamples = new Map<string, number[]>();
+  for (let i = 0; i < calls.length; i++) {
+    if (!result.ok[i]) continue;
+    const op = calls[i].op;
+    let samples = byOpSamples.get(op);
+    if (!samples) byOpSamples.set(op, (samples = []));
+    samples.push(result.latenciesMs[i]);
+  }
+  return {
+    concurrency,
+    requests: calls.length,
+    errors: result.errors,
+    errorSamples: result.errorSamples,
+    reqPerSec: (calls.length / result.elapsedMs) * 1000,
+    latency: summarize(Array.from(result.latenciesMs)),
+    byOp: new Map([...byOpSamples].map(([op, samples]) => [op, summarize(samples)])),
+    serverCpuUsPerRequest: cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : ((cpuAfter - cpuBefore) * 1000) / calls.length,
+  };
+}
+
+type TargetResult =
+  | { readonly kind: TargetKind; readonly status: "measured"; readonly cells: readonly Cell[] }
+  | { readonly kind: TargetKind; readonly status: "skipped" | "failed"; readonly reason: string };
+
+const progress = (line: string): void => void process.stderr.write(`  … ${line}\n`);
+
+interface Ready {
+  readonly kind: TargetKind;
+  readonly target: StartedTarget;
+  readonly client: AwsJsonClient;
+}
+
+const failure = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Starts, seeds and warms up one target; a target that cannot run comes back as its result. */
+async function prepare(kind: TargetKind, entries: readonly MixEntry[], opts: Options): Promise<Ready | TargetResult> {
+  const label = targetLabels[kind];
+  progress(`${label}: starting`);
+  let target: StartedTarget;
+  try {
+    target = await startTarget(kind, opts);
+  } catch (err) {
+    return { kind, status: err instanceof Unavailable ? "skipped" : "failed", reason: failure(err) };
+  }
+  const client = clientFor(target.endpoint, Math.max(...concurrencies));
+  try {
+    if (target.stateful) {
+      progress(`${label}: seeding`);
+      await seed(client, entries.some((e) => e.op.includes("TaskDefinition")));
+    }
+    progress(`${label}: warming up (${opts.warmup} requests at concurrency 16)`);
+    await measure(client, plan(entries, opts.warmup, 99), 16, target.pid);
+    return { kind, target, client };
+  } catch (err) {
+    client.close();
+    await target.stop();
+    return { kind, status: "failed", reason: failure(err) };
+  }
+}
+
+/**
+ * Every target is started, seeded and warmed up first; then each concurrency is
+ * measured on every target in turn, so the cells a ratio compares ran minutes
+ * apart at most, under the same background load.
+ */
+async function benchAll(kinds: readonly TargetKind[], entries: readonly MixEntry[], opts: Options): Promise<TargetResult[]> {
+  const results = new Map<TargetKind, TargetResult>();
+  const ready: Ready[] = [];
+  try {
+    for (const kind of kinds) {
+      const r = await prepare(kind, entries, opts);
+      if ("target" in r) ready.push(r);
+      else results.set(kind, r);
+    }
+    const cells = new Map<TargetKind, Cell[]>(ready.map((r) => [r.kind, []]));
+    for (const c of concurrencies) {
+      for (const r of ready) {
+        if (results.has(r.kind)) continue;
+        progress(`${targetLabels[r.kind]}: concurrency ${c}, ${opts.requests[c]} requests`);
+        try {
+          cells.get(r.kind)!.push(await measure(r.client, plan(entries, opts.requests[c], c), c, r.target.pid));
+        } catch (err) {
+          results.set(r.kind, { kind: r.kind, status: "failed", reason: failure(err) });
+        }
+      }
+    }
+    for (const r of ready) if (!results.has(r.kind)) results.set(r.kind, { kind: r.kind, status: "measured", cells: cells.get(r.kind)! });
+  } finally {
+    for (const r of ready) {
+      r.client.close();
+      await r.target.stop();
+    }
+  }
+  return kinds.map((k) => results.get(k)!);
+}
+
+// ---------------------------------------------------------------------------
+// Report.
+
+function report(results: readonly TargetResult[], entries: readonly MixEntry[]): string {
+  const moto = results.find((r) => r.kind === "moto");
+  const motoCell = (c: number): Cell | undefined => (moto?.status === "measured" ? moto.cells.find((cell) => cell.concurrency === c) : undefined);
+  const ratio = (kind: TargetKind, cell: Cell): string => {
+    const m = motoCell(cell.concurrency);
+    return kind === "moto" || kind === "floor" || !m ? "—" : `${fixed(cell.reqPerSec / m.reqPerSec, 1)}×`;
+  };
+
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const r of results) {
+    const label = targetLabels[r.kind];
+    if (r.status !== "measured") {
+      rows.push([label, "—", r.status === "skipped" ? "skipped" : "FAILED", "", "", "", "", "", ""]);
+      notes.push(`${label}: ${r.status === "skipped" ? "skipped" : "failed"} (${r.reason})`);
+      continue;
+    }
+    for (const cell of r.cells) {
+      rows.push([
+        label,
+        String(cell.concurrency),
+        String(cell.requests),
+        String(cell.errors),
+        fixed(cell.reqPerSec, 0),
+        fixed(cell.latency.p50, 2),
+        fixed(cell.latency.p99, 2),
+        ratio(r.kind, cell),
+        fixed(cell.serverCpuUsPerRequest, 0),
+      ]);
+      if (cell.errors > 0) notes.push(`${label} c${cell.concurrency}: ${cell.errors} errors, e.g. ${cell.errorSamples.join(" | ")}`);
+    }
+  }
+  const out: string[] = [];
+  out.push(formatTable(["target", "concurrency", "requests", "errors", "req/s", "p50 ms", "p99 ms", "Berth/moto", "server CPU µs/req"], rows));
+  out.push(
+    "server CPU: the target's own process (all threads); Berth on PostgreSQL also spends CPU in PostgreSQL's processes.",
+    "floor: a bare node:http server answering {} — the best this machine and load generator reach.",
+  );
+
+  const top = Math.max(...concurrencies);
+  const opRows: string[][] = [];
+  for (const r of results) {
+    if (r.status !== "measured" || r.kind === "floor") continue;
+    const cell = r.cells.find((c) => c.concurrency === top)!;
+    opRows.push([
+      targetLabels[r.kind],
+      ...entries.map((e) => {
+        const s = cell.byOp.get(e.op);
+        return s ? `${fixed(s.p50, 2)} / ${fixed(s.p99, 2)}` : "—";
+      }),
+    ]);
+  }
+  if (opRows.length > 0) {
+    out.push("", `p50 / p99 ms by operation at concurrency ${top}:`);
+    out.push(formatTable(["target", ...entries.map((e) => e.op)], opRows));
+  }
+
+  out.push("", `Targets (Berth on SQLite at concurrency ${top}; printed, not asserted):`);
+  const sqlite = results.find((r) => r.kind === "sqlite");
+  const sqliteCell = sqlite?.status === "measured" ? sqlite.cells.find((c) => c.concurrency === top) : undefined;
+  const m = motoCell(top);
+  if (!sqliteCell) {
+    out.push("  not measured (Berth on SQLite did not run)");
+  } else {
+    if (m) {
+      const x = sqliteCell.reqPerSec / m.reqPerSec;
+      out.push(
+        `  throughput ≥ 10× moto : ${fixed(x, 1)}× (${fixed(sqliteCell.reqPerSec, 0)} vs ${fixed(m.reqPerSec, 0)} req/s)  ${x >= 10 ? "MET" : "NOT MET"}`,
+      );
+    } else {
+      out.push("  throughput ≥ 10× moto : not measured (moto did not run)");
+    }
+    const p99 = sqliteCell.latency.p99;
+    out.push(`  p99 < 10 ms           : ${fixed(p99, 2)} ms  ${p99 < 10 ? "MET" : "NOT MET"}`);
+    if (sqliteCell.errors > 0) out.push(`  (with ${sqliteCell.errors} errors in the cell: the figures are not comparable)`);
+  }
+  if (notes.length > 0) out.push("", "Notes:", ...notes.map((n) => `  ${n}`));
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = readOptions();
+  if (!existsSync(berthMain)) throw new Error(`${berthMain} is missing: run \`npm run build\` first.`);
+  const entries = opts.ops ? mix.filter((m) => opts.ops!.has(m.op)) : mix;
+  const kinds = targetKinds.filter((k) => opts.only.has(k));
+
+  console.log("Berth control-plane benchmark");
+  console.log(`  mix          ${mixDescription(entries)}`);
+  console.log(`  seed         1 cluster, ${seedFamilies * seedRevisions} task definitions (${seedFamilies} families × ${seedRevisions} revisions)`);
+  console.log(`  requests     ${concurrencies.map((c) => `${opts.requests[c]} at concurrency ${c}`).join(", ")}, after ${opts.warmup} warm-up`);
+  console.log(`  client       pre-signed SigV4 JSON 1.1 over keep-alive HTTP, one socket per concurrent request`);
+  const [startLoad] = loadavg();
+  console.log(`  machine      ${cpus().length} cores, Node ${process.version}, load average ${fixed(startLoad, 1)}; each target is its own process`);
+  if (opts.cpuProfDir) console.log(`  cpu profiles ${opts.cpuProfDir}/<store>/*.cpuprofile (Berth only)`);
+  console.log("");
+
+  const results = await benchAll(kinds, entries, opts);
+  console.log(report(results, entries));
+  // The load average at the end counts this benchmark's own processes (the client
+  // and a server at least), so only the one at the start tells whether others were busy.
+  const [endLoad] = loadavg();
+  console.log(`\nLoad average: ${fixed(startLoad, 1)} at the start, ${fixed(endLoad, 1)} at the end (this benchmark included), on ${cpus().length} cores.`);
+  if (startLoad >= cpus().length / 2) console.log("Other work was running when the benchmark started: figures are pessimistic and noisy; run again on an idle machine.");
+  if (results.some((r) => r.status === "failed")) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(`control-plane benchmark: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
