@@ -68,7 +68,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const areas: Area[] = [
     hub.area(),
     ecsArea(deps, hub),
-    serviceControllerArea({ store, notifier: hub }),
+    serviceControllerArea({ store, notifier: hub, clock, logger: logger.child({ component: "service-controller" }) }),
     taskHousekeepingArea({ store, notifier: hub, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
     ecrArea(deps),
     logsArea(deps),

@@ -51,13 +51,22 @@ async function requireResource(tx: Tx, scope: Scope, arn: string): Promise<void>
       }
       return;
     }
+    case "task": {
+      if (!(await tx.getTask(arn))) throw errors.invalidParameter("The specified task does not exist.");
+      return;
+    }
+    case "service": {
+      const service = await tx.services.getService(arn);
+      if (!service) throw errors.invalidParameter("The specified service does not exist.");
+      return;
+    }
     case "capacity-provider": {
       const p = await tx.getCapacityProvider(rest);
       if (!p || p.status === "INACTIVE") throw errors.invalidParameter("The specified capacity provider does not exist.");
       return;
     }
     default:
-      throw errors.invalidParameter(`Invalid resource ARN '${arn}'. Give the ARN of an ECS cluster, task definition, container instance or capacity provider in ${scope.region}.`);
+      throw errors.invalidParameter(`Invalid resource ARN '${arn}'. Give the ARN of an ECS cluster, service, task, task definition, container instance or capacity provider in ${scope.region}.`);
   }
 }
 

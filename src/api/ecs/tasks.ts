@@ -35,6 +35,7 @@ import { requireCluster } from "./clusters.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { nextToken, pageRequest } from "./pagination.js";
 import { applyTaskEvent, type TaskEvent } from "./task-lifecycle.js";
+import { prodServiceController } from "../../controllers/service-signal.js";
 import { validateTags } from "./tags.js";
 
 
@@ -520,6 +521,10 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
     const arns = [...new Set(tasks.flatMap((t) => (t.containerInstanceArn ? [t.containerInstanceArn] : [])))];
     if (arns.length > 0) notifier.tasksChanged(arns);
   };
+  // A service task that stopped or started is the service scheduler's business at once.
+  const nudgeServices = (task: Task | undefined): void => {
+    if (task?.group?.startsWith("service:")) prodServiceController(store);
+  };
 
   async function launch(ctx: RequestContext, input: {
     cluster?: string;
@@ -626,6 +631,7 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
         return changed;
       });
       notify([task]);
+      nudgeServices(task);
       return { task: presentTask(task, undefined) };
     },
 
@@ -688,6 +694,7 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
         );
       });
       if (!task) throw errors.invalidParameter(`The task '${input.task ?? ""}' was not found.`);
+      nudgeServices(task);
       return { acknowledgment: "ACK" };
     },
 
