@@ -1,24 +1,20 @@
 // ECR's nextToken/maxResults: the token is opaque to clients and carries the
 // sort key to resume after.
 
+import { decodePageToken, encodePageToken } from "../../edge/page-token.js";
 import type { Page, PageRequest } from "../../store/store.js";
 import { ecrErrors } from "./errors.js";
 
 export function pageRequest(input: { readonly nextToken?: string; readonly maxResults?: number }, defaultLimit = 100): PageRequest {
   const limit = input.maxResults ?? defaultLimit;
   if (input.nextToken === undefined || input.nextToken === "") return { limit };
-  let after: unknown;
-  try {
-    after = (JSON.parse(Buffer.from(input.nextToken, "base64url").toString("utf8")) as { after?: unknown }).after;
-  } catch {
-    after = undefined;
-  }
-  if (typeof after !== "string") throw ecrErrors.invalidParameter("Invalid parameter at 'nextToken': pass the nextToken of a previous response unchanged.");
+  const after = decodePageToken(input.nextToken);
+  if (after === undefined) throw ecrErrors.invalidParameter("Invalid parameter at 'nextToken': pass the nextToken of a previous response unchanged.");
   return { limit, after };
 }
 
 export function nextToken(page: Pick<Page<unknown>, "next">): string | undefined {
-  return page.next === undefined ? undefined : Buffer.from(JSON.stringify({ after: page.next })).toString("base64url");
+  return page.next === undefined ? undefined : encodePageToken(page.next);
 }
 
 /** Pages over a list held in memory by position. */

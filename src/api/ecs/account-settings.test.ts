@@ -13,11 +13,11 @@ import {
   PutAccountSettingDefaultCommand,
   paginateListAccountSettings,
   type ECSClient,
-  type ECSServiceException,
   type ListAccountSettingsCommandInput,
   type Setting,
   type SettingName,
 } from "@aws-sdk/client-ecs";
+import { rejectsWith } from "../../testing/ecs-assertions.js";
 import { startTestServer, type TestServer } from "../../testing/harness.js";
 
 const root = "arn:aws:iam::000000000000:root";
@@ -41,21 +41,7 @@ const awsManaged: readonly Setting[] = (
   ] satisfies { name: SettingName; value: string }[]
 ).map((s): Setting => ({ ...s, principalArn: root, type: "aws_managed" }));
 
-type ExceptionClass = abstract new (...args: never[]) => ECSServiceException;
 
-async function rejectsWith(call: Promise<unknown>, type: ExceptionClass): Promise<ECSServiceException> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
-  assert.equal(caught.name, type.name);
-  assert.equal(caught.$metadata.httpStatusCode, 400);
-  assert.ok(caught.message.length > 0);
-  return caught;
-}
 
 const byName = (settings: readonly Setting[]): Setting[] => [...settings].sort((a, b) => (a.name ?? "").localeCompare(b.name ?? ""));
 

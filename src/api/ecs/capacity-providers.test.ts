@@ -19,8 +19,8 @@ import {
   type CreateCapacityProviderCommandInput,
   type DescribeCapacityProvidersCommandOutput,
   type ECSClient,
-  type ECSServiceException,
 } from "@aws-sdk/client-ecs";
+import { rejectsWith } from "../../testing/ecs-assertions.js";
 import { startTestServer, type TestServer } from "../../testing/harness.js";
 
 const providerArn = (name: string): string => `arn:aws:ecs:us-east-1:000000000000:capacity-provider/${name}`;
@@ -59,21 +59,7 @@ function asgProvider(name: string, extra: Partial<CapacityProvider> = {}): Capac
   };
 }
 
-type ExceptionClass = abstract new (...args: never[]) => ECSServiceException;
 
-async function rejectsWith(call: Promise<unknown>, type: ExceptionClass): Promise<ECSServiceException> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
-  assert.equal(caught.name, type.name);
-  assert.equal(caught.$metadata.httpStatusCode, 400);
-  assert.ok(caught.message.length > 0);
-  return caught;
-}
 
 describe("ECS capacity providers", () => {
   let server: TestServer;

@@ -26,8 +26,8 @@ import {
   paginateListClusters,
   type Cluster,
   type ECSClient,
-  type ECSServiceException,
 } from "@aws-sdk/client-ecs";
+import { rejectsWith } from "../../testing/ecs-assertions.js";
 import { startTestServer, type TestServer } from "../../testing/harness.js";
 
 const clusterArn = (name: string): string => `arn:aws:ecs:us-east-1:000000000000:cluster/${name}`;
@@ -54,22 +54,7 @@ function sortTags<T extends { tags?: { key?: string }[] }>(value: T): T {
   return value.tags ? { ...value, tags: [...value.tags].sort((a, b) => (a.key ?? "").localeCompare(b.key ?? "")) } : value;
 }
 
-type ExceptionClass = abstract new (...args: never[]) => ECSServiceException;
 
-/** The call fails with exactly this modeled ECS exception, as HTTP 400. */
-async function rejectsWith(call: Promise<unknown>, type: ExceptionClass): Promise<ECSServiceException> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
-  assert.equal(caught.name, type.name);
-  assert.equal(caught.$metadata.httpStatusCode, 400);
-  assert.ok(caught.message.length > 0, "the error says what to fix");
-  return caught;
-}
 
 describe("ECS clusters", () => {
   let server: TestServer;

@@ -2,6 +2,7 @@
 // sort key to resume after.
 
 import { errors } from "../../edge/errors.js";
+import { decodePageToken, encodePageToken } from "../../edge/page-token.js";
 import type { Page, PageRequest } from "../../store/store.js";
 
 export function pageRequest(
@@ -13,18 +14,13 @@ export function pageRequest(
     throw errors.invalidParameter(`maxResults must be between 1 and ${max}, got ${limit}.`);
   }
   if (input.nextToken === undefined || input.nextToken === "") return { limit };
-  let after: unknown;
-  try {
-    after = (JSON.parse(Buffer.from(input.nextToken, "base64url").toString("utf8")) as { after?: unknown }).after;
-  } catch {
-    after = undefined;
-  }
-  if (typeof after !== "string") throw errors.invalidParameter("Invalid nextToken: pass the nextToken of a previous response unchanged.");
+  const after = decodePageToken(input.nextToken);
+  if (after === undefined) throw errors.invalidParameter("Invalid nextToken: pass the nextToken of a previous response unchanged.");
   return { limit, after };
 }
 
 export function nextToken(page: Page<unknown>): string | undefined {
-  return page.next === undefined ? undefined : Buffer.from(JSON.stringify({ after: page.next })).toString("base64url");
+  return page.next === undefined ? undefined : encodePageToken(page.next);
 }
 
 /** Pages over a small list held in memory, resuming after the item whose key is `req.after`. */

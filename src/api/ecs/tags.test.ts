@@ -22,28 +22,14 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   type ECSClient,
-  type ECSServiceException,
   type Tag,
 } from "@aws-sdk/client-ecs";
+import { rejectsWith } from "../../testing/ecs-assertions.js";
 import { startTestServer, type TestServer } from "../../testing/harness.js";
 
 const ecsArn = (resource: string): string => `arn:aws:ecs:us-east-1:000000000000:${resource}`;
 
-type ExceptionClass = abstract new (...args: never[]) => ECSServiceException;
 
-async function rejectsWith(call: Promise<unknown>, type: ExceptionClass): Promise<ECSServiceException> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
-  assert.equal(caught.name, type.name);
-  assert.equal(caught.$metadata.httpStatusCode, 400);
-  assert.ok(caught.message.length > 0);
-  return caught;
-}
 
 const byKey = (tags: readonly Tag[] | undefined): Tag[] => [...(tags ?? [])].sort((a, b) => (a.key ?? "").localeCompare(b.key ?? ""));
 
