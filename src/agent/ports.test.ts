@@ -35,7 +35,7 @@ test("exhaustion is an error, not a duplicate", () => {
 });
 
 test("round-robin: the cursor wraps and a just-released port is not reused at once", () => {
-  const alloc = new HostPortAllocator(range);
+  const alloc = new HostPortAllocator(range, () => 0);
   const a = alloc.reserve("task-a", [{ containerPort: 80, protocol: "tcp" }], new Set());
   assert.equal(a[0]?.hostPort, 50000);
   alloc.release("task-a");
@@ -50,7 +50,7 @@ test("round-robin: the cursor wraps and a just-released port is not reused at on
 });
 
 test("other owners' ports and adopted ports are avoided", () => {
-  const alloc = new HostPortAllocator(range);
+  const alloc = new HostPortAllocator(range, () => 0);
   alloc.adopt("old", [{ containerPort: 80, hostPort: 50000, protocol: "tcp" }]);
   const got = alloc.reserve("new", [{ containerPort: 80, protocol: "tcp" }], new Set([portKey("tcp", 50001)]));
   assert.equal(got[0]?.hostPort, 50002);
@@ -72,4 +72,11 @@ test("readHostPortsInUse reads every table and tolerates missing ones", async ()
   writeFileSync(join(dir, "tcp6"), "header\n 0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A x\n");
   const keys = await readHostPortsInUse(dir);
   assert.deepEqual([...keys], ["tcp/8080"]);
+});
+
+test("allocators start at a random place, so agents sharing a host reach for different ports", () => {
+  const low = new HostPortAllocator(range, () => 0).reserve("t", [{ containerPort: 80, protocol: "tcp" }], new Set());
+  const high = new HostPortAllocator(range, () => 0.99).reserve("t", [{ containerPort: 80, protocol: "tcp" }], new Set());
+  assert.equal(low[0]?.hostPort, range.first);
+  assert.equal(high[0]?.hostPort, range.last);
 });

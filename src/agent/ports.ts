@@ -103,8 +103,16 @@ export class HostPortAllocator {
   private readonly held = new Map<string, PortChoice[]>();
   private cursor: number;
 
-  constructor(readonly range: PortRange = defaultPortRange) {
-    this.cursor = range.first;
+  /**
+   * The search starts at a random place in the range, as the kernel's does for
+   * ephemeral ports, so agents sharing a host (or a restarted agent) do not all
+   * reach for the same first port.
+   */
+  constructor(
+    readonly range: PortRange = defaultPortRange,
+    random: () => number = Math.random,
+  ) {
+    this.cursor = range.first + Math.floor(random() * (range.last - range.first + 1));
   }
 
   /** Chooses and records ports for `owner`, avoiding `inUse` and every other owner's ports. */
