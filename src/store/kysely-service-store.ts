@@ -53,16 +53,6 @@ export class KyselyServiceTx implements ServiceTx {
     protected readonly quirks: DialectQuirks,
   ) {}
 
-  async countActiveServices(clusterArn: string): Promise<number> {
-    const row = await this.db
-      .selectFrom("services")
-      .select((eb) => eb.fn.countAll<number>().as("n"))
-      .where("cluster_arn", "=", clusterArn)
-      .where("status", "=", "ACTIVE")
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
   // Services.
   async insertService(s: StoredService): Promise<void> {
     const svc = s.service;

@@ -83,7 +83,7 @@ function suite(kind: string, open: () => Promise<Opened>): void {
           await tx.services.insertService(service("x", {}, "other"));
         });
         await store.tx(async (tx) => {
-          assert.equal(await tx.services.countActiveServices(clusterArn), 3);
+          assert.equal((await tx.clusterUsage(clusterArn)).activeServicesCount, 3);
           assert.equal((await tx.clusterUsage(clusterArn)).activeServicesCount, 3);
           assert.deepEqual(await tx.services.getService(serviceArn("b")), service("b", { launchType: "FARGATE" }));
           const all = await tx.services.listServices({ clusterArn, limit: 10 });
@@ -102,7 +102,7 @@ function suite(kind: string, open: () => Promise<Opened>): void {
             [serviceArn("a"), serviceArn("b"), serviceArn("c"), serviceArn("d"), serviceArn("x", "other")],
           );
           await tx.services.putService(service("a", { status: "DRAINING", desiredCount: 0 }));
-          assert.equal(await tx.services.countActiveServices(clusterArn), 2);
+          assert.equal((await tx.clusterUsage(clusterArn)).activeServicesCount, 2);
         });
       }));
 

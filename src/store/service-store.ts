@@ -124,8 +124,6 @@ export interface ServiceRef {
 }
 
 export interface ServiceTx {
-  /** Services in the cluster whose status is ACTIVE (what DescribeClusters counts). */
-  countActiveServices(clusterArn: string): Promise<number>;
 
   // Services.
   insertService(service: StoredService): Promise<void>;
