@@ -16,6 +16,7 @@ import { openStore } from "../store/open-store.js";
 import { startControlPlane } from "../control-plane.js";
 import { exportLines, readInstanceInfo, removeInstanceInfo, writeInstanceInfo, type InstanceInfo } from "./instance-file.js";
 import { readCommonSettings, withCommonOptions, type CommonSettings } from "./settings.js";
+import { runLogs } from "./logs-command.js";
 
 interface UpSettings extends CommonSettings {
   readonly agent: { readonly metadataPort?: number; readonly awsvpcSubnet?: string };
@@ -206,6 +207,27 @@ withCommonOptions(program.command("env").description("print the exports that poi
     process.stdout.write(exportLines(info) + "\n");
   },
 );
+
+program
+  .command("logs")
+  .description("print a task's (or a service's tasks') awslogs output, like docker logs")
+  .argument("[task]", "a task id or ARN")
+  .option("--service <name>", "every task of this service (running and recently stopped)")
+  .option("--cluster <name>", "the cluster", "default")
+  .option("-f, --follow", "keep printing new lines (and a service's new tasks)", false)
+  .option("--since <when>", "only lines newer than this: 10m, 2h, 1d, or a date")
+  .option("--container <name>", "only this container's lines")
+  .option("--data-dir <dir>", "the running instance's data directory, for its endpoint and keys (BERTH_DATA_DIR)", process.env["BERTH_DATA_DIR"] ?? join(homedir(), ".berth"))
+  .action((task: string | undefined, opts: Record<string, unknown>) =>
+    runLogs(task, {
+      cluster: String(opts["cluster"]),
+      follow: opts["follow"] === true,
+      dataDir: String(opts["dataDir"]),
+      ...(typeof opts["service"] === "string" ? { service: opts["service"] } : {}),
+      ...(typeof opts["since"] === "string" ? { since: opts["since"] } : {}),
+      ...(typeof opts["container"] === "string" ? { container: opts["container"] } : {}),
+    }),
+  );
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
