@@ -428,11 +428,7 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
         const cluster = await activeCluster(tx, ctx, input.cluster);
         const containerInstances: ContainerInstance[] = [];
         const failures: Failure[] = [];
-        const seen = new Set<string>();
-        for (const ref of input.containerInstances) {
-          const arn = instanceArn(ctx, cluster, ref);
-          if (seen.has(arn)) continue;
-          seen.add(arn);
+        for (const arn of new Set(input.containerInstances.map((ref) => instanceArn(ctx, cluster, ref)))) {
           const instance = await getInstance(tx, cluster, arn);
           if (!instance) failures.push(missing(arn));
           else containerInstances.push(await present(tx, instance, { tags: include.has("TAGS"), health: include.has("CONTAINER_INSTANCE_HEALTH") }));
@@ -465,11 +461,7 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
         const cluster = await activeCluster(tx, ctx, input.cluster);
         const containerInstances: ContainerInstance[] = [];
         const failures: Failure[] = [];
-        const seen = new Set<string>();
-        for (const ref of input.containerInstances) {
-          const arn = instanceArn(ctx, cluster, ref);
-          if (seen.has(arn)) continue;
-          seen.add(arn);
+        for (const arn of new Set(input.containerInstances.map((ref) => instanceArn(ctx, cluster, ref)))) {
           const instance = await getInstance(tx, cluster, arn);
           if (!instance) {
             failures.push(missing(arn));
