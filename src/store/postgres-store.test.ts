@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createScratchDatabase, requirePostgresUrl } from "../testing/postgres.js";
 import { openPostgresStore } from "./postgres-store.js";
-import { clusterArn, runStoreContract } from "./store-contract.js";
+import { assertSurvivesReopen, runStoreContract } from "./store-contract.js";
 
 const serverUrl = requirePostgresUrl();
 
@@ -31,20 +31,7 @@ if (!serverUrl) {
     it("keeps committed writes across close and reopen, and migrates an existing database without loss", async () => {
       const scratch = await createScratchDatabase(server);
       try {
-        const first = await openPostgresStore(scratch.url);
-        assert.equal(first.kind, "postgres");
-        await first.tx(async (t) => {
-          await t.insertCluster({ clusterArn: clusterArn("web"), clusterName: "web", status: "ACTIVE" });
-          assert.equal(await t.nextRevision("fam"), 1);
-        });
-        await first.close();
-        const second = await openPostgresStore(scratch.url);
-        try {
-          assert.deepEqual(await second.tx((t) => t.getCluster(clusterArn("web"))), { clusterArn: clusterArn("web"), clusterName: "web", status: "ACTIVE" });
-          assert.equal(await second.tx((t) => t.nextRevision("fam")), 2);
-        } finally {
-          await second.close();
-        }
+        await assertSurvivesReopen("postgres", () => openPostgresStore(scratch.url));
       } finally {
         await scratch.drop();
       }

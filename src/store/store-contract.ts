@@ -1020,3 +1020,26 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
   });
 }
+
+/**
+ * Committed writes survive closing the store and opening it again on the same
+ * file or database, and reopening runs the migrations over existing data
+ * without loss. `open` opens the same backing storage each time.
+ */
+export async function assertSurvivesReopen(kind: Store["kind"], open: () => Promise<Store>): Promise<void> {
+  const web: Cluster = { clusterArn: clusterArn("web"), clusterName: "web", status: "ACTIVE" };
+  const first = await open();
+  assert.equal(first.kind, kind);
+  await first.tx(async (t) => {
+    await t.insertCluster(web);
+    assert.equal(await t.nextRevision("fam"), 1);
+  });
+  await first.close();
+  const second = await open();
+  try {
+    assert.deepEqual(await second.tx((t) => t.getCluster(clusterArn("web"))), web);
+    assert.equal(await second.tx((t) => t.nextRevision("fam")), 2);
+  } finally {
+    await second.close();
+  }
+}
