@@ -60,7 +60,7 @@ export function pauseBinary(arch: "x86_64" | "aarch64"): Buffer {
   return Buffer.concat([h, Buffer.from(bytes)]);
 }
 
-export function pauseBuildContext(arch: "x86_64" | "aarch64"): Buffer {
+export function pauseBuildContext(arch: "x86_64" | "aarch64"): Promise<Buffer> {
   return tar([
     { name: "Dockerfile", content: 'FROM scratch\nCOPY pause /pause\nLABEL berth.role="pause-image"\nENTRYPOINT ["/pause"]\n' },
     { name: "pause", content: pauseBinary(arch), mode: 0o755 },
@@ -70,6 +70,6 @@ export function pauseBuildContext(arch: "x86_64" | "aarch64"): Buffer {
 /** Builds the pause image unless it is already present; returns its tag. */
 export async function ensurePauseImage(runtime: DockerRuntime, dockerArch: string, signal: AbortSignal): Promise<string> {
   if (await runtime.inspectImage(pauseImageTag, signal)) return pauseImageTag;
-  await runtime.buildImage(pauseImageTag, pauseBuildContext(pauseArch(dockerArch)), signal);
+  await runtime.buildImage(pauseImageTag, await pauseBuildContext(pauseArch(dockerArch)), signal);
   return pauseImageTag;
 }

@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tar } from "./tar.js";
 
-test("the system tar reads what tar() writes, with modes and contents intact", () => {
+test("the system tar reads what tar() writes, with modes and contents intact", async () => {
   const dir = mkdtempSync(join(tmpdir(), "berth-tar-"));
   const archive = join(dir, "a.tar");
   const big = Buffer.alloc(1500, 7);
-  writeFileSync(archive, tar([{ name: "Dockerfile", content: "FROM scratch\n" }, { name: "bin/tool", content: big, mode: 0o755 }]));
+  writeFileSync(archive, await tar([{ name: "Dockerfile", content: "FROM scratch\n" }, { name: "bin/tool", content: big, mode: 0o755 }]));
   execFileSync("tar", ["-xf", archive, "-C", dir]);
   assert.equal(readFileSync(join(dir, "Dockerfile"), "utf8"), "FROM scratch\n");
   assert.deepEqual(readFileSync(join(dir, "bin/tool")), big);

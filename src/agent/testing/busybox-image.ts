@@ -36,7 +36,7 @@ export function ensureBusyboxImage(docker: Docker = new Docker()): Promise<strin
     const runtime = new DockerodeRuntime({ docker });
     const signal = AbortSignal.timeout(120_000);
     if (await runtime.inspectImage(busyboxImage, signal)) return busyboxImage;
-    const context = tar([
+    const context = await tar([
       { name: "Dockerfile", content: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n' },
       { name: "busybox", content: readFileSync(findStaticBusybox()), mode: 0o755 },
     ]);
