@@ -173,3 +173,125 @@ describe("constraints", () => {
     assert.throws(() => place(demand({ strategy: [{ type: "spread", field: "color" }] }), [instance(1)]), PlacementInputError);
   });
 });
+
+describe("incremental placement", () => {
+  // The plain reading of the pipeline, kept as the oracle: every task re-runs the whole
+  // chain on every instance and recounts spread over the cluster. place() must agree.
+  function recountPlace(d: Demand, instances: readonly InstanceSnapshot[]): { placements: string[]; failures: { arn?: string; reason: string }[] } {
+    const state = instances
+      .filter((i) => i.launchTypes.includes(d.launchType))
+      .map((i) => ({ i, cpu: i.remainingCpu, memory: i.remainingMemory, tcp: new Set(i.usedTcpPorts), tasks: [...i.tasks] }));
+    type S = (typeof state)[number];
+    const zoneOf = (s: S) => s.i.attributes["ecs.availability-zone"] ?? "";
+    const distinct = d.constraints.some((c) => c.type === "distinctInstance");
+    const chain: ((s: S) => string | undefined)[] = [
+      (s) => (s.i.status === "ACTIVE" ? undefined : "INACTIVE"),
+      (s) => (s.i.agentConnected ? undefined : "AGENT"),
+      (s) => (d.requiredAttributes.every((a) => a.name in s.i.attributes) ? undefined : "ATTRIBUTE"),
+      (s) => (d.constraints.some((c) => c.type === "memberOf") && s.tasks.length >= 3 ? "MemberOf placement constraint unsatisfied." : undefined),
+      (s) => (distinct && s.tasks.some((t) => t.group === d.group) ? "DistinctInstance placement constraint unsatisfied." : undefined),
+      (s) => (s.cpu >= d.cpu ? undefined : "RESOURCE:CPU"),
+      (s) => (s.memory >= d.memory ? undefined : "RESOURCE:MEMORY"),
+      (s) => (d.tcpPorts.every((p) => !s.tcp.has(p)) ? undefined : "RESOURCE:PORTS"),
+    ];
+    const placements: string[] = [];
+    const failures: { arn?: string; reason: string }[] = [];
+    for (let n = 0; n < d.count; n++) {
+      const feasible: S[] = [];
+      let closest: { arn: string; reason: string; depth: number } | undefined;
+      for (const s of state) {
+        const depth = chain.findIndex((check) => check(s) !== undefined);
+        if (depth < 0) feasible.push(s);
+        else if (!closest || depth > closest.depth) closest = { arn: s.i.arn, reason: chain[depth](s)!, depth };
+      }
+      if (feasible.length === 0) {
+        failures.push(closest ? { arn: closest.arn, reason: closest.reason } : { reason: "No Container Instances were found in your cluster." });
+        continue;
+      }
+      const groupTasks = (s: S) => s.tasks.filter((t) => t.group === d.group).length;
+      const score = (s: S): number[] =>
+        d.strategy.map((st) =>
+          st.type === "binpack"
+            ? st.field === "cpu" ? s.cpu : s.memory
+            : st.field === "instanceId"
+              ? groupTasks(s)
+              : state.filter((o) => zoneOf(o) === zoneOf(s)).reduce((sum, o) => sum + groupTasks(o), 0),
+        );
+      const better = (a: S, b: S): boolean => {
+        const [x, y] = [score(a), score(b)];
+        const k = x.findIndex((v, j) => v !== y[j]);
+        return k >= 0 ? x[k] < y[k] : a.i.arn < b.i.arn;
+      };
+      const best = feasible.reduce((a, b) => (better(b, a) ? b : a));
+      best.cpu -= d.cpu;
+      best.memory -= d.memory;
+      for (const p of d.tcpPorts) best.tcp.add(p);
+      best.tasks.push({ group: d.group, family: d.family });
+      placements.push(best.i.arn);
+    }
+    return { placements, failures };
+  }
+
+  it("picks what a full recount would, task after task, and fails with the same reasons", () => {
+    const rng = seq();
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+    const groups = ["family:web", "service:api", "family:batch"];
+    for (let trial = 0; trial < 300; trial++) {
+      const instances = Array.from({ length: 1 + Math.floor(rng() * 12) }, (_, i) =>
+        instance(i, {
+          arn: `arn:i/${String(i).padStart(2, "0")}`,
+          status: rng() < 0.1 ? "DRAINING" : "ACTIVE",
+          agentConnected: rng() > 0.1,
+          launchTypes: rng() < 0.1 ? ["FARGATE"] : ["EC2"],
+          attributes: { "ecs.availability-zone": pick(["a", "b", "c"]), ...(rng() < 0.8 ? { gpu: "1" } : {}) },
+          remainingCpu: Math.floor(rng() * 4096),
+          remainingMemory: Math.floor(rng() * 8192),
+          usedTcpPorts: new Set(rng() < 0.2 ? [22, 8080] : [22]),
+          tasks: Array.from({ length: Math.floor(rng() * 4) }, () => ({ group: pick(groups), family: "x" })),
+        }),
+      );
+      const d = demand({
+        count: 1 + Math.floor(rng() * 10),
+        cpu: 128 * (1 + Math.floor(rng() * 8)),
+        memory: 256 * (1 + Math.floor(rng() * 8)),
+        tcpPorts: rng() < 0.2 ? [8080] : [],
+        requiredAttributes: rng() < 0.3 ? [{ name: "gpu" }] : [],
+        constraints: [
+          ...(rng() < 0.3 ? [{ type: "distinctInstance" as const }] : []),
+          ...(rng() < 0.3 ? [{ type: "memberOf" as const, expression: "runningTasksCount < 3" }] : []),
+        ],
+        strategy: pick([
+          [{ type: "spread" as const, field: "instanceId" }],
+          [{ type: "spread" as const, field: "attribute:ecs.availability-zone" }, { type: "binpack" as const, field: "memory" }],
+          [{ type: "binpack" as const, field: "cpu" }],
+          [{ type: "binpack" as const, field: "memory" }, { type: "spread" as const, field: "instanceId" }],
+        ]),
+        group: pick(groups),
+      });
+      const snapshotBefore = instances.map((i) => [i.usedTcpPorts.size, i.tasks.length]);
+      assert.deepEqual(place(d, instances), recountPlace(d, instances), `trial ${trial}`);
+      assert.deepEqual(instances.map((i) => [i.usedTcpPorts.size, i.tasks.length]), snapshotBefore, "the snapshot is left as it was");
+    }
+  });
+
+  it("checks a memberOf on the instance's tasks again after each task it takes", () => {
+    const plan = place(demand({ count: 5, constraints: [{ type: "memberOf", expression: "not(task:group == family:web) or runningTasksCount < 2" }] }), [
+      instance(1),
+      instance(2),
+    ]);
+    assert.equal(plan.placements.length, 4);
+    assert.deepEqual(plan.failures, [{ arn: "arn:i/1", reason: "MemberOf placement constraint unsatisfied." }]);
+  });
+
+  it("random picks among the instances tied on the strategies before it", () => {
+    const instances = [instance(1, { remainingMemory: 1024 }), instance(2, { remainingMemory: 1024 }), instance(3, { remainingMemory: 4096 })];
+    for (const draw of [0, 0.5, 0.99]) {
+      const plan = place(demand({ strategy: [{ type: "binpack", field: "memory" }, { type: "random" }] }), instances, () => draw);
+      assert.equal(plan.placements[0], draw < 0.5 ? "arn:i/1" : "arn:i/2");
+    }
+  });
+
+  it("refuses a bad strategy even after random", () => {
+    assert.throws(() => place(demand({ strategy: [{ type: "random" }, { type: "binpack", field: "disk" }] }), [instance(1)]), PlacementInputError);
+  });
+});

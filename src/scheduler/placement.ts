@@ -61,17 +61,31 @@ export interface Plan {
 /** Thrown for a constraint or strategy ECS would refuse; the caller maps it to InvalidParameterException. */
 export class PlacementInputError extends Error {}
 
-/** A mutable copy of an instance's free resources as placement goes on. */
-interface Candidate {
-  readonly base: InstanceSnapshot;
-  cpu: number;
-  memory: number;
-  readonly tcp: Set<number>;
-  readonly udp: Set<number>;
-  readonly tasks: { group?: string; family: string }[];
+/** Why an instance cannot take the next task, and how far down the chain it got. */
+interface Rejection {
+  readonly reason: string;
+  readonly depth: number;
 }
 
-/** A feasibility check: undefined when the instance can take the task, else ECS's reason. */
+/** An instance's free resources as placement goes on; a change replaces a set or list, never edits the snapshot's. */
+interface Candidate {
+  readonly base: InstanceSnapshot;
+  /** Position in the ARN-ordered candidate list: rankers keep per-candidate data by it. */
+  readonly index: number;
+  cpu: number;
+  memory: number;
+  tcp: ReadonlySet<number>;
+  udp: ReadonlySet<number>;
+  tasks: readonly { readonly group?: string; readonly family: string }[];
+  /** The chain's verdict on the next task: undefined when the instance can take it. */
+  rejection: Rejection | undefined;
+}
+
+/**
+ * A feasibility check: undefined when the instance can take the task, else ECS's reason.
+ * Invariant: a checker reads only its own candidate and the demand, so placing a task
+ * can change the verdict of the instance it went to and of no other.
+ */
 type Checker = (c: Candidate, demand: Demand) => string | undefined;
 
 interface CompiledConstraints {
@@ -132,7 +146,7 @@ function feasibilityChain(constraints: CompiledConstraints): readonly Checker[] 
         : "ATTRIBUTE",
     // The user's memberOf expressions, in the cluster query language.
     (c) =>
-      constraints.memberOf.every((e) => evaluateClusterQuery(e, queryTarget(c)))
+      constraints.memberOf.length === 0 || constraints.memberOf.every((e) => evaluateClusterQuery(e, queryTarget(c)))
         ? undefined
         : "MemberOf placement constraint unsatisfied.",
     // distinctInstance: no two tasks of the group on one instance.
@@ -149,7 +163,7 @@ function feasibilityChain(constraints: CompiledConstraints): readonly Checker[] 
 }
 
 /** The first check an instance fails, and how far down the chain it got. */
-function reject(chain: readonly Checker[], c: Candidate, demand: Demand): { reason: string; depth: number } | undefined {
+function reject(chain: readonly Checker[], c: Candidate, demand: Demand): Rejection | undefined {
   for (let depth = 0; depth < chain.length; depth++) {
     const reason = chain[depth](c, demand);
     if (reason !== undefined) return { reason, depth };
@@ -157,104 +171,168 @@ function reject(chain: readonly Checker[], c: Candidate, demand: Demand): { reas
   return undefined;
 }
 
-/** The value an instance has for a spread field, e.g. instanceId or attribute:ecs.availability-zone. */
-function spreadValue(c: Candidate, field: string): string {
+/** How to read a spread field, e.g. instanceId or attribute:ecs.availability-zone, off an instance. */
+function spreadField(field: string): (i: InstanceSnapshot) => string {
   const f = field.toLowerCase();
-  if (f === "instanceid" || f === "host") return c.base.arn;
-  if (field.startsWith("attribute:")) return c.base.attributes[field.slice("attribute:".length)] ?? "";
+  if (f === "instanceid" || f === "host") return (i) => i.arn;
+  if (field.startsWith("attribute:")) {
+    const name = field.slice("attribute:".length);
+    return (i) => i.attributes[name] ?? "";
+  }
   throw new PlacementInputError(`Unknown spread field '${field}'. Use instanceId, host or attribute:NAME.`);
 }
 
-/** Lower scores win; strategies compare in order, later ones break ties. */
-type Ranker = (c: Candidate) => number;
+/**
+ * Lower scores win; strategies compare in order, later ones break ties. A ranker
+ * hears of every task placed (`placed`) so whatever it counts stays true without
+ * recounting the cluster.
+ */
+interface Ranker {
+  readonly score: (c: Candidate) => number;
+  readonly placed?: (c: Candidate) => void;
+}
 
-function rankers(
-  strategy: readonly PlacementStrategy[],
-  all: readonly Candidate[],
-  feasible: readonly Candidate[],
-  demand: Demand,
-  rng: () => number,
-): Ranker[] {
+/** The strategy as rankers. Random ends the order: it picks among the instances tied so far, so what follows it never decides. */
+interface Order {
+  readonly ranks: readonly Ranker[];
+  readonly random: boolean;
+}
+
+function order(strategy: readonly PlacementStrategy[], candidates: readonly Candidate[], demand: Demand): Order {
   if (strategy.length > 5) throw new PlacementInputError("At most 5 placement strategies can be given.");
-  return strategy.map((s): Ranker => {
-    switch (s.type) {
-      case "binpack": {
-        const field = (s.field ?? "").toLowerCase();
-        if (field === "cpu") return (c) => c.cpu;
-        if (field === "memory") return (c) => c.memory;
-        throw new PlacementInputError(`binpack takes the field cpu or memory, not '${s.field ?? ""}'.`);
-      }
-      case "spread": {
-        const field = s.field ?? "instanceId";
-        // Tasks of this group per value, over every instance, full ones included:
-        // a zone whose instances are full still holds its share.
-        const counts = new Map<string, number>();
-        for (const c of all) {
-          const v = spreadValue(c, field);
-          counts.set(v, (counts.get(v) ?? 0) + c.tasks.filter((t) => t.group === demand.group).length);
+  const ranks: Ranker[] = [];
+  let random = false;
+  for (const s of strategy) {
+    const ranker = ((): Ranker | "random" => {
+      switch (s.type) {
+        case "binpack": {
+          const field = (s.field ?? "").toLowerCase();
+          if (field === "cpu") return { score: (c) => c.cpu };
+          if (field === "memory") return { score: (c) => c.memory };
+          throw new PlacementInputError(`binpack takes the field cpu or memory, not '${s.field ?? ""}'.`);
         }
-        return (c) => counts.get(spreadValue(c, field)) ?? 0;
+        case "spread":
+          return spread(spreadField(s.field ?? "instanceId"), candidates, demand.group);
+        case "random":
+          return "random";
+        default:
+          throw new PlacementInputError(`Unknown placement strategy type '${s.type ?? ""}'. Use binpack, spread or random.`);
       }
-      case "random": {
-        const scores = new Map(feasible.map((c) => [c.base.arn, rng()]));
-        return (c) => scores.get(c.base.arn) ?? 0;
-      }
-      default:
-        throw new PlacementInputError(`Unknown placement strategy type '${s.type ?? ""}'. Use binpack, spread or random.`);
-    }
+    })();
+    if (random) continue; // still validated: ECS refuses a bad strategy wherever it sits
+    if (ranker === "random") random = true;
+    else ranks.push(ranker);
+  }
+  return { ranks, random };
+}
+
+/**
+ * Spread: the group's tasks per value of the field, over every candidate, full
+ * ones included (a zone whose instances are full still holds its share).
+ * Counted once per call, then kept by adding each placed task to its value.
+ */
+function spread(valueOf: (i: InstanceSnapshot) => string, candidates: readonly Candidate[], group: string): Ranker {
+  const ids = new Map<string, number>();
+  const slot = candidates.map((c) => {
+    const value = valueOf(c.base);
+    let id = ids.get(value);
+    if (id === undefined) ids.set(value, (id = ids.size));
+    return id;
   });
+  const counts = new Array<number>(ids.size).fill(0);
+  for (const c of candidates) {
+    for (const t of c.tasks) if (t.group === group) counts[slot[c.index]]++;
+  }
+  return { score: (c) => counts[slot[c.index]], placed: (c) => counts[slot[c.index]]++ };
 }
 
 function compare(a: Candidate, b: Candidate, ranks: readonly Ranker[]): number {
   for (const rank of ranks) {
-    const d = rank(a) - rank(b);
+    const d = rank.score(a) - rank.score(b);
     if (d !== 0) return d;
   }
-  return a.base.arn < b.base.arn ? -1 : a.base.arn > b.base.arn ? 1 : 0;
+  return 0;
+}
+
+/**
+ * The feasible candidate that ranks best. Candidates are in ARN order, so among
+ * equals the first is the lowest ARN; under random, one of the equals at random.
+ */
+function best(candidates: readonly Candidate[], { ranks, random }: Order, rng: () => number): Candidate | undefined {
+  let chosen: Candidate | undefined;
+  const tied: Candidate[] = [];
+  for (const c of candidates) {
+    if (c.rejection) continue;
+    const d = chosen ? compare(c, chosen, ranks) : -1;
+    if (d < 0) {
+      chosen = c;
+      tied.length = 0;
+    }
+    if (d <= 0 && random) tied.push(c);
+  }
+  return random && tied.length > 1 ? tied[Math.floor(rng() * tied.length)] : chosen;
+}
+
+/** Takes the task's resources on the chosen instance, copying rather than changing the snapshot's sets. */
+function reserve(c: Candidate, demand: Demand): void {
+  c.cpu -= demand.cpu;
+  c.memory -= demand.memory;
+  if (demand.tcpPorts.length > 0) c.tcp = new Set([...c.tcp, ...demand.tcpPorts]);
+  if (demand.udpPorts.length > 0) c.udp = new Set([...c.udp, ...demand.udpPorts]);
+  c.tasks = [...c.tasks, { group: demand.group, family: demand.family }];
+}
+
+/** Why no instance takes the task: the reason of the one that got furthest down the chain. */
+function failure(candidates: readonly Candidate[]): Failure {
+  let closest: Candidate | undefined;
+  for (const c of candidates) {
+    if (c.rejection && (!closest || c.rejection.depth > closest.rejection!.depth)) closest = c;
+  }
+  return closest ? { arn: closest.base.arn, reason: closest.rejection!.reason } : { reason: "No Container Instances were found in your cluster." };
 }
 
 /**
  * Places `demand.count` tasks one at a time, each on the best feasible instance
  * by the strategy, reserving its resources before the next is placed.
+ *
+ * Each instance goes through the feasibility chain once per call; after that only
+ * the instance that took a task is checked again, and rankers update their counts
+ * for it rather than recount the cluster.
  * Invariant: placements.length + failures.length === demand.count.
  */
 export function place(demand: Demand, instances: readonly InstanceSnapshot[], rng: () => number = Math.random): Plan {
-  const constraints = compileConstraints(demand.constraints);
-  const chain = feasibilityChain(constraints);
+  const chain = feasibilityChain(compileConstraints(demand.constraints));
   const candidates: Candidate[] = instances
     .filter((i) => i.launchTypes.includes(demand.launchType))
-    .map((i) => ({
+    .sort((a, b) => (a.arn < b.arn ? -1 : a.arn > b.arn ? 1 : 0))
+    .map((i, index) => ({
       base: i,
+      index,
       cpu: i.remainingCpu,
       memory: i.remainingMemory,
-      tcp: new Set(i.usedTcpPorts),
-      udp: new Set(i.usedUdpPorts),
-      tasks: [...i.tasks],
+      tcp: i.usedTcpPorts,
+      udp: i.usedUdpPorts,
+      tasks: i.tasks,
+      rejection: undefined,
     }));
   // With no strategy ECS spreads over instances; Berth does the same so repeated RunTasks balance.
   const strategy = demand.strategy.length > 0 ? demand.strategy : [{ type: "spread" as const, field: "instanceId" }];
+  const ranking = order(strategy, candidates, demand);
+  for (const c of candidates) c.rejection = reject(chain, c, demand);
   const placements: string[] = [];
   const failures: Failure[] = [];
   for (let n = 0; n < demand.count; n++) {
-    const feasible: Candidate[] = [];
-    let closest: { arn: string; reason: string; depth: number } | undefined;
-    for (const c of candidates) {
-      const rejection = reject(chain, c, demand);
-      if (!rejection) feasible.push(c);
-      else if (!closest || rejection.depth > closest.depth) closest = { arn: c.base.arn, ...rejection };
+    const chosen = best(candidates, ranking, rng);
+    if (!chosen) {
+      // Nothing changed since the last check, so no later task fits either.
+      const why = failure(candidates);
+      for (; n < demand.count; n++) failures.push(why);
+      break;
     }
-    if (feasible.length === 0) {
-      failures.push(closest ? { arn: closest.arn, reason: closest.reason } : { reason: "No Container Instances were found in your cluster." });
-      continue;
-    }
-    const ranks = rankers(strategy, candidates, feasible, demand, rng);
-    const best = feasible.reduce((a, b) => (compare(b, a, ranks) < 0 ? b : a));
-    best.cpu -= demand.cpu;
-    best.memory -= demand.memory;
-    for (const p of demand.tcpPorts) best.tcp.add(p);
-    for (const p of demand.udpPorts) best.udp.add(p);
-    best.tasks.push({ group: demand.group, family: demand.family });
-    placements.push(best.base.arn);
+    reserve(chosen, demand);
+    for (const rank of ranking.ranks) rank.placed?.(chosen);
+    chosen.rejection = reject(chain, chosen, demand);
+    placements.push(chosen.base.arn);
   }
   return { placements, failures };
 }
