@@ -15,6 +15,7 @@ import { decodeDoc, encodeDoc } from "./doc-codec.js";
 import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import { KyselyServiceTx } from "./kysely-service-store.js";
+import { byShape, prepareQuery } from "./prepared-query.js";
 import type { Database } from "./schema.js";
 import {
   BadPageKey,
@@ -64,8 +65,87 @@ function parseAttributeKey(key: string): [string, string] {
   return parsed as [string, string];
 }
 
-/** A literal, case-sensitive prefix test (LIKE is neither on SQLite). */
-const hasPrefix = (column: "family", prefix: string) => sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;
+/** A literal, case-sensitive prefix test (LIKE is neither on SQLite); `length` is the prefix's. */
+const hasPrefix = (column: "family", prefix: string, length: number) => sql<boolean>`substr(${sql.ref(column)}, 1, ${length}) = ${prefix}`;
+
+const lockedIf = <Q extends { forUpdate(): Q }>(query: Q, locked: boolean): Q => (locked ? query.forUpdate() : query);
+
+// The reads behind DescribeClusters, ListClusters, DescribeTaskDefinition and
+// ListTaskDefinitions, the most frequent calls, compiled once per shape.
+
+const clusterDoc = byShape(String, (locked: boolean) =>
+  prepareQuery((db, arn: string) => lockedIf(db.selectFrom("clusters").select("doc").where("arn", "=", arn), locked)),
+);
+
+/** Every ARN sorts after "", so a first page is the page after "". */
+const clusterArnsPage = byShape(String, (limit: number) =>
+  prepareQuery((db, after: string) =>
+    db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE").where("arn", ">", after).orderBy("arn").limit(limit + 1),
+  ),
+);
+
+/** Statuses of a task that is on its way up, counted as pending. */
+const pendingStatuses = ["PROVISIONING", "PENDING", "ACTIVATING"];
+
+const clusterCounts = prepareQuery((db, arn: string) =>
+  db.selectNoFrom((eb) => [
+    eb
+      .selectFrom("container_instances")
+      .select(eb.fn.countAll<number>().as("n"))
+      .where("cluster_arn", "=", arn)
+      .where("status", "in", ["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING"])
+      .as("instances"),
+    eb.selectFrom("tasks").select(eb.fn.countAll<number>().as("n")).where("cluster_arn", "=", arn).where("last_status", "=", "RUNNING").as("running"),
+    eb
+      .selectFrom("tasks")
+      .select(eb.fn.countAll<number>().as("n"))
+      .where("cluster_arn", "=", arn)
+      .where("last_status", "in", pendingStatuses)
+      .as("pending"),
+    eb.selectFrom("services").select(eb.fn.countAll<number>().as("n")).where("cluster_arn", "=", arn).where("status", "=", "ACTIVE").as("services"),
+  ]),
+);
+
+const resourceTags = prepareQuery((db, arn: string) =>
+  db.selectFrom("tags").select(["key", "value"]).where("resource_arn", "=", arn).orderBy("key"),
+);
+
+/** A revision (`latest` false) or the latest ACTIVE one; the revision is ignored for the latest. */
+const taskDefinitionDoc = byShape(
+  (s: { readonly latest: boolean; readonly locked: boolean }) => `${s.latest}:${s.locked}`,
+  ({ latest, locked }) =>
+    prepareQuery((db, family: string, revision: number) => {
+      const q = db.selectFrom("task_definitions").select("doc").where("family", "=", family);
+      return lockedIf(latest ? q.where("status", "=", "ACTIVE").orderBy("revision", "desc").limit(1) : q.where("revision", "=", revision), locked);
+    }),
+);
+
+interface TaskDefinitionArnsShape {
+  readonly prefix: boolean;
+  readonly family: boolean;
+  readonly status: boolean;
+  readonly after: boolean;
+  readonly descending: boolean;
+  readonly limit: number;
+}
+
+const taskDefinitionArnsPage = byShape(
+  (s: TaskDefinitionArnsShape) => `${s.prefix}:${s.family}:${s.status}:${s.after}:${s.descending}:${s.limit}`,
+  (s) =>
+    prepareQuery(
+      (db, prefix: string, prefixLength: number, family: string, status: string, afterFamily: string, afterRevision: number) => {
+        const dir = s.descending ? "desc" : "asc";
+        let q = db.selectFrom("task_definitions").select(["arn", "family", "revision"]);
+        if (s.prefix) q = q.where(hasPrefix("family", prefix, prefixLength));
+        if (s.family) q = q.where("family", "=", family);
+        if (s.status) q = q.where("status", "=", status);
+        if (s.after) {
+          q = q.where((eb) => eb(eb.refTuple("family", "revision"), s.descending ? "<" : ">", eb.tuple(afterFamily, afterRevision)));
+        }
+        return q.orderBy("family", dir).orderBy("revision", dir).limit(s.limit + 1);
+      },
+    ),
+);
 
 class SqlTx implements Tx {
   readonly services: KyselyServiceTx;
@@ -105,50 +185,19 @@ class SqlTx implements Tx {
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
   async getCluster(arn: string): Promise<Cluster | undefined> {
-    let q = this.db.selectFrom("clusters").select("doc").where("arn", "=", arn);
-    if (this.quirks.rowLocks) q = q.forUpdate();
-    const row = await q.executeTakeFirst();
+    const row = await clusterDoc(this.quirks.rowLocks).first(this.db, arn);
     return row && decodeDoc<Cluster>(row.doc);
   }
   async putCluster(c: Cluster): Promise<void> {
     await this.db.updateTable("clusters").set({ status: c.status!, doc: encodeDoc(c) }).where("arn", "=", c.clusterArn!).execute();
   }
   async listClusterArns(req: PageRequest): Promise<Page<string>> {
-    let q = this.db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE");
-    if (req.after) q = q.where("arn", ">", req.after);
-    const rows = await q.orderBy("arn").limit(req.limit + 1).execute();
+    const rows = await clusterArnsPage(req.limit).all(this.db, req.after ?? "");
     return page(rows.map((r) => r.arn), req.limit, (arn) => arn);
   }
   async clusterUsage(arn: string): Promise<ClusterUsage> {
     // One statement: DescribeClusters is among the most frequent calls.
-    const row = await this.db
-      .selectNoFrom((eb) => [
-        eb
-          .selectFrom("container_instances")
-          .select(eb.fn.countAll<number>().as("n"))
-          .where("cluster_arn", "=", arn)
-          .where("status", "in", ["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING"])
-          .as("instances"),
-        eb
-          .selectFrom("tasks")
-          .select(eb.fn.countAll<number>().as("n"))
-          .where("cluster_arn", "=", arn)
-          .where("last_status", "=", "RUNNING")
-          .as("running"),
-        eb
-          .selectFrom("tasks")
-          .select(eb.fn.countAll<number>().as("n"))
-          .where("cluster_arn", "=", arn)
-          .where("last_status", "in", pendingStatuses)
-          .as("pending"),
-        eb
-          .selectFrom("services")
-          .select(eb.fn.countAll<number>().as("n"))
-          .where("cluster_arn", "=", arn)
-          .where("status", "=", "ACTIVE")
-          .as("services"),
-      ])
-      .executeTakeFirstOrThrow();
+    const row = (await clusterCounts.first(this.db, arn))!;
     return {
       registeredContainerInstancesCount: Number(row.instances ?? 0),
       runningTasksCount: Number(row.running ?? 0),
@@ -191,7 +240,7 @@ class SqlTx implements Tx {
 
   // Tags.
   async getTags(arn: string): Promise<readonly Tag[]> {
-    const rows = await this.db.selectFrom("tags").select(["key", "value"]).where("resource_arn", "=", arn).orderBy("key").execute();
+    const rows = await resourceTags.all(this.db, arn);
     return rows.map((r) => ({ key: r.key, value: r.value }));
   }
   async putTags(arn: string, tags: readonly Tag[]): Promise<void> {
@@ -250,10 +299,7 @@ class SqlTx implements Tx {
     );
   }
   async getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined> {
-    let q = this.db.selectFrom("task_definitions").select("doc").where("family", "=", family);
-    q = revision === undefined ? q.where("status", "=", "ACTIVE").orderBy("revision", "desc").limit(1) : q.where("revision", "=", revision);
-    if (this.quirks.rowLocks) q = q.forUpdate();
-    const row = await q.executeTakeFirst();
+    const row = await taskDefinitionDoc({ latest: revision === undefined, locked: this.quirks.rowLocks }).first(this.db, family, revision ?? 0);
     return row && decodeDoc<TaskDefinition>(row.doc);
   }
   async putTaskDefinition(d: TaskDefinition): Promise<void> {
@@ -264,18 +310,24 @@ class SqlTx implements Tx {
       .execute();
   }
   async listTaskDefinitionArns(query: TaskDefinitionQuery): Promise<Page<string>> {
-    const dir = query.descending ? "desc" : "asc";
-    let q = this.db.selectFrom("task_definitions").select(["arn", "family", "revision"]);
-    if (query.familyPrefix !== undefined) q = q.where(hasPrefix("family", query.familyPrefix));
-    if (query.family !== undefined) q = q.where("family", "=", query.family);
-    if (query.status) q = q.where("status", "=", query.status);
-    if (query.after) {
-      const [family, revision] = parseRevisionKey(query.after);
-      q = q.where((eb) =>
-        eb(eb.refTuple("family", "revision"), query.descending ? "<" : ">", eb.tuple(family, revision)),
-      );
-    }
-    const rows = await q.orderBy("family", dir).orderBy("revision", dir).limit(query.limit + 1).execute();
+    const [afterFamily, afterRevision] = query.after ? parseRevisionKey(query.after) : ["", 0];
+    const shape = {
+      prefix: query.familyPrefix !== undefined,
+      family: query.family !== undefined,
+      status: query.status !== undefined,
+      after: query.after !== undefined && query.after !== "",
+      descending: query.descending,
+      limit: query.limit,
+    };
+    const rows = await taskDefinitionArnsPage(shape).all(
+      this.db,
+      query.familyPrefix ?? "",
+      query.familyPrefix?.length ?? 0,
+      query.family ?? "",
+      query.status ?? "",
+      afterFamily,
+      afterRevision,
+    );
     const p = page(rows, query.limit, (r) => revisionKey(r.family, Number(r.revision)));
     return { items: p.items.map((r) => r.arn), ...(p.next ? { next: p.next } : {}) };
   }
@@ -285,7 +337,7 @@ class SqlTx implements Tx {
       .select("family")
       .select((eb) => eb.fn.sum<number>(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()).as("active"))
       .groupBy("family");
-    if (query.familyPrefix !== undefined) q = q.where(hasPrefix("family", query.familyPrefix));
+    if (query.familyPrefix !== undefined) q = q.where(hasPrefix("family", query.familyPrefix, query.familyPrefix.length));
     if (query.after) q = q.where("family", ">", query.after);
     if (query.status === "ACTIVE") q = q.having((eb) => eb.fn.sum(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()), ">", 0);
     if (query.status === "INACTIVE") q = q.having((eb) => eb.fn.sum(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()), "=", 0);
@@ -459,9 +511,6 @@ class SqlTx implements Tx {
     return Number(r.numDeletedRows) > 0;
   }
 }
-
-/** Statuses of a task that is on its way up, counted as pending. */
-const pendingStatuses = ["PROVISIONING", "PENDING", "ACTIVATING"];
 
 function taskRow(t: Task): Database["tasks"] {
   const family = /task-definition\/([^:]+):/.exec(t.taskDefinitionArn ?? "")?.[1] ?? "";

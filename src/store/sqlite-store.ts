@@ -4,7 +4,7 @@
 // process had committed.
 
 import Sqlite from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type QueryCompiler } from "kysely";
 import { KyselyStore } from "./kysely-store.js";
 import { migrate } from "./migrate.js";
 import type { Database } from "./schema.js";
@@ -29,6 +29,34 @@ function cachePreparedStatements(sqlite: Sqlite.Database, max = 512): void {
   }) as typeof sqlite.prepare;
 }
 
+/**
+ * SQLite reads a bound LIMIT or OFFSET when it plans a statement, and so
+ * re-prepares the statement every time that parameter is bound again: with
+ * Kysely's `limit ?` every paged read was parsed and planned anew on each run.
+ * Limits and offsets are whole numbers the store computes, never caller text,
+ * so they are written into the SQL, and each statement is planned once.
+ */
+class SqliteCompiler extends SqliteQueryCompiler {
+  protected override visitLimit(node: LimitNode): void {
+    this.append("limit ");
+    this.appendCount(node.limit);
+  }
+  protected override visitOffset(node: OffsetNode): void {
+    this.append("offset ");
+    this.appendCount(node.offset);
+  }
+  private appendCount(node: OperationNode): void {
+    if (ValueNode.is(node) && Number.isSafeInteger(node.value)) this.append(String(node.value));
+    else this.visitNode(node);
+  }
+}
+
+class BerthSqliteDialect extends SqliteDialect {
+  override createQueryCompiler(): QueryCompiler {
+    return new SqliteCompiler();
+  }
+}
+
 export async function openSqliteStore(file: string): Promise<Store> {
   const sqlite = new Sqlite(file);
   sqlite.pragma("journal_mode = WAL");
@@ -36,7 +64,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
   cachePreparedStatements(sqlite);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new BerthSqliteDialect({ database: sqlite }) });
   await migrate(db);
   return new KyselyStore(db, {
     kind: "sqlite",

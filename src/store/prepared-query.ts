@@ -1,0 +1,71 @@
+// The hottest reads, built and compiled once per database and run with fresh
+// values. Kysely builds an operation tree and compiles it to SQL on every call,
+// which costs more than running these reads; their SQL never changes, only the
+// values they are given, so it is compiled on first use and kept.
+//
+//   prepareQuery(build) ─ first run on a database ─→ build(db, …placeholders) → compile → keep
+//                       ─ every run ─→ kept SQL + the placeholders replaced by this run's values
+
+import type { CompiledQuery, Compilable, Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+/** Stands for the `index`-th value while a query is built; replaced by that value when it runs. */
+class Placeholder {
+  constructor(readonly index: number) {}
+}
+
+export interface PreparedQuery<Values extends readonly unknown[], Row> {
+  /** Every row, in the query's order. */
+  all(db: Kysely<Database>, ...values: Values): Promise<Row[]>;
+  first(db: Kysely<Database>, ...values: Values): Promise<Row | undefined>;
+}
+
+/**
+ * `build` gets placeholders for its values and may only use them as query
+ * values (a `where` operand, a tuple member, …), never in JavaScript logic: its
+ * result is compiled once per dialect, whatever values later runs bring. A
+ * placeholder the query does not use is ignored. Everything else in the query
+ * is fixed; a query whose shape varies (an optional filter, a page size) is one
+ * prepared query per shape (see `byShape`).
+ */
+export function prepareQuery<Values extends readonly unknown[], Row>(
+  build: (db: Kysely<Database>, ...values: Values) => Compilable<Row>,
+): PreparedQuery<Values, Row> {
+  const arity = build.length - 1;
+  // Keyed by the dialect adapter, which a transaction shares with its database.
+  const compiled = new WeakMap<object, CompiledQuery<Row>>();
+  const compile = (db: Kysely<Database>): CompiledQuery<Row> => {
+    const adapter = db.getExecutor().adapter;
+    let query = compiled.get(adapter);
+    if (!query) {
+      const placeholders = Array.from({ length: arity }, (_, i) => new Placeholder(i));
+      query = build(db, ...(placeholders as unknown as Values)).compile();
+      compiled.set(adapter, query);
+    }
+    return query;
+  };
+  const all = async (db: Kysely<Database>, ...values: Values): Promise<Row[]> => {
+    const query = compile(db);
+    const parameters = query.parameters.map((p) => (p instanceof Placeholder ? values[p.index] : p));
+    const result = await db.executeQuery<Row>({ ...query, parameters });
+    return result.rows;
+  };
+  return {
+    all,
+    first: async (db, ...values) => (await all(db, ...values))[0],
+  };
+}
+
+/** One prepared query per shape of a query, made on first use; `key` names the shape. */
+export function byShape<Shape, Query>(key: (shape: Shape) => string, make: (shape: Shape) => Query): (shape: Shape) => Query {
+  const made = new Map<string, Query>();
+  return (shape) => {
+    const k = key(shape);
+    let query = made.get(k);
+    if (!query) {
+      query = make(shape);
+      made.set(k, query);
+    }
+    return query;
+  };
+}
