@@ -35,6 +35,10 @@ interface ModelFile {
 
 const modelsDir = fileURLToPath(new URL("../../../models/", import.meta.url));
 
+/** Shapes one value of a model shape for output. */
+type Writer = (value: unknown) => unknown;
+const same: Writer = (value) => value;
+
 /** Why a value does not fit its shape: wrong JSON type, or a broken constraint. */
 type Problem = { kind: "type"; message: string } | { kind: "constraint"; message: string };
 
@@ -43,6 +47,7 @@ export class ServiceModel {
   readonly signingName: string;
   readonly operations: ReadonlySet<string>;
   private readonly patterns = new Map<string, RegExp | null>();
+  private readonly writers = new Map<string, Writer>();
 
   private constructor(private readonly file: ModelFile) {
     const meta = file.metadata as { targetPrefix?: string; signingName?: string; endpointPrefix: string };
@@ -90,7 +95,7 @@ export class ServiceModel {
   formatOutput(operation: string, value: unknown): Record<string, unknown> {
     const ref = this.file.operations[operation]?.output;
     if (!ref || value === undefined || value === null) return {};
-    return this.write(ref.shape, value) as Record<string, unknown>;
+    return this.writer(ref.shape)(value) as Record<string, unknown>;
   }
 
   private read(shapeName: string, value: unknown, path: string, problems: Problem[]): unknown {
@@ -181,35 +186,59 @@ export class ServiceModel {
     }
   }
 
-  private write(shapeName: string, value: unknown): unknown {
+  /**
+   * The function that shapes a value for output, made once per shape: every
+   * response walks the same few shapes, so their members are listed once.
+   */
+  private writer(shapeName: string): Writer {
+    const known = this.writers.get(shapeName);
+    if (known) return known;
     const shape = this.shape(shapeName);
     switch (shape.type) {
       case "structure":
       case "union": {
-        if (shape.document || typeof value !== "object" || value === null) return value;
-        const input = value as Record<string, unknown>;
-        const out: Record<string, unknown> = {};
-        for (const [name, member] of Object.entries(shape.members ?? {})) {
-          const v = input[name];
-          if (v !== undefined && v !== null) out[name] = this.write(member.shape, v);
-        }
-        return out;
+        if (shape.document) return same;
+        const fields: (readonly [string, Writer])[] = [];
+        const write: Writer = (value) => {
+          if (typeof value !== "object" || value === null) return value;
+          const input = value as Record<string, unknown>;
+          const out: Record<string, unknown> = {};
+          for (const [name, writeMember] of fields) {
+            const v = input[name];
+            if (v !== undefined && v !== null) out[name] = writeMember(v);
+          }
+          return out;
+        };
+        // Known before its members are, so a shape that contains itself ends the recursion.
+        this.writers.set(shapeName, write);
+        for (const [name, member] of Object.entries(shape.members ?? {})) fields.push([name, this.writer(member.shape)]);
+        return write;
       }
-      case "list":
-        return Array.isArray(value) ? value.map((item) => this.write(shape.member!.shape, item)) : value;
+      case "list": {
+        const writeItem = this.writer(shape.member!.shape);
+        return this.keep(shapeName, (value) => (Array.isArray(value) ? value.map((item) => writeItem(item)) : value));
+      }
       case "map": {
-        if (typeof value !== "object" || value === null) return value;
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = this.write(shape.value!.shape, v);
-        return out;
+        const writeValue = this.writer(shape.value!.shape);
+        return this.keep(shapeName, (value) => {
+          if (typeof value !== "object" || value === null) return value;
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = writeValue(v);
+          return out;
+        });
       }
       case "timestamp":
-        return value instanceof Date ? value.getTime() / 1000 : value;
+        return this.keep(shapeName, (value) => (value instanceof Date ? value.getTime() / 1000 : value));
       case "blob":
-        return value instanceof Uint8Array ? Buffer.from(value).toString("base64") : value;
+        return this.keep(shapeName, (value) => (value instanceof Uint8Array ? Buffer.from(value).toString("base64") : value));
       default:
-        return value;
+        return this.keep(shapeName, same);
     }
+  }
+
+  private keep(shapeName: string, write: Writer): Writer {
+    this.writers.set(shapeName, write);
+    return write;
   }
 
   private checkLength(shape: Shape, length: number, constraint: (rule: string) => void): void {
