@@ -5,6 +5,9 @@
 // columns queries filter and sort on.
 
 import { PostgresAdapter, sql, type Kysely, type Migration, type RawBuilder } from "kysely";
+import { decodeDoc } from "./doc-codec.js";
+import { reservationOf } from "./task-reservation.js";
+import type { Task } from "../model/generated/ecs.js";
 
 export interface ControlPlaneTables {
   clusters: { arn: string; name: string; status: string; created_at: number; doc: string };
@@ -48,8 +51,15 @@ export interface ControlPlaneTables {
     created_at: number;
     /** When the task reached STOPPED; stopped tasks are kept an hour, then purged. */
     stopped_at: number | null;
+    /** JSON of what the task holds on its instance (task-reservation.ts), derived from `doc` on every write. */
+    reservation: string;
     doc: string;
   };
+  /**
+   * A token per cluster, replaced by every write to the cluster's container instances
+   * or their attributes, so a reader can tell whether what it decoded before is current.
+   */
+  cluster_instance_versions: { cluster_arn: string; version: string };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -172,6 +182,33 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
         await db.schema.createIndex("tasks_cluster").on("tasks").columns(["cluster_arn", "desired_status", "arn"]).execute();
         await db.schema.createIndex("tasks_instance").on("tasks").columns(["container_instance_arn", "last_status"]).execute();
         await db.schema.createIndex("tasks_stopped").on("tasks").columns(["stopped_at"]).execute();
+      },
+    },
+  ],
+  [
+    "0006_task_reservations",
+    {
+      async up(db: AnyDb) {
+        const key = keyText(db);
+        await db.schema.alterTable("tasks").addColumn("reservation", "text", (c) => c.notNull().defaultTo("{}")).execute();
+        // Tasks written before the column existed: derive theirs from the document, a page at a time.
+        for (let after = ""; ; ) {
+          const rows = (await db.selectFrom("tasks").select(["arn", "doc"]).where("arn", ">", after).orderBy("arn").limit(500).execute()) as {
+            arn: string;
+            doc: string;
+          }[];
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            const reservation = JSON.stringify(reservationOf(decodeDoc<Task>(r.doc)));
+            await db.updateTable("tasks").set({ reservation }).where("arn", "=", r.arn).execute();
+          }
+          after = rows[rows.length - 1].arn;
+        }
+        await db.schema
+          .createTable("cluster_instance_versions")
+          .addColumn("cluster_arn", key, (c) => c.primaryKey())
+          .addColumn("version", "text", (c) => c.notNull())
+          .execute();
       },
     },
   ],

@@ -1,6 +1,7 @@
 // The Store, written once against Kysely. Backends pass a Kysely instance and
 // the few things their SQL does differently (row locks, unique-violation codes).
 
+import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type {
   CapacityProvider,
@@ -17,6 +18,7 @@ import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import { KyselyServiceTx } from "./kysely-service-store.js";
 import { byShape, prepareQuery } from "./prepared-query.js";
 import type { Database } from "./schema.js";
+import { reservationOf, type Reservation } from "./task-reservation.js";
 import {
   BadPageKey,
   UniqueViolation,
@@ -24,6 +26,8 @@ import {
   type AttributeRow,
   type ClusterUsage,
   type FamilyQuery,
+  type HeldReservation,
+  type InstanceWithAttributes,
   type Page,
   type PageRequest,
   type Store,
@@ -147,11 +151,15 @@ const taskDefinitionArnsPage = byShape(
     ),
 );
 
+/** Each cluster's decoded instances, with the version token they were read at. */
+type InstanceCache = Map<string, { readonly version: string; readonly instances: readonly InstanceWithAttributes[] }>;
+
 class SqlTx implements Tx {
   readonly services: KyselyServiceTx;
   constructor(
     private readonly db: Kysely<Database>,
     private readonly quirks: DialectQuirks,
+    private readonly instanceCache: InstanceCache,
   ) {
     this.services = new KyselyServiceTx(db, quirks);
   }
@@ -346,6 +354,18 @@ class SqlTx implements Tx {
   }
 
   // Container instances.
+  /**
+   * Gives the cluster's instances a new version token, in the caller's transaction. Tokens are
+   * never reused, so one written by a transaction that rolled back is never read as current.
+   */
+  private async instancesChanged(clusterArn: string): Promise<void> {
+    const version = randomUUID();
+    await this.db
+      .insertInto("cluster_instance_versions")
+      .values({ cluster_arn: clusterArn, version })
+      .onConflict((oc) => oc.column("cluster_arn").doUpdateSet({ version }))
+      .execute();
+  }
   async insertContainerInstance(clusterArn: string, i: ContainerInstance): Promise<void> {
     await this.insert(() =>
       this.db
@@ -360,6 +380,7 @@ class SqlTx implements Tx {
         })
         .execute(),
     );
+    await this.instancesChanged(clusterArn);
   }
   async getContainerInstance(clusterArn: string, arn: string): Promise<ContainerInstance | undefined> {
     let q = this.db.selectFrom("container_instances").select("doc").where("cluster_arn", "=", clusterArn).where("arn", "=", arn);
@@ -368,6 +389,7 @@ class SqlTx implements Tx {
     return row && decodeDoc<ContainerInstance>(row.doc);
   }
   async putContainerInstance(clusterArn: string, i: ContainerInstance): Promise<void> {
+    await this.instancesChanged(clusterArn);
     await this.db
       .updateTable("container_instances")
       .set({ status: i.status!, doc: encodeDoc(i) })
@@ -376,7 +398,8 @@ class SqlTx implements Tx {
       .execute();
   }
   async deleteContainerInstance(arn: string): Promise<void> {
-    await this.db.deleteFrom("container_instances").where("arn", "=", arn).execute();
+    const deleted = await this.db.deleteFrom("container_instances").where("arn", "=", arn).returning("cluster_arn").executeTakeFirst();
+    if (deleted) await this.instancesChanged(deleted.cluster_arn);
   }
   async listContainerInstances(clusterArn: string, req: PageRequest): Promise<Page<ContainerInstance>> {
     let q = this.db.selectFrom("container_instances").select(["arn", "doc"]).where("cluster_arn", "=", clusterArn);
@@ -384,9 +407,28 @@ class SqlTx implements Tx {
     const rows = await q.orderBy("arn").limit(req.limit + 1).execute();
     return page(rows.map((r) => decodeDoc<ContainerInstance>(r.doc)), req.limit, (i) => i.containerInstanceArn!);
   }
+  async clusterInstances(clusterArn: string): Promise<readonly InstanceWithAttributes[]> {
+    const row = await this.db.selectFrom("cluster_instance_versions").select("version").where("cluster_arn", "=", clusterArn).executeTakeFirst();
+    // A cluster whose instances were never written has none; "" stands for that state.
+    const version = row?.version ?? "";
+    const cached = this.instanceCache.get(clusterArn);
+    if (cached?.version === version) return cached.instances;
+    // Read after the token: what is decoded is at least as new as the version it is kept under.
+    const attributes = new Map<string, Record<string, string | null>>();
+    for (const a of await this.clusterInstanceAttributes(clusterArn)) {
+      let of = attributes.get(a.targetId);
+      if (!of) attributes.set(a.targetId, (of = {}));
+      of[a.name] = a.value ?? null;
+    }
+    const rows = await this.db.selectFrom("container_instances").select(["arn", "doc"]).where("cluster_arn", "=", clusterArn).orderBy("arn").execute();
+    const instances = rows.map((r) => ({ instance: decodeDoc<ContainerInstance>(r.doc), attributes: attributes.get(r.arn) ?? {} }));
+    this.instanceCache.set(clusterArn, { version, instances });
+    return instances;
+  }
 
   // Attributes.
   async putAttribute(a: AttributeRow): Promise<void> {
+    await this.instancesChanged(a.clusterArn);
     await this.db
       .insertInto("attributes")
       .values({ cluster_arn: a.clusterArn, target_type: a.targetType, target_id: a.targetId, name: a.name, value: a.value ?? null })
@@ -394,8 +436,14 @@ class SqlTx implements Tx {
       .execute();
   }
   async deleteAttribute(targetId: string, name: string): Promise<boolean> {
-    const r = await this.db.deleteFrom("attributes").where("target_id", "=", targetId).where("name", "=", name).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    const deleted = await this.db
+      .deleteFrom("attributes")
+      .where("target_id", "=", targetId)
+      .where("name", "=", name)
+      .returning("cluster_arn")
+      .executeTakeFirst();
+    if (deleted) await this.instancesChanged(deleted.cluster_arn);
+    return deleted !== undefined;
   }
   async attributesOf(targetId: string): Promise<readonly AttributeRow[]> {
     const rows = await this.db.selectFrom("attributes").selectAll().where("target_id", "=", targetId).orderBy("name").execute();
@@ -474,6 +522,29 @@ class SqlTx implements Tx {
       .execute();
     return rows.map((r) => decodeDoc<Task>(r.doc));
   }
+  async liveReservations(clusterArn: string): Promise<readonly HeldReservation[]> {
+    // Only the few columns placement needs, unordered: a RunTask reads every live task of the cluster.
+    const rows = await this.db
+      .selectFrom("tasks")
+      .select(["container_instance_arn", "group_name", "family", "reservation"])
+      .where("cluster_arn", "=", clusterArn)
+      .where("last_status", "!=", "STOPPED")
+      .where("container_instance_arn", "is not", null)
+      .execute();
+    return rows.map((r) => {
+      const held = JSON.parse(r.reservation) as Reservation;
+      return {
+        containerInstanceArn: r.container_instance_arn!,
+        group: r.group_name ?? undefined,
+        family: r.family,
+        cpu: held.cpu,
+        memory: held.memory,
+        tcpPorts: held.tcpPorts,
+        udpPorts: held.udpPorts,
+        address: held.address,
+      };
+    });
+  }
   async waitingTasks(limit: number): Promise<readonly Task[]> {
     const rows = await this.db
       .selectFrom("tasks")
@@ -526,6 +597,7 @@ function taskRow(t: Task): Database["tasks"] {
     desired_status: t.desiredStatus!,
     created_at: t.createdAt?.getTime() ?? 0,
     stopped_at: t.lastStatus === "STOPPED" ? (t.stoppedAt ?? t.createdAt)?.getTime() ?? 0 : null,
+    reservation: JSON.stringify(reservationOf(t)),
     doc: encodeDoc(t),
   };
 }
@@ -544,6 +616,7 @@ export class KyselyStore implements Store {
   readonly kind: Store["kind"];
   readonly logs: KyselyLogStore;
   readonly registry: KyselyRegistryStore;
+  private readonly instanceCache: InstanceCache = new Map();
   constructor(
     private readonly db: Kysely<Database>,
     private readonly quirks: DialectQuirks,
@@ -554,11 +627,11 @@ export class KyselyStore implements Store {
   }
 
   tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new SqlTx(trx, this.quirks)));
+    return this.db.transaction().execute((trx) => fn(new SqlTx(trx, this.quirks, this.instanceCache)));
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return fn(new SqlTx(this.db, { ...this.quirks, rowLocks: false }));
+    return fn(new SqlTx(this.db, { ...this.quirks, rowLocks: false }, this.instanceCache));
   }
 
   close(): Promise<void> {

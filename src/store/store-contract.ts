@@ -1018,6 +1018,99 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         });
       });
     });
+
+    describe("placement reads", () => {
+      const web = clusterArn("web");
+      const i1 = containerInstanceArn("web", "i1");
+      const i2 = containerInstanceArn("web", "i2");
+      const eni = (address: string): Task["attachments"] => [
+        { id: "eni-1", type: "ElasticNetworkInterface", status: "ATTACHED", details: [{ name: "privateIPv4Address", value: address }] },
+      ];
+      const byInstanceThenCpu = (a: { containerInstanceArn: string; cpu: number }, b: { containerInstanceArn: string; cpu: number }): number =>
+        byCodePoint(a.containerInstanceArn, b.containerInstanceArn) || a.cpu - b.cpu;
+
+      it("liveReservations: what each placed, live task holds, from the task as written", async () => {
+        await tx(async (t) => {
+          await t.insertTask(task("a", "RUNNING", { group: "service:api", cpu: "100" }));
+          await t.insertTask(task("b", "PENDING", { containerInstanceArn: i2, cpu: "200", memory: "64", attachments: eni("10.0.0.5"), containers: [] }));
+          await t.insertTask(task("c", "STOPPED", { cpu: "300" }));
+          await t.insertTask(task("d", "PROVISIONING", { containerInstanceArn: undefined, cpu: "400" }));
+          await t.insertTask({ ...task("x", "RUNNING"), taskArn: taskArn("other", "x"), clusterArn: clusterArn("other") });
+          await t.insertTask(
+            task("u", "RUNNING", {
+              cpu: "500",
+              containers: [{ name: "dns", networkBindings: [{ containerPort: 53, hostPort: 53, protocol: "udp" }, { containerPort: 80, hostPort: 8080 }] }],
+            }),
+          );
+        });
+        const held = [...(await tx((t) => t.liveReservations(web)))].sort(byInstanceThenCpu);
+        assert.deepEqual(
+          held.map((h) => ({ ...h })),
+          [
+            { containerInstanceArn: i1, group: "service:api", family: "app", cpu: 100, memory: 512, tcpPorts: [32768], udpPorts: [], address: undefined },
+            { containerInstanceArn: i1, group: undefined, family: "app", cpu: 500, memory: 512, tcpPorts: [8080], udpPorts: [53], address: undefined },
+            { containerInstanceArn: i2, group: undefined, family: "app", cpu: 200, memory: 64, tcpPorts: [], udpPorts: [], address: "10.0.0.5" },
+          ],
+        );
+        // A waiting task placed later holds its instance; one that reaches STOPPED lets go.
+        await tx(async (t) => {
+          await t.putTask(task("d", "PENDING", { containerInstanceArn: i2, cpu: "400" }));
+          await t.putTask(task("a", "STOPPED", { group: "service:api", cpu: "100" }));
+        });
+        const after = [...(await tx((t) => t.liveReservations(web)))].sort(byInstanceThenCpu);
+        assert.deepEqual(after.map((h) => [h.containerInstanceArn, h.cpu]), [[i1, 500], [i2, 200], [i2, 400]]);
+        assert.deepEqual(await tx((t) => t.liveReservations(clusterArn("none"))), []);
+      });
+
+      it("clusterInstances: every instance with its attributes, in ARN order, current after every kind of write", async () => {
+        const attr = (targetId: string, name: string, value?: string): AttributeRow => ({
+          clusterArn: web,
+          targetType: "container-instance",
+          targetId,
+          name,
+          ...(value === undefined ? {} : { value }),
+        });
+        const view = async (): Promise<[string, string, Record<string, string | null>][]> =>
+          (await tx((t) => t.clusterInstances(web))).map(({ instance, attributes }) => [instance.containerInstanceArn!, instance.status!, { ...attributes }]);
+        assert.deepEqual(await tx((t) => t.clusterInstances(web)), []);
+        await tx(async (t) => {
+          await t.insertContainerInstance(web, containerInstance("web", "i2"));
+          await t.insertContainerInstance(web, containerInstance("web", "i1"));
+          await t.insertContainerInstance(clusterArn("other"), containerInstance("other", "o1"));
+          await t.putAttribute(attr(i1, "zone", "a"));
+          await t.putAttribute(attr(i1, "gpu"));
+        });
+        assert.deepEqual(await view(), [[i1, "ACTIVE", { zone: "a", gpu: null }], [i2, "ACTIVE", {}]]);
+        const first = await tx((t) => t.clusterInstances(web));
+        assert.equal(await tx((t) => t.clusterInstances(web)), first, "unchanged instances are not decoded again");
+        assert.deepEqual(first[0]?.instance, containerInstance("web", "i1"));
+
+        await tx((t) => t.putContainerInstance(web, containerInstance("web", "i2", "DRAINING")));
+        assert.deepEqual(await view(), [[i1, "ACTIVE", { zone: "a", gpu: null }], [i2, "DRAINING", {}]]);
+        await tx((t) => t.putAttribute(attr(i2, "zone", "b")));
+        assert.deepEqual(await view(), [[i1, "ACTIVE", { zone: "a", gpu: null }], [i2, "DRAINING", { zone: "b" }]]);
+        await tx((t) => t.deleteAttribute(i1, "gpu"));
+        assert.deepEqual(await view(), [[i1, "ACTIVE", { zone: "a" }], [i2, "DRAINING", { zone: "b" }]]);
+        await tx((t) => t.deleteContainerInstance(i2));
+        assert.deepEqual(await view(), [[i1, "ACTIVE", { zone: "a" }]]);
+        assert.equal((await tx((t) => t.clusterInstances(clusterArn("other")))).length, 1);
+
+        // A transaction sees its own writes; once it rolls back, nobody does.
+        await assert.rejects(
+          tx(async (t) => {
+            await t.putContainerInstance(web, containerInstance("web", "i1", "DRAINING"));
+            await t.putAttribute(attr(i1, "zone", "c"));
+            assert.deepEqual(
+              (await t.clusterInstances(web)).map(({ instance, attributes }) => [instance.status, { ...attributes }]),
+              [["DRAINING", { zone: "c" }]],
+            );
+            throw new Error("roll back");
+          }),
+          /roll back/,
+        );
+        assert.deepEqual(await view(), [[i1, "ACTIVE", { zone: "a" }]]);
+      });
+    });
   });
 }
 

@@ -17,6 +17,7 @@ import type {
 } from "../model/generated/ecs.js";
 
 import type { LogStore } from "./log-store.js";
+import type { Reservation } from "./task-reservation.js";
 import type { RegistryStore } from "./registry-store.js";
 import type { ServiceTx } from "./service-store.js";
 
@@ -83,6 +84,20 @@ export interface ClusterUsage {
   readonly activeServicesCount: number;
 }
 
+/** A container instance with its attributes, as placement reads it. */
+export interface InstanceWithAttributes {
+  readonly instance: ContainerInstance;
+  /** Attribute name → value; null: present without a value. */
+  readonly attributes: Readonly<Record<string, string | null>>;
+}
+
+/** What a placed task that has not reached STOPPED holds, and on which instance. */
+export interface HeldReservation extends Reservation {
+  readonly containerInstanceArn: string;
+  readonly group?: string | undefined;
+  readonly family: string;
+}
+
 /** What one transaction can read and write. */
 export interface Tx {
   /** Services, deployments and service events. */
@@ -124,6 +139,13 @@ export interface Tx {
   putContainerInstance(clusterArn: string, instance: ContainerInstance): Promise<void>;
   deleteContainerInstance(arn: string): Promise<void>;
   listContainerInstances(clusterArn: string, page: PageRequest): Promise<Page<ContainerInstance>>;
+  /**
+   * Every container instance of the cluster with its attributes, in ARN order. Decoded once
+   * per change to the cluster's instances or attributes (every such write replaces the
+   * cluster's version token in the same transaction) and shared until the next: callers
+   * must not modify what they get.
+   */
+  clusterInstances(clusterArn: string): Promise<readonly InstanceWithAttributes[]>;
 
   // Attributes (ECS's PutAttributes model), kept per target.
   putAttribute(row: AttributeRow): Promise<void>;
@@ -143,6 +165,8 @@ export interface Tx {
   liveTasksOnInstance(containerInstanceArn: string): Promise<readonly Task[]>;
   /** Tasks in a cluster that have not reached STOPPED, placed or not. */
   liveTasksInCluster(clusterArn: string): Promise<readonly Task[]>;
+  /** What each placed task of the cluster that has not reached STOPPED holds, in no set order, without decoding the tasks. */
+  liveReservations(clusterArn: string): Promise<readonly HeldReservation[]>;
   /** Tasks waiting in PROVISIONING for capacity (no instance yet), oldest first. */
   waitingTasks(limit: number): Promise<readonly Task[]>;
   /** Deletes tasks that reached STOPPED before the cutoff; returns how many. */

@@ -20,7 +20,7 @@ import { ClusterQueryError, evaluateClusterQuery, parseClusterQuery, type Expres
 import type { AttributeRow, Page, PageRequest, Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, type Scope } from "./arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
-import { reservationOf } from "./tasks.js";
+import { reservationOf } from "../../store/task-reservation.js";
 import { nextToken, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";
 

@@ -5,24 +5,34 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   CreateClusterCommand,
+  DeleteAttributesCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ListTasksCommand,
+  PutAttributesCommand,
   RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
   SubmitTaskStateChangeCommand,
+  UpdateContainerInstancesStateCommand,
   type ECSClient,
 } from "@aws-sdk/client-ecs";
 import { startTestServer, type TestServer } from "../../testing/harness.js";
+import { requirePostgresUrl } from "../../testing/postgres.js";
 
 let server: TestServer;
 let ecs: ECSClient;
 
 /** Registers an instance as an agent would, and marks its agent connected. */
-async function instance(cluster: string, memory: number, attributes: { name: string; value?: string }[] = []): Promise<string> {
-  const out = await ecs.send(
+async function instance(
+  cluster: string,
+  memory: number,
+  attributes: { name: string; value?: string }[] = [],
+  on: { server: TestServer; ecs: ECSClient } = { server, ecs },
+): Promise<string> {
+  const { server: s, ecs: client } = on;
+  const out = await client.send(
     new RegisterContainerInstanceCommand({
       cluster,
       totalResources: [
@@ -35,7 +45,7 @@ async function instance(cluster: string, memory: number, attributes: { name: str
     }),
   );
   const arn = out.containerInstance!.containerInstanceArn!;
-  await server.cp.store.tx(async (tx) => {
+  await s.cp.store.tx(async (tx) => {
     const clusterArn = `arn:aws:ecs:us-east-1:000000000000:cluster/${cluster}`;
     const i = await tx.getContainerInstance(clusterArn, arn);
     await tx.putContainerInstance(clusterArn, { ...i!, agentConnected: true });
@@ -111,6 +121,81 @@ describe("RunTask placement", () => {
       { name: "InvalidParameterException", message: /other/ },
     );
   });
+});
+
+describe("each RunTask places against what is committed", () => {
+  const run = async (cluster: string, taskDefinition: string, count: number, extra: Record<string, unknown> = {}) =>
+    ecs.send(new RunTaskCommand({ cluster, taskDefinition, count, ...extra }));
+
+  it("static host ports held by earlier tasks stay taken until the task reaches STOPPED", async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: "ports" }));
+    const [a, b] = [await instance("ports", 4096), await instance("ports", 4096)];
+    await family("web8080", { containerDefinitions: [{ name: "app", image: "busybox", memory: 128, portMappings: [{ containerPort: 80, hostPort: 8080 }] }] });
+    const first = await run("ports", "web8080", 3);
+    assert.deepEqual(first.tasks!.map((t) => t.containerInstanceArn).sort(), [a, b].sort());
+    assert.deepEqual(first.failures!.map((f) => f.reason), ["RESOURCE:PORTS"]);
+    assert.deepEqual((await run("ports", "web8080", 1)).failures!.map((f) => f.reason), ["RESOURCE:PORTS"]);
+    const onA = first.tasks!.find((t) => t.containerInstanceArn === a)!;
+    await ecs.send(new SubmitTaskStateChangeCommand({ cluster: "ports", task: onA.taskArn!, status: "STOPPED", reason: "done" }));
+    const again = await run("ports", "web8080", 1);
+    assert.deepEqual(again.tasks!.map((t) => t.containerInstanceArn), [a]);
+  });
+
+  it("awsvpc addresses handed out by earlier calls are not handed out again", async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: "vpc" }));
+    await instance("vpc", 8192, [{ name: "ecs.capability.task-eni" }]);
+    await family("vpc", { networkMode: "awsvpc", containerDefinitions: [{ name: "app", image: "busybox", memory: 64 }] });
+    const network = { awsvpcConfiguration: { subnets: ["subnet-1"] } };
+    const addresses: string[] = [];
+    for (let call = 0; call < 3; call++) {
+      const out = await run("vpc", "vpc", 2, { networkConfiguration: network });
+      assert.equal(out.tasks!.length, 2, JSON.stringify(out.failures));
+      addresses.push(...out.tasks!.map((t) => t.attachments![0].details!.find((d) => d.name === "privateIPv4Address")!.value!));
+    }
+    assert.equal(new Set(addresses).size, 6);
+  });
+
+  it("sees PutAttributes, DeleteAttributes and draining from the next call on", async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: "attrs" }));
+    const [a, b] = [await instance("attrs", 4096), await instance("attrs", 4096)];
+    const blue = { placementConstraints: [{ type: "memberOf" as const, expression: "attribute:color == blue" }] };
+    assert.equal((await run("attrs", "app", 1, blue)).failures![0]?.reason, "MemberOf placement constraint unsatisfied.");
+    await ecs.send(new PutAttributesCommand({ cluster: "attrs", attributes: [{ name: "color", value: "blue", targetId: b }] }));
+    assert.deepEqual((await run("attrs", "app", 2, blue)).tasks!.map((t) => t.containerInstanceArn), [b, b]);
+    await ecs.send(new DeleteAttributesCommand({ cluster: "attrs", attributes: [{ name: "color", targetId: b }] }));
+    assert.equal((await run("attrs", "app", 1, blue)).failures![0]?.reason, "MemberOf placement constraint unsatisfied.");
+    await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: "attrs", containerInstances: [b], status: "DRAINING" }));
+    assert.deepEqual((await run("attrs", "app", 3)).tasks!.map((t) => t.containerInstanceArn), [a, a, a]);
+  });
+});
+
+function concurrentRunTasks(store: "sqlite" | "postgres"): void {
+  it(`concurrent RunTasks never take more than an instance has (${store})`, { timeout: 120_000 }, async () => {
+    const own = await startTestServer({ store });
+    const client = own.ecs();
+    try {
+      await client.send(new CreateClusterCommand({ clusterName: "race" }));
+      await client.send(new RegisterTaskDefinitionCommand({ family: "app", containerDefinitions: [{ name: "app", image: "busybox", memory: 256 }] }));
+      const arn = await instance("race", 2048, [], { server: own, ecs: client });
+      const outs = await Promise.all(
+        Array.from({ length: 12 }, () => client.send(new RunTaskCommand({ cluster: "race", taskDefinition: "app", count: 2 }))),
+      );
+      assert.equal(outs.reduce((n, o) => n + o.tasks!.length, 0), 8, "2048 MiB holds eight tasks of 256");
+      assert.equal(outs.reduce((n, o) => n + o.failures!.length, 0), 16);
+      const ci = (await client.send(new DescribeContainerInstancesCommand({ cluster: "race", containerInstances: [arn] }))).containerInstances![0];
+      assert.equal(ci.remainingResources!.find((r) => r.name === "MEMORY")!.integerValue, 0);
+      assert.equal(ci.pendingTasksCount, 8);
+    } finally {
+      client.destroy();
+      await own.stop();
+    }
+  });
+}
+
+describe("concurrent placement", () => {
+  concurrentRunTasks("sqlite");
+  if (requirePostgresUrl()) concurrentRunTasks("postgres");
+  else console.log("tasks.test: BERTH_TEST_POSTGRES_URL is not set; the PostgreSQL case is not registered.");
 });
 
 describe("the lifecycle an agent drives", () => {

@@ -28,7 +28,7 @@ import type {
 } from "../../model/generated/ecs.js";
 import { allocateAddress } from "../../scheduler/awsvpc-addresses.js";
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
-import type { Tx } from "../../store/store.js";
+import type { HeldReservation, Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, taskDefinitionRef, type Scope } from "./arns.js";
 import { builtinProviders, findCapacityProvider, validateStrategy } from "./capacity-providers.js";
 import { requireCluster } from "./clusters.js";
@@ -40,35 +40,6 @@ import { validateTags } from "./tags.js";
 
 
 const taskId = (): string => randomUUID().replace(/-/g, "");
-
-/** What one task holds on its instance. */
-export interface Reservation {
-  readonly cpu: number;
-  readonly memory: number;
-  readonly tcpPorts: readonly number[];
-  readonly udpPorts: readonly number[];
-  readonly address?: string;
-}
-
-/** A live task's hold on its instance, read from the task itself. */
-export function reservationOf(task: Task): Reservation {
-  const bindings = (task.containers ?? []).flatMap((c) => c.networkBindings ?? []);
-  const ports = (protocol: string): number[] =>
-    bindings.filter((b) => (b.protocol ?? "tcp") === protocol && b.hostPort !== undefined).map((b) => b.hostPort!);
-  const address = eniDetail(task, "privateIPv4Address");
-  return {
-    cpu: Number(task.cpu ?? 0),
-    memory: Number(task.memory ?? 0),
-    tcpPorts: ports("tcp"),
-    udpPorts: ports("udp"),
-    ...(address ? { address } : {}),
-  };
-}
-
-function eniDetail(task: Task, name: string): string | undefined {
-  const eni = task.attachments?.find((a) => a.type === "ElasticNetworkInterface");
-  return eni?.details?.find((d) => d.name === name)?.value;
-}
 
 /** Task-level cpu and memory to reserve: the task's, else the sum of its containers'. */
 function taskSize(def: TaskDefinition, overrides: TaskOverride | undefined): { cpu: number; memory: number } {
@@ -173,53 +144,99 @@ function checkStartedBy(startedBy: string | undefined): void {
   }
 }
 
-/** The placement snapshot of a cluster: every registered instance, net of what live tasks hold. */
-async function snapshot(tx: Tx, clusterArn: string): Promise<{ instances: InstanceSnapshot[]; byArn: Map<string, ContainerInstance> }> {
-  const liveByInstance = new Map<string, Task[]>();
-  for (const t of await tx.liveTasksInCluster(clusterArn)) {
-    if (!t.containerInstanceArn) continue;
-    const list = liveByInstance.get(t.containerInstanceArn);
-    if (list) list.push(t);
-    else liveByInstance.set(t.containerInstanceArn, [t]);
+/** What placement sees of a cluster, read once per call. */
+interface ClusterSnapshot {
+  /** Every ACTIVE or DRAINING instance, net of what live tasks hold. */
+  readonly instances: readonly InstanceSnapshot[];
+  /** Each of those instances' document and snapshot, by ARN. */
+  readonly byArn: ReadonlyMap<string, Placed>;
+  /** The awsvpc addresses live tasks hold on an instance; placement adds the ones it hands out. */
+  addresses(instanceArn: string): Set<string>;
+}
+
+interface Placed {
+  readonly instance: ContainerInstance;
+  readonly snap: InstanceSnapshot;
+}
+
+/**
+ * An instance as placement sees it with no task on it. The store hands out the same
+ * decoded instance until the instance or its attributes change, so this is worked
+ * out once per change, not once per RunTask.
+ */
+const idleSnapshots = new WeakMap<ContainerInstance, InstanceSnapshot>();
+
+function idleSnapshot(i: ContainerInstance, attributes: Readonly<Record<string, string | null>>): InstanceSnapshot {
+  let snap = idleSnapshots.get(i);
+  if (!snap) {
+    const registered = (name: string) => i.registeredResources?.find((r) => r.name === name);
+    snap = {
+      arn: i.containerInstanceArn!,
+      status: i.status!,
+      agentConnected: i.agentConnected ?? false,
+      launchTypes: launchTypesOf(attributes),
+      registeredAt: i.registeredAt ?? new Date(0),
+      ...(i.ec2InstanceId ? { ec2InstanceId: i.ec2InstanceId } : {}),
+      ...(i.versionInfo?.agentVersion ? { agentVersion: i.versionInfo.agentVersion } : {}),
+      attributes,
+      remainingCpu: registered("CPU")?.integerValue ?? 0,
+      remainingMemory: registered("MEMORY")?.integerValue ?? 0,
+      usedTcpPorts: new Set((registered("PORTS")?.stringSetValue ?? []).map(Number)),
+      usedUdpPorts: new Set((registered("PORTS_UDP")?.stringSetValue ?? []).map(Number)),
+      tasks: [],
+    };
+    idleSnapshots.set(i, snap);
   }
-  const attributesByInstance = new Map<string, Record<string, string | null>>();
-  for (const a of await tx.clusterInstanceAttributes(clusterArn)) {
-    let attributes = attributesByInstance.get(a.targetId);
-    if (!attributes) attributesByInstance.set(a.targetId, (attributes = {}));
-    attributes[a.name] = a.value ?? null;
+  return snap;
+}
+
+/** The instance net of what its live tasks hold. */
+function withTasks(idle: InstanceSnapshot, held: readonly HeldReservation[]): InstanceSnapshot {
+  const tcp = held.flatMap((r) => r.tcpPorts);
+  const udp = held.flatMap((r) => r.udpPorts);
+  return {
+    ...idle,
+    remainingCpu: idle.remainingCpu - held.reduce((n, r) => n + r.cpu, 0),
+    remainingMemory: idle.remainingMemory - held.reduce((n, r) => n + r.memory, 0),
+    usedTcpPorts: tcp.length > 0 ? new Set([...idle.usedTcpPorts, ...tcp]) : idle.usedTcpPorts,
+    usedUdpPorts: udp.length > 0 ? new Set([...idle.usedUdpPorts, ...udp]) : idle.usedUdpPorts,
+    tasks: held.map((r) => ({ ...(r.group ? { group: r.group } : {}), family: r.family })),
+  };
+}
+
+/**
+ * The placement snapshot of a cluster, from the store's decoded instances and the
+ * reservations of live tasks (never their documents), each read once.
+ * Invariant: the caller holds the cluster's row (getCluster locks it), so no other
+ * placement in the cluster commits between this read and the caller's commit.
+ */
+async function snapshot(tx: Tx, clusterArn: string): Promise<ClusterSnapshot> {
+  const held = new Map<string, HeldReservation[]>();
+  for (const r of await tx.liveReservations(clusterArn)) {
+    const list = held.get(r.containerInstanceArn);
+    if (list) list.push(r);
+    else held.set(r.containerInstanceArn, [r]);
   }
   const instances: InstanceSnapshot[] = [];
-  const byArn = new Map<string, ContainerInstance>();
-  for (let after: string | undefined, more = true; more; ) {
-    const page = await tx.listContainerInstances(clusterArn, { limit: 100, ...(after ? { after } : {}) });
-    for (const i of page.items) {
-      after = i.containerInstanceArn;
-      if (i.status !== "ACTIVE" && i.status !== "DRAINING") continue;
-      byArn.set(i.containerInstanceArn!, i);
-      const attributes = attributesByInstance.get(i.containerInstanceArn!) ?? {};
-      const live = liveByInstance.get(i.containerInstanceArn!) ?? [];
-      const mine = live.map(reservationOf);
-      const registered = (name: string) => i.registeredResources?.find((r) => r.name === name);
-      const reserved = (name: string) => (registered(name)?.stringSetValue ?? []).map(Number);
-      instances.push({
-        arn: i.containerInstanceArn!,
-        status: i.status,
-        agentConnected: i.agentConnected ?? false,
-        launchTypes: launchTypesOf(attributes),
-        registeredAt: i.registeredAt ?? new Date(0),
-        ...(i.ec2InstanceId ? { ec2InstanceId: i.ec2InstanceId } : {}),
-        ...(i.versionInfo?.agentVersion ? { agentVersion: i.versionInfo.agentVersion } : {}),
-        attributes,
-        remainingCpu: (registered("CPU")?.integerValue ?? 0) - mine.reduce((n, r) => n + r.cpu, 0),
-        remainingMemory: (registered("MEMORY")?.integerValue ?? 0) - mine.reduce((n, r) => n + r.memory, 0),
-        usedTcpPorts: new Set([...reserved("PORTS"), ...mine.flatMap((r) => r.tcpPorts)]),
-        usedUdpPorts: new Set([...reserved("PORTS_UDP"), ...mine.flatMap((r) => r.udpPorts)]),
-        tasks: live.map((t) => ({ ...(t.group ? { group: t.group } : {}), family: familyOf(t) })),
-      });
-    }
-    more = page.next !== undefined;
+  const byArn = new Map<string, Placed>();
+  for (const { instance, attributes } of await tx.clusterInstances(clusterArn)) {
+    if (instance.status !== "ACTIVE" && instance.status !== "DRAINING") continue;
+    const idle = idleSnapshot(instance, attributes);
+    const mine = held.get(idle.arn);
+    const snap = mine ? withTasks(idle, mine) : idle;
+    instances.push(snap);
+    byArn.set(snap.arn, { instance, snap });
   }
-  return { instances, byArn };
+  const taken = new Map<string, Set<string>>();
+  return {
+    instances,
+    byArn,
+    addresses: (instanceArn) => {
+      let used = taken.get(instanceArn);
+      if (!used) taken.set(instanceArn, (used = new Set((held.get(instanceArn) ?? []).flatMap((r) => r.address ?? []))));
+      return used;
+    },
+  };
 }
 
 /** The launch types an instance serves; one its agent says nothing about serves EC2, as in ECS. */
@@ -227,8 +244,6 @@ export function launchTypesOf(attributes: Readonly<Record<string, string | null>
   const declared = (["EC2", "FARGATE", "EXTERNAL"] as const).filter((t) => `${launchTypeAttributePrefix}${t}` in attributes);
   return declared.length > 0 ? declared : ["EC2"];
 }
-
-const familyOf = (t: Task): string => /task-definition\/([^:]+):/.exec(t.taskDefinitionArn ?? "")?.[1] ?? "";
 
 export interface Launch {
   readonly cluster: Cluster;
@@ -248,9 +263,9 @@ interface Placement {
   readonly zone?: string;
 }
 
-function placementOn(byArn: ReadonlyMap<string, ContainerInstance>, snap: InstanceSnapshot): Placement {
+function placementOn({ instance, snap }: Placed): Placement {
   const zone = snap.attributes["ecs.availability-zone"];
-  return { instance: byArn.get(snap.arn)!, ...(zone ? { zone } : {}) };
+  return { instance, ...(zone ? { zone } : {}) };
 }
 
 /** A new task document for an instance (or none yet: FARGATE waiting for capacity). */
@@ -443,21 +458,20 @@ export interface LaunchRequest {
  * as ECS's do; EC2 tasks that find none come back as failures.
  */
 export async function launchTasks(tx: Tx, scope: Scope, l: Launch, req: LaunchRequest): Promise<{ tasks: Task[]; failures: Failure[] }> {
-  const { instances, byArn } = await snapshot(tx, l.cluster.clusterArn!);
+  const cluster = await snapshot(tx, l.cluster.clusterArn!);
   let plan;
   try {
-    plan = place(demandOf(l, req.count, req.constraints, req.strategy), instances, req.random);
+    plan = place(demandOf(l, req.count, req.constraints, req.strategy), cluster.instances, req.random);
   } catch (err) {
     placementError(err);
   }
   const tasks: Task[] = [];
   const failures: Failure[] = plan.failures.map((f) => ({ ...(f.arn ? { arn: f.arn } : {}), reason: f.reason }));
-  const addresses = await addressBook(tx, l.cluster.clusterArn!);
   for (const arn of plan.placements) {
-    const snap = instances.find((i) => i.arn === arn)!;
-    const address = addressFor(l.definition, snap, addresses(arn));
+    const on = cluster.byArn.get(arn)!;
+    const address = addressFor(l.definition, on.snap, cluster.addresses(arn));
     if (address === null) failures.push({ arn, reason: "RESOURCE:ENI" });
-    else tasks.push(assign(newTask(scope, l, req.now), l.definition, placementOn(byArn, snap), address));
+    else tasks.push(assign(newTask(scope, l, req.now), l.definition, placementOn(on), address));
   }
   if (l.capacity.launchType === "FARGATE") {
     for (let n = failures.length; n > 0; n--) tasks.push(newTask(scope, l, req.now));
@@ -465,20 +479,6 @@ export async function launchTasks(tx: Tx, scope: Scope, l: Launch, req: LaunchRe
   }
   await commitTasks(tx, tasks);
   return { tasks, failures };
-}
-
-/** The awsvpc addresses live tasks hold, per instance, as placement hands more out. */
-async function addressBook(tx: Tx, clusterArn: string): Promise<(instanceArn: string) => Set<string>> {
-  const live = await tx.liveTasksInCluster(clusterArn);
-  const taken = new Map<string, Set<string>>();
-  return (instanceArn) => {
-    let used = taken.get(instanceArn);
-    if (!used) {
-      used = new Set(live.filter((t) => t.containerInstanceArn === instanceArn).flatMap((t) => reservationOf(t).address ?? []));
-      taken.set(instanceArn, used);
-    }
-    return used;
-  };
 }
 
 /**
@@ -499,14 +499,14 @@ export async function placeWaitingTask(tx: Tx, scope: Scope, task: Task): Promis
     group: task.group ?? `family:${definition.family}`,
     tags: [],
   };
-  const { instances, byArn } = await snapshot(tx, cluster.clusterArn!);
-  const plan = place(demandOf(l, 1, [], []), instances);
+  const snap = await snapshot(tx, cluster.clusterArn!);
+  const plan = place(demandOf(l, 1, [], []), snap.instances);
   const arn = plan.placements[0];
   if (!arn) return undefined;
-  const snap = instances.find((i) => i.arn === arn)!;
-  const address = addressFor(definition, snap, (await addressBook(tx, cluster.clusterArn!))(arn));
+  const on = snap.byArn.get(arn)!;
+  const address = addressFor(definition, on.snap, snap.addresses(arn));
   if (address === null) return undefined;
-  const placed = { ...assign(task, definition, placementOn(byArn, snap), address), version: (task.version ?? 0) + 1 };
+  const placed = { ...assign(task, definition, placementOn(on), address), version: (task.version ?? 0) + 1 };
   await tx.putTask(placed);
   return placed;
 }
@@ -588,29 +588,29 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
           throw errors.invalidParameter("StartTask takes between 1 and 10 container instances.");
         }
         const l = await launch(ctx, input, tx, () => Promise.resolve({ launchType: "EC2" }));
-        const { instances, byArn } = await snapshot(tx, l.cluster.clusterArn!);
+        const cluster = await snapshot(tx, l.cluster.clusterArn!);
         const tasks: Task[] = [];
         const failures: Failure[] = [];
-        const addresses = await addressBook(tx, l.cluster.clusterArn!);
         for (const ref of input.containerInstances) {
           const arn = ref.startsWith("arn:") ? ref : arns.containerInstance(ctx, clusterName(ctx, input.cluster), ref);
-          const snap = instances.find((i) => i.arn === arn);
-          if (!snap) {
+          const on = cluster.byArn.get(arn);
+          if (!on) {
             failures.push({ arn, reason: "MISSING" });
             continue;
           }
+          const { snap } = on;
           // StartTask skips the strategy, not the checks: the named instance must fit the task.
           const plan = place({ ...demandOf(l, 1, [], []), launchType: snap.launchTypes[0] ?? "EC2" }, [snap]);
           if (plan.failures.length > 0) {
             failures.push({ arn, reason: plan.failures[0].reason });
             continue;
           }
-          const address = addressFor(l.definition, snap, addresses(arn));
+          const address = addressFor(l.definition, snap, cluster.addresses(arn));
           if (address === null) {
             failures.push({ arn, reason: "RESOURCE:ENI" });
             continue;
           }
-          const task = assign(newTask(ctx, l, ctx.now), l.definition, placementOn(byArn, snap), address);
+          const task = assign(newTask(ctx, l, ctx.now), l.definition, placementOn(on), address);
           tasks.push(task);
         }
         await commitTasks(tx, tasks);
