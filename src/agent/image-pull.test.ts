@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { imageDigest, pullPlan, registryHost, splitImageRef } from "./image-pull.js";
+import { imageDigest, pullPlan, registryHost, SharedImageCalls, splitImageRef, type PullOutcome } from "./image-pull.js";
 
 test("pull behaviours", () => {
   assert.equal(pullPlan("always", true, true), "pull");
@@ -26,4 +26,31 @@ test("image references and registries", () => {
   assert.deepEqual(splitImageRef("app@sha256:abc"), { repository: "app", tag: "", digest: "sha256:abc" });
   assert.equal(registryHost("localhost:8844/app:1"), "localhost:8844");
   assert.equal(registryHost("busybox"), "https://index.docker.io/v1/");
+});
+
+test("image calls in flight are shared by reference and credentials; settled ones are not reused", async () => {
+  const calls = new SharedImageCalls();
+  let started = 0;
+  const releases: (() => void)[] = [];
+  const pull = (): Promise<PullOutcome> => {
+    const id = `sha256:${++started}`;
+    return new Promise<PullOutcome>((resolve) => releases.push(() => resolve({ image: { id, repoTags: [], repoDigests: [] } })));
+  };
+  const auth = { username: "AWS", password: "pw" };
+  const first = [calls.pull("a:1", auth, pull), calls.pull("a:1", auth, pull), calls.pull("a:1", auth, pull)];
+  const other = calls.pull("a:1", { username: "AWS", password: "other" }, pull);
+  assert.equal(started, 2, "one pull per reference and credentials");
+  for (const r of releases.splice(0)) r();
+  const outcomes = await Promise.all([...first, other]);
+  assert.deepEqual(
+    outcomes.map((o) => o.image?.id),
+    ["sha256:1", "sha256:1", "sha256:1", "sha256:2"],
+  );
+  const again = calls.pull("a:1", auth, pull);
+  assert.equal(started, 3, "a settled pull is not reused");
+  for (const r of releases.splice(0)) r();
+  await again;
+  const failing = (): Promise<undefined> => Promise.reject(new Error("boom"));
+  await Promise.all([assert.rejects(calls.lookup("b:1", failing), /boom/), assert.rejects(calls.lookup("b:1", () => Promise.resolve(undefined)), /boom/)]);
+  assert.equal(await calls.lookup("b:1", () => Promise.resolve(undefined)), undefined, "a failed call is not kept either");
 });

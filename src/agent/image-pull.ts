@@ -1,7 +1,8 @@
-// Pure image decisions: ECS's pull behaviours (ECS_IMAGE_PULL_BEHAVIOR), the
-// digest the agent reports for an image, and how Docker reads a reference.
+// Image decisions: ECS's pull behaviours (ECS_IMAGE_PULL_BEHAVIOR), the digest
+// the agent reports for an image, how Docker reads a reference (all pure), and
+// the one pull per reference that tasks asking at the same time share.
 
-import type { ImageInfo } from "./docker-runtime.js";
+import type { ImageInfo, RegistryCredentials } from "./docker-runtime.js";
 
 /**
  * default: always try to pull; if the pull fails, a cached copy serves.
@@ -24,6 +25,42 @@ export function pullPlan(behavior: PullBehavior, present: boolean, pulledBefore:
       return present ? "pull-or-cached" : "pull";
     case "prefer-cached":
       return present ? "cached" : "pull";
+  }
+}
+
+/** What one pull step found: the pull's error, if it failed, and the image as Docker has it afterwards. */
+export interface PullOutcome {
+  readonly error?: Error;
+  readonly image: ImageInfo | undefined;
+}
+
+/**
+ * Image calls in flight, shared: a task that needs a pull (or an image lookup)
+ * while one of the same image is running joins it instead of starting another,
+ * as Docker shares layer downloads. A burst of tasks on one image then costs one
+ * registry round trip, not one per task. A call that has settled is never
+ * reused: the next request calls again, as the pull behaviour asks.
+ */
+export class SharedImageCalls {
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  /** Whether (and as what) Docker has the image now; `inspect` runs unless a lookup of the same reference is in flight. */
+  lookup(ref: string, inspect: () => Promise<ImageInfo | undefined>): Promise<ImageInfo | undefined> {
+    return this.join(`lookup ${ref}`, inspect);
+  }
+
+  /** `pull` (a pull, then a lookup) runs unless one of the same reference with the same credentials is in flight. */
+  pull(ref: string, auth: RegistryCredentials | undefined, pull: () => Promise<PullOutcome>): Promise<PullOutcome> {
+    return this.join(`pull ${JSON.stringify([ref, auth?.username ?? null, auth?.password ?? null])}`, pull);
+  }
+
+  private join<T>(key: string, start: () => Promise<T>): Promise<T> {
+    let flight = this.inflight.get(key) as Promise<T> | undefined;
+    if (!flight) {
+      flight = start().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, flight);
+    }
+    return flight;
   }
 }
 

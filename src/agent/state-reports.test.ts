@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { SubmitTaskStateChangeRequest } from "../model/generated/ecs.js";
-import { goesBackwards, TaskStateReports } from "./state-reports.js";
+import { goesBackwards, TaskStateReports, worthSending } from "./state-reports.js";
 import { ManualClock, settle } from "./testing/manual-clock.js";
 
 const change = (status: string, containers: [string, string][] = []): SubmitTaskStateChangeRequest => ({
@@ -77,5 +77,40 @@ test("whenAccepted resolves once a matching report is accepted", async () => {
   reports.update("t", change("STOPPED"));
   await settle();
   assert.equal(done, true);
+  await reports.stop();
+});
+
+test("worth sending: the first report, a status that moved, and any new detail once STOPPED", () => {
+  const withId = (status: string, id: string): SubmitTaskStateChangeRequest => ({ ...change(status, [["a", status]]), containers: [{ containerName: "a", status, runtimeId: id }] });
+  assert.equal(worthSending(undefined, change("PENDING")), true);
+  assert.equal(worthSending(change("PENDING", [["a", "PENDING"]]), withId("PENDING", "x")), false, "a runtime id alone waits for the next move");
+  assert.equal(worthSending(change("PENDING", [["a", "PENDING"]]), change("PENDING", [["a", "RUNNING"]])), true, "a container's status moved");
+  assert.equal(worthSending(change("RUNNING", [["a", "RUNNING"]]), change("RUNNING", [["a", "RUNNING"]])), false);
+  assert.equal(worthSending(withId("STOPPED", "x"), { ...withId("STOPPED", "x"), reason: "late" }), true, "nothing follows STOPPED");
+  assert.equal(worthSending({ ...change("PENDING"), attachments: [] }, { ...change("PENDING"), attachments: [{ attachmentArn: "e", status: "ATTACHED" }] }), true);
+  assert.equal(worthSending(change("PENDING", [["a", "PENDING"], ["b", "PENDING"]]), change("PENDING", [["b", "PENDING"], ["a", "PENDING"]])), false, "order does not matter");
+});
+
+test("what the control plane shows is not sent again, but is never taken as accepted", async () => {
+  const sent: SubmitTaskStateChangeRequest[] = [];
+  const reports = new TaskStateReports({ submitTaskStateChange: (c) => Promise.resolve(void sent.push(c)) }, new ManualClock(), { initialMs: 10, maxMs: 10 });
+  reports.shown("t", change("PENDING", [["a", "PENDING"]]));
+  reports.update("t", change("PENDING", [["a", "PENDING"]]));
+  await settle();
+  assert.equal(sent.length, 0);
+  let accepted = false;
+  void reports.whenAccepted("t", (c) => c.status === "PENDING").then(() => (accepted = true));
+  await settle();
+  assert.equal(accepted, false, "shown is not accepted");
+  reports.update("t", change("RUNNING", [["a", "RUNNING"]]));
+  await settle();
+  assert.deepEqual(
+    sent.map((c) => c.status),
+    ["RUNNING"],
+  );
+  reports.shown("u", change("RUNNING", [["a", "RUNNING"]]));
+  reports.update("u", change("PENDING", [["a", "PENDING"]]));
+  await settle();
+  assert.equal(sent.at(-1)?.status, "PENDING", "not a bound for backwards either: the control plane's view is not this agent's report");
   await reports.stop();
 });

@@ -1,7 +1,9 @@
 // Reports to the control plane: the latest state of each task is sent with
 // SubmitTaskStateChange until accepted, retried with backoff while the control
 // plane is unreachable; intermediate states may be coalesced, but a report never
-// goes backwards.
+// goes backwards. As ECS's agent does, a report goes out when a status moves
+// (task, container or attachment); details learnt in between (runtime ids,
+// digests, pull times) ride with the next one.
 
 import type { SubmitTaskStateChangeRequest } from "../model/generated/ecs.js";
 import type { StateReporter } from "./engine-types.js";
@@ -20,13 +22,36 @@ export function goesBackwards(prev: SubmitTaskStateChangeRequest | undefined, ne
   return false;
 }
 
-function sameReport(a: SubmitTaskStateChangeRequest | undefined, b: SubmitTaskStateChangeRequest): boolean {
-  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+function sameReport(a: SubmitTaskStateChangeRequest, b: SubmitTaskStateChangeRequest): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The statuses a report shows: the task's, each container's and each attachment's. */
+function statuses(r: SubmitTaskStateChangeRequest): string {
+  const containers = (r.containers ?? [])
+    .map((c) => `${c.containerName ?? ""}=${c.status ?? ""}`)
+    .sort()
+    .join(",");
+  const attachments = (r.attachments ?? []).map((a) => `${a.attachmentArn}=${a.status}`).join(",");
+  return `${r.status ?? ""};${containers};${attachments}`;
+}
+
+/**
+ * Pure: whether `next` is worth a SubmitTaskStateChange after `accepted`: the
+ * first report, any status that moved, and, once the task is STOPPED (nothing
+ * follows it), any detail that changed.
+ */
+export function worthSending(accepted: SubmitTaskStateChangeRequest | undefined, next: SubmitTaskStateChangeRequest): boolean {
+  if (!accepted) return true;
+  if (statuses(accepted) !== statuses(next)) return true;
+  return next.status === "STOPPED" && !sameReport(accepted, next);
 }
 
 interface Line {
   latest: SubmitTaskStateChangeRequest;
   acked?: SubmitTaskStateChangeRequest;
+  /** What the control plane showed when it last sent the task: stands for `acked` in deciding what is worth sending, until a report is accepted. */
+  shown?: SubmitTaskStateChangeRequest;
   sending: boolean;
   waiters: { test: (c: SubmitTaskStateChangeRequest) => boolean; resolve: () => void }[];
   readonly abort: AbortController;
@@ -49,7 +74,7 @@ export class TaskStateReports {
     private readonly onError: (taskArn: string, err: unknown) => void = () => {},
   ) {}
 
-  /** The task's state now; sent when it differs from what was last accepted. */
+  /** The task's state now; sent when it is worth sending after what was last accepted (`worthSending`). */
   update(taskArn: string, change: SubmitTaskStateChangeRequest): void {
     if (this.stopped.signal.aborted) return;
     let line = this.lines.get(taskArn);
@@ -58,7 +83,19 @@ export class TaskStateReports {
       this.lines.set(taskArn, line);
     }
     line.latest = change;
-    if (!line.sending) this.track(this.send(taskArn, line));
+    if (!line.sending && worthSending(line.acked ?? line.shown, change)) this.track(this.send(taskArn, line));
+  }
+
+  /**
+   * What the control plane shows of the task (its statuses in the desired state
+   * it sent): a report that would show the same is not worth sending. Never
+   * taken as accepted: it neither resolves `whenAccepted` nor bounds "backwards".
+   */
+  shown(taskArn: string, view: SubmitTaskStateChangeRequest): void {
+    if (this.stopped.signal.aborted) return;
+    const line = this.lines.get(taskArn);
+    if (line) line.shown = view;
+    else this.lines.set(taskArn, { latest: view, shown: view, sending: false, waiters: [], abort: new AbortController() });
   }
 
   /** Resolves once an accepted report satisfies `test` (e.g. the task's STOPPED was received). */
@@ -105,7 +142,7 @@ export class TaskStateReports {
     let delay = this.backoff.initialMs;
     const signal = AbortSignal.any([this.stopped.signal, line.abort.signal]);
     try {
-      while (!signal.aborted && !sameReport(line.acked, line.latest)) {
+      while (!signal.aborted && worthSending(line.acked ?? line.shown, line.latest)) {
         const change = line.latest;
         // Invariant: the owner never produces a backwards state; if one appears, it is not sent.
         if (goesBackwards(line.acked, change)) {

@@ -260,6 +260,79 @@ test("pull behaviours: default falls back to the cache, always fails without a p
   }
 });
 
+test("a burst of tasks on one image shares one pull; a pull that has settled is not reused", async () => {
+  const { fake, reports, engine } = setup({ imagePullBehavior: "default" });
+  fake.pullable.add("app:1");
+  let release: () => void = () => {};
+  fake.pullGate = new Promise<void>((r) => (release = r));
+  await engine.start();
+  const burst = [1, 2, 3, 4, 5].map((i) => assigned(`sp${i}`, [{ name: "app", image: "app:1", memory: 64 }]));
+  engine.reconcile(burst);
+  await eventually("a pull in flight", () => fake.pullAuth.length > 0);
+  await settle(20);
+  assert.equal(fake.pullAuth.length, 1, "five tasks, one pull");
+  assert.equal(fake.containers.size, 0, "every task waits for the pull");
+  release();
+  await eventually("all RUNNING", () => burst.every((a) => last(reports, a.task.taskArn)?.status === "RUNNING"));
+  fake.pullGate = undefined;
+  const later = assigned("sp6", [{ name: "app", image: "app:1", memory: 64 }]);
+  engine.reconcile([...burst, later]);
+  await eventually("RUNNING", () => last(reports, later.task.taskArn)?.status === "RUNNING");
+  assert.equal(fake.pullAuth.length, 2, "a later task pulls again");
+  await engine.stop();
+});
+
+test("a shared pull that fails fails each task by its own behaviour", async () => {
+  const { fake, reports, engine } = setup({ imagePullBehavior: "default" });
+  let release: () => void = () => {};
+  fake.pullGate = new Promise<void>((r) => (release = r));
+  await engine.start();
+  // app:1 is cached (default falls back to it); new:1 is not (the pull must succeed).
+  fake.addImage("new:1");
+  const cached = assigned("sf1", [{ name: "app", image: "app:1", memory: 64 }]);
+  const twin = assigned("sf2", [{ name: "app", image: "app:1", memory: 64 }]);
+  engine.reconcile([cached, twin]);
+  await eventually("a pull in flight", () => fake.pullAuth.length > 0);
+  release();
+  await eventually("both RUNNING from the cache", () => [cached, twin].every((a) => last(reports, a.task.taskArn)?.status === "RUNNING"));
+  assert.equal(fake.pullAuth.length, 1);
+  await engine.stop();
+});
+
+test("reports go out when a status moves: what the control plane already shows is not sent, details ride with the next move", async () => {
+  const { reports, engine } = setup();
+  await engine.start();
+  const a = assigned("rp1", [{ name: "app", image: "app:1", memory: 64 }]);
+  const shown = { ...a, task: { ...a.task, version: 1, containers: (a.task.containers ?? []).map((c) => ({ ...c, lastStatus: "PENDING" })) } };
+  engine.reconcile([shown]);
+  await eventually("RUNNING", () => last(reports, a.task.taskArn)?.status === "RUNNING");
+  const mine = reports.filter((r) => r.task === a.task.taskArn);
+  assert.deepEqual(
+    mine.map((r) => r.status),
+    ["RUNNING"],
+    "PENDING is what the control plane shows already",
+  );
+  assert.ok(mine[0]?.containers?.[0]?.runtimeId, "the runtime id learnt at create rides with RUNNING");
+  assert.ok(mine[0]?.pullStartedAt && mine[0].pullStoppedAt, "so do the pull times");
+  await engine.stop();
+});
+
+test("a task document re-sent with the same version is not applied again; a new version is", async () => {
+  const { fake, reports, engine } = setup();
+  await engine.start();
+  const a = assigned("v1", [{ name: "app", image: "app:1", memory: 64 }]);
+  const v1 = { ...a, task: { ...a.task, version: 1 } };
+  engine.reconcile([v1]);
+  await eventually("RUNNING", () => last(reports, a.task.taskArn)?.status === "RUNNING");
+  // The control plane bumps a task's version on every change, so the same version is the same document.
+  engine.reconcile([{ ...v1, task: { ...v1.task, desiredStatus: "STOPPED" } }]);
+  await settle(20);
+  assert.equal(fake.calls.filter((c) => c.op === "killContainer").length, 0, "same version: nothing new");
+  engine.reconcile([{ ...v1, task: { ...v1.task, version: 2, desiredStatus: "STOPPED" } }]);
+  await eventually("STOPPED", () => last(reports, a.task.taskArn)?.status === "STOPPED");
+  await engine.stop();
+});
+
 test("reports are retried with backoff until accepted, and the latest state wins", async () => {
   const { clock, reports, engine, failNextReports } = setup({ reportBackoff: { initialMs: 1000, maxMs: 4000 } });
   failNextReports(3);

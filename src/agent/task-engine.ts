@@ -8,7 +8,7 @@ import type { AssignedTask, StateReporter, TaskEngine } from "./engine-types.js"
 import { AbortError, isAbortError, systemAgentClock, type AgentClock } from "./agent-clock.js";
 import { labels } from "./container-config.js";
 import type { ContainerInfo, DockerRuntime, RegistryCredentials, RuntimeEvent } from "./docker-runtime.js";
-import type { PullBehavior } from "./image-pull.js";
+import { SharedImageCalls, type PullBehavior } from "./image-pull.js";
 import { startMetadataServer, type MetadataServer, type MetadataSource } from "./metadata-server.js";
 import { defaultPortRange, HostPortAllocator, portKey, readHostPortsInUse, type PortRange } from "./ports.js";
 import { TaskStateReports, type ReportBackoff } from "./state-reports.js";
@@ -121,6 +121,7 @@ export class DockerTaskEngine implements TaskEngine, MetadataSource {
       reports: this.reports,
       ports: new HostPortAllocator(this.config.hostPortRange ?? defaultPortRange),
       pulledImages: new Set(),
+      images: new SharedImageCalls(),
       pullBehavior: this.config.imagePullBehavior ?? "default",
       ...(this.config.registryAuth ? { registryAuth: this.config.registryAuth } : {}),
       ...(this.config.resolveSecret ? { resolveSecret: this.config.resolveSecret } : {}),

@@ -28,8 +28,8 @@ import {
   type NetworkMode,
   type VolumeSource,
 } from "./container-config.js";
-import { DockerRuntimeError, type ContainerInfo, type DockerRuntime, type RegistryCredentials } from "./docker-runtime.js";
-import { imageDigest, pullPlan, type PullBehavior } from "./image-pull.js";
+import { DockerRuntimeError, type ContainerInfo, type DockerRuntime, type ImageInfo, type RegistryCredentials } from "./docker-runtime.js";
+import { imageDigest, pullPlan, type PullBehavior, type SharedImageCalls } from "./image-pull.js";
 import { ensurePauseImage, pauseImageTag } from "./pause-image.js";
 import type { HostPortAllocator, PortChoice } from "./ports.js";
 import type { TaskStateReports } from "./state-reports.js";
@@ -64,6 +64,8 @@ export interface EngineContext {
   readonly reports: TaskStateReports;
   readonly ports: HostPortAllocator;
   readonly pulledImages: Set<string>;
+  /** Image pulls and lookups in flight, shared by every task that needs the same image at the same time. */
+  readonly images: SharedImageCalls;
   readonly pullBehavior: PullBehavior;
   readonly registryAuth?: (imageRef: string) => Promise<RegistryCredentials | undefined>;
   readonly resolveSecret?: (valueFrom: string, task: Task) => Promise<string>;
@@ -126,7 +128,8 @@ interface ContainerState {
   stopTimeout?: number;
   token: string;
   waitingSince?: number;
-  busy: boolean;
+  /** The runtime action in flight for it, if any. */
+  acting?: RuntimeAction;
   notBefore?: number;
   failures: number;
   observing: boolean;
@@ -205,6 +208,8 @@ export class TaskOwner {
   private readonly inflight = new Set<Promise<unknown>>();
   private loop: Promise<void> | undefined;
   private lastHealth: string | undefined;
+  /** The version of the task document last posted to the mailbox. */
+  private assignedVersion: number | undefined;
 
   private constructor(
     private readonly ctx: EngineContext,
@@ -218,7 +223,7 @@ export class TaskOwner {
 
   static forAssigned(ctx: EngineContext, assigned: AssignedTask, signal: AbortSignal): TaskOwner {
     const owner = new TaskOwner(ctx, assigned.task.taskArn ?? "", assigned.task.clusterArn ?? "", signal);
-    owner.mailbox.post({ kind: "assign", assigned });
+    owner.assign(assigned);
     return owner;
   }
 
@@ -264,6 +269,10 @@ export class TaskOwner {
   }
 
   assign(assigned: AssignedTask): void {
+    // The control plane sends its whole set on every change: a task document it has not changed since (same version) tells nothing new.
+    const version = assigned.task.version;
+    if (version !== undefined && version === this.assignedVersion) return;
+    this.assignedVersion = version;
     this.post({ kind: "assign", assigned });
   }
 
@@ -315,7 +324,6 @@ export class TaskOwner {
       ipv4: [],
       labels: {},
       token: randomBytes(16).toString("hex"),
-      busy: false,
       failures: 0,
       observing: false,
       observeAgain: false,
@@ -342,7 +350,8 @@ export class TaskOwner {
         return;
       case "event": {
         const c = this.containers.find((x) => (m.containerName !== undefined && x.name === m.containerName) || x.runtimeId === m.containerId);
-        if (c) this.observe(c);
+        // Docker sends the start event before its start call returns: the start action's own inspect, made after that, tells more.
+        if (c && !(m.action === "start" && c.acting === "start")) this.observe(c);
         return;
       }
       case "observed": {
@@ -385,6 +394,13 @@ export class TaskOwner {
     const { task, taskDefinition: td } = assigned;
     this.assigned = assigned;
     this.clusterArn = task.clusterArn ?? this.clusterArn;
+    // What the control plane already shows is not worth a report: as ECS's agent, report when a status moves.
+    this.ctx.reports.shown(this.taskArn, {
+      cluster: this.clusterArn,
+      task: this.taskArn,
+      ...(task.lastStatus ? { status: task.lastStatus } : {}),
+      containers: (task.containers ?? []).map((c) => ({ containerName: c.name, ...(c.lastStatus ? { status: c.lastStatus } : {}) })),
+    });
     if (task.desiredStatus === "STOPPED" || task.lastStatus === "STOPPED") this.desired = "STOPPED";
     let mode: NetworkMode;
     try {
@@ -411,7 +427,7 @@ export class TaskOwner {
       const cp = task.containers?.find((x) => x.name === name);
       if (cp?.containerArn) c.containerArn = cp.containerArn;
       // The control plane saw this container created (it has a runtime id) but Docker does not have it: it is gone, not new.
-      if (cp?.runtimeId && !c.created && !c.busy && c.known === "NONE") {
+      if (cp?.runtimeId && !c.created && !c.acting && c.known === "NONE") {
         c.known = "STOPPED";
         c.reason = "Container no longer exists on the host";
       }
@@ -470,7 +486,7 @@ export class TaskOwner {
   private applyDone(m: Extract<Message, { kind: "done" }>): void {
     const c = this.containers.find((x) => x.name === m.name);
     if (!c) return;
-    c.busy = false;
+    c.acting = undefined;
     if (m.error !== undefined) {
       if (this.signal.aborted) return;
       const message = m.error instanceof Error ? m.error.message : JSON.stringify(m.error);
@@ -563,7 +579,7 @@ export class TaskOwner {
       }
       let moved = false;
       for (const c of this.containers) {
-        if (c.busy) continue;
+        if (c.acting) continue;
         const task = { containers: this.containers.map((x) => this.view(x)), now };
         const t = nextTransition(this.view(c), task);
         if (!t) {
@@ -613,7 +629,7 @@ export class TaskOwner {
         const deadline = c.waitingSince + (c.def?.startTimeout ?? this.ctx.startTimeoutSeconds) * 1000;
         next = next === undefined ? deadline : Math.min(next, deadline);
       }
-      if (c.notBefore !== undefined && !c.busy) next = next === undefined ? c.notBefore : Math.min(next, c.notBefore);
+      if (c.notBefore !== undefined && !c.acting) next = next === undefined ? c.notBefore : Math.min(next, c.notBefore);
     }
     if (next === undefined || (this.wakeAt !== undefined && this.wakeAt <= next && this.wakeAt > now)) return;
     this.wakeAt = next;
@@ -699,7 +715,7 @@ export class TaskOwner {
   }
 
   private dispatch(c: ContainerState, action: RuntimeAction): void {
-    c.busy = true;
+    c.acting = action;
     const name = c.name;
     this.track(
       this.act(c, action).then(
@@ -725,31 +741,37 @@ export class TaskOwner {
   }
 
   private async resolveImage(c: ContainerState): Promise<ActionResult> {
-    const { runtime, registryAuth } = this.ctx;
+    const { runtime, registryAuth, images } = this.ctx;
     if (c.role === "pause") {
       await ensurePauseImage(runtime, this.ctx.dockerArch, this.signal);
       return { action: "resolve-image", present: true };
     }
-    const present = (await runtime.inspectImage(c.image, this.signal)) !== undefined;
-    const auth = registryAuth ? await registryAuth(c.image) : undefined;
+    const ref = c.image;
+    const present = (await images.lookup(ref, () => runtime.inspectImage(ref, this.signal))) !== undefined;
+    const auth = registryAuth ? await registryAuth(ref) : undefined;
     return { action: "resolve-image", present, ...(auth ? { auth } : {}) };
   }
 
   private async pullImage(c: ContainerState): Promise<ActionResult> {
-    const { runtime, clock, pulledImages } = this.ctx;
+    const { runtime, clock, pulledImages, images } = this.ctx;
     const pullStartedAt = clock.now();
     const ref = c.image;
+    const auth = c.auth;
     const plan = c.role === "pause" ? "cached" : pullPlan(this.ctx.pullBehavior, c.imagePresent, pulledImages.has(ref));
-    if (plan !== "cached") {
-      try {
-        await runtime.pullImage(ref, c.auth, this.signal);
-        pulledImages.add(ref);
-      } catch (err) {
-        if (plan === "pull" || this.signal.aborted) throw err;
-        this.ctx.log.info({ image: ref, err }, "pull failed; using the cached image");
-      }
+    let image: ImageInfo | undefined;
+    if (plan === "cached") {
+      image = await images.lookup(ref, () => runtime.inspectImage(ref, this.signal));
+    } else {
+      const outcome = await images.pull(ref, auth, async () => {
+        let error: Error | undefined;
+        await runtime.pullImage(ref, auth, this.signal).catch((err: unknown) => (error = err instanceof Error ? err : new Error(String(err))));
+        return { ...(error ? { error } : {}), image: await runtime.inspectImage(ref, this.signal) };
+      });
+      if (!outcome.error) pulledImages.add(ref);
+      else if (plan === "pull" || this.signal.aborted) throw outcome.error;
+      else this.ctx.log.info({ image: ref, err: outcome.error }, "pull failed; using the cached image");
+      image = outcome.image;
     }
-    const image = await runtime.inspectImage(ref, this.signal);
     if (!image) throw new DockerRuntimeError("not-found", `image ${ref} is not present after the pull step`);
     const digest = imageDigest(image, ref);
     return { action: "pull-image", imageId: image.id, ...(digest ? { digest } : {}), pullStartedAt, pullStoppedAt: clock.now() };

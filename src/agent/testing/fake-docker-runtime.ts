@@ -53,6 +53,8 @@ export class FakeDockerRuntime implements DockerRuntime {
   readonly volumes = new Map<string, VolumeInfo>();
   readonly calls: FakeCall[] = [];
   readonly pullAuth: { ref: string; auth: RegistryCredentials | undefined }[] = [];
+  /** While set, pulls wait for it before answering: a test holds pulls in flight. */
+  pullGate: Promise<void> | undefined;
   /** Decides per created container whether it ignores SIGTERM. */
   ignoresTerm: (spec: ContainerSpec) => boolean = (spec) => (spec.Cmd ?? []).join(" ").includes("trap '' TERM");
   /** Ports that binding would fail on, as if another process held them. */
@@ -131,6 +133,7 @@ export class FakeDockerRuntime implements DockerRuntime {
     await Promise.resolve();
     this.record("pullImage", ref);
     this.pullAuth.push({ ref, auth });
+    await this.pullGate;
     if (!this.pullable.has(ref)) throw new DockerRuntimeError("failed", `pull ${ref}: connect: network is unreachable`);
     if (!this.images.has(ref)) this.addImage(ref, `sha256:${randomBytes(32).toString("hex")}`);
   }
