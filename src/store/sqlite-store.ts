@@ -1,13 +1,14 @@
 // The embedded default: one SQLite file in the data directory, in WAL mode.
 // Writers are serialised by Kysely's single connection, so a transaction never
 // meets another mid-way; synchronous=NORMAL in WAL mode loses nothing a crashed
-// process had committed.
+// process had committed. Checkpoints run on a worker thread (sqlite-checkpointer.ts).
 
 import Sqlite from "better-sqlite3";
 import { Kysely, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type QueryCompiler } from "kysely";
-import { KyselyStore } from "./kysely-store.js";
+import { KyselyStore, type DialectQuirks } from "./kysely-store.js";
 import { migrate } from "./migrate.js";
 import type { Database } from "./schema.js";
+import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.js";
 import type { Store } from "./store.js";
 
 /**
@@ -51,9 +52,25 @@ class SqliteCompiler extends SqliteQueryCompiler {
   }
 }
 
-class BerthSqliteDialect extends SqliteDialect {
+export class BerthSqliteDialect extends SqliteDialect {
   override createQueryCompiler(): QueryCompiler {
     return new SqliteCompiler();
+  }
+}
+
+class SqliteStore extends KyselyStore {
+  constructor(
+    db: Kysely<Database>,
+    quirks: DialectQuirks,
+    private readonly checkpointer: Checkpointer,
+  ) {
+    super(db, quirks);
+  }
+
+  override async close(): Promise<void> {
+    // First, so that the writer's connection is the last one and folds the WAL in as it closes.
+    await this.checkpointer.stop();
+    await super.close();
   }
 }
 
@@ -63,15 +80,18 @@ export async function openSqliteStore(file: string): Promise<Store> {
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
+  // The writer never checkpoints; the checkpointer's thread does, off the event loop.
+  sqlite.pragma("wal_autocheckpoint = 0");
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new BerthSqliteDialect({ database: sqlite }) });
   await migrate(db);
-  return new KyselyStore(db, {
+  const checkpointer = startCheckpointer(file);
+  return new SqliteStore(db, {
     kind: "sqlite",
     rowLocks: false,
     isUniqueViolation: (err) =>
       err instanceof Error &&
       "code" in err &&
       (err.code === "SQLITE_CONSTRAINT_UNIQUE" || err.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
-  });
+  }, checkpointer);
 }
