@@ -14,20 +14,19 @@
 //          [--requests-c1 N] [--requests-c16 N] [--warmup N] [--ops Op1,Op2]
 //          [--postgres-url URL] [--cpu-prof DIR]
 
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createScratchDatabase, type ScratchDatabase } from "../src/testing/postgres.js";
 import { AwsJsonClient, type SignedCall } from "./lib/aws-json-client.js";
 import { pickWeighted, runClosedLoop, seededRandom } from "./lib/load.js";
-import { freePort, processCpuMs, startServer, type RunningServer } from "./lib/processes.js";
+import { freePort, processCpuMs, startServer } from "./lib/processes.js";
 import { summarize, type LatencySummary } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
+import { berthMain, startBerth, startMoto, Unavailable, type Target } from "./lib/targets.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const berthMain = join(repoRoot, "dist", "src", "cli", "main.js");
 const floorServer = join(repoRoot, "dist", "bench", "lib", "floor-server.js");
 
 const region = "us-east-1";
@@ -190,96 +189,9 @@ const targetLabels: Record<TargetKind, string> = {
   floor: "floor (bare node:http)",
 };
 
-interface StartedTarget {
-  readonly endpoint: string;
-  readonly pid: number;
+interface StartedTarget extends Target {
   /** Whether it holds state to seed and check (the floor answers `{}` to everything). */
   readonly stateful: boolean;
-  stop(): Promise<void>;
-}
-
-/** Thrown when a target cannot run here (no PostgreSQL, no moto_server): reported as skipped. */
-class Unavailable extends Error {}
-
-async function startBerth(kind: "sqlite" | "postgres", opts: Options): Promise<StartedTarget> {
-  let scratch: ScratchDatabase | undefined;
-  if (kind === "postgres") {
-    try {
-      scratch = await createScratchDatabase(opts.postgresUrl);
-    } catch (err) {
-      throw new Unavailable(`no PostgreSQL at ${redact(opts.postgresUrl)}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), "berth-bench-"));
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    BERTH_ROOT_ACCESS_KEY_ID: accessKeyId,
-    BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey,
-    BERTH_LOG_LEVEL: "warn",
-  };
-  delete env["BERTH_STORE"];
-  const profile: string[] = [];
-  if (opts.cpuProfDir) {
-    const dir = join(opts.cpuProfDir, kind);
-    mkdirSync(dir, { recursive: true });
-    profile.push("--cpu-prof", "--cpu-prof-dir", dir);
-  }
-  let server: RunningServer;
-  try {
-    server = await startServer({
-      name: targetLabels[kind],
-      command: process.execPath,
-      args: [
-        ...profile,
-        berthMain,
-        "server",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--data-dir",
-        dataDir,
-        "--region",
-        region,
-        ...(scratch ? ["--store", scratch.url] : []),
-      ],
-      env,
-      readyOutput: /is running/,
-    });
-  } catch (err) {
-    rmSync(dataDir, { recursive: true, force: true });
-    await scratch?.drop();
-    throw err;
-  }
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    pid: server.pid,
-    stateful: true,
-    async stop() {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-      await scratch?.drop();
-    },
-  };
-}
-
-async function startMoto(): Promise<StartedTarget> {
-  const port = await freePort();
-  let server: RunningServer;
-  try {
-    server = await startServer({
-      name: "moto_server",
-      command: "moto_server",
-      args: ["-p", String(port)],
-      readyUrl: `http://127.0.0.1:${port}/moto-api/`,
-      startTimeoutMs: 60_000,
-    });
-  } catch (err) {
-    if (err instanceof Error && "code" in err && err.code === "ENOENT") throw new Unavailable("moto_server is not on PATH (pip install 'moto[server]')");
-    throw err;
-  }
-  return { endpoint: `http://127.0.0.1:${port}`, pid: server.pid, stateful: true, stop: () => server.stop() };
 }
 
 async function startFloor(): Promise<StartedTarget> {
@@ -288,24 +200,24 @@ async function startFloor(): Promise<StartedTarget> {
   return { endpoint: `http://127.0.0.1:${port}`, pid: server.pid, stateful: false, stop: () => server.stop() };
 }
 
-function startTarget(kind: TargetKind, opts: Options): Promise<StartedTarget> {
+async function startTarget(kind: TargetKind, opts: Options): Promise<StartedTarget> {
   switch (kind) {
     case "moto":
-      return startMoto();
+      return { ...(await startMoto()), stateful: true };
     case "floor":
       return startFloor();
-    default:
-      return startBerth(kind, opts);
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
+    default: {
+      const berth = await startBerth({
+        store: kind,
+        label: targetLabels[kind],
+        postgresUrl: opts.postgresUrl,
+        region,
+        accessKeyId,
+        secretAccessKey,
+        ...(opts.cpuProfDir ? { cpuProfDir: join(opts.cpuProfDir, kind) } : {}),
+      });
+      return { ...berth, stateful: true };
+    }
   }
 }
 

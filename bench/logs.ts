@@ -15,20 +15,16 @@
 // Usage: node dist/bench/logs.js [--quick] [--only sqlite,postgres,moto]
 //          [--events N] [--moto-events N] [--reps N] [--postgres-url URL]
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createScratchDatabase, type ScratchDatabase } from "../src/testing/postgres.js";
 import { AwsJsonClient, type SignedCall } from "./lib/aws-json-client.js";
-import { freePort, processCpuMs, startServer, type RunningServer } from "./lib/processes.js";
+import { processCpuMs } from "./lib/processes.js";
 import { summarize, type LatencySummary } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
+import { berthMain, startBerth, startMoto, Unavailable, type Target } from "./lib/targets.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const berthMain = join(repoRoot, "dist", "src", "cli", "main.js");
 const region = "us-east-1";
 const accessKeyId = "AKIABERTHBENCHMARK00";
 const secretAccessKey = "berth-benchmark-secret-access-key-0000000";
@@ -83,61 +79,9 @@ function readOptions(): Options {
 // ---------------------------------------------------------------------------
 // Targets.
 
-interface Target {
-  readonly endpoint: string;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-class Unavailable extends Error {}
-
-async function startBerth(kind: "sqlite" | "postgres", opts: Options): Promise<Target> {
-  let scratch: ScratchDatabase | undefined;
-  if (kind === "postgres") {
-    try {
-      scratch = await createScratchDatabase(opts.postgresUrl);
-    } catch (err) {
-      throw new Unavailable(`no PostgreSQL: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), "berth-bench-logs-"));
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, BERTH_ROOT_ACCESS_KEY_ID: accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey, BERTH_LOG_LEVEL: "warn" };
-  delete env["BERTH_STORE"];
-  let server: RunningServer;
-  try {
-    server = await startServer({
-      name: labels[kind],
-      command: process.execPath,
-      args: [berthMain, "server", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir, "--region", region, ...(scratch ? ["--store", scratch.url] : [])],
-      env,
-      readyOutput: /is running/,
-    });
-  } catch (err) {
-    rmSync(dataDir, { recursive: true, force: true });
-    await scratch?.drop();
-    throw err;
-  }
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    pid: server.pid,
-    async stop() {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-      await scratch?.drop().catch(() => undefined);
-    },
-  };
-}
-
-async function startMoto(): Promise<Target> {
-  const port = await freePort();
-  try {
-    const server = await startServer({ name: "moto_server", command: "moto_server", args: ["-p", String(port)], readyUrl: `http://127.0.0.1:${port}/moto-api/`, startTimeoutMs: 60_000 });
-    return { endpoint: `http://127.0.0.1:${port}`, pid: server.pid, stop: () => server.stop() };
-  } catch (err) {
-    if (err instanceof Error && "code" in err && err.code === "ENOENT") throw new Unavailable("moto_server is not on PATH");
-    throw err;
-  }
+function startTarget(kind: TargetKind, opts: Options): Promise<Target> {
+  if (kind === "moto") return startMoto();
+  return startBerth({ store: kind, label: labels[kind], postgresUrl: opts.postgresUrl, region, accessKeyId, secretAccessKey });
 }
 
 // ---------------------------------------------------------------------------
@@ -263,7 +207,7 @@ async function benchTarget(kind: TargetKind, opts: Options): Promise<TargetRepor
   progress(`${labels[kind]}: starting`);
   let target: Target;
   try {
-    target = kind === "moto" ? await startMoto() : await startBerth(kind, opts);
+    target = await startTarget(kind, opts);
   } catch (err) {
     return { kind, status: err instanceof Unavailable ? "skipped" : "failed", reason: err instanceof Error ? err.message : String(err) };
   }
