@@ -34,7 +34,6 @@ function demand(over: Partial<Demand> = {}): Demand {
     constraints: [],
     strategy: [],
     group: "family:web",
-    family: "web",
     ...over,
   };
 }
@@ -112,7 +111,7 @@ describe("strategies", () => {
 
   it("spread over instanceId balances, counting the group's existing tasks", () => {
     const plan = place(demand({ count: 4, strategy: [{ type: "spread", field: "instanceId" }] }), [
-      instance(1, { tasks: [{ group: "family:web", family: "web" }, { group: "family:web", family: "web" }] }),
+      instance(1, { tasks: [{ group: "family:web" }, { group: "family:web" }] }),
       instance(2),
       instance(3),
     ]);
@@ -226,7 +225,7 @@ describe("incremental placement", () => {
       best.cpu -= d.cpu;
       best.memory -= d.memory;
       for (const p of d.tcpPorts) best.tcp.add(p);
-      best.tasks.push({ group: d.group, family: d.family });
+      best.tasks.push({ group: d.group });
       placements.push(best.i.arn);
     }
     return { placements, failures };
@@ -247,7 +246,7 @@ describe("incremental placement", () => {
           remainingCpu: Math.floor(rng() * 4096),
           remainingMemory: Math.floor(rng() * 8192),
           usedTcpPorts: new Set(rng() < 0.2 ? [22, 8080] : [22]),
-          tasks: Array.from({ length: Math.floor(rng() * 4) }, () => ({ group: pick(groups), family: "x" })),
+          tasks: Array.from({ length: Math.floor(rng() * 4) }, () => ({ group: pick(groups) })),
         }),
       );
       const d = demand({

@@ -27,8 +27,8 @@ export interface InstanceSnapshot {
   /** Host ports taken (reserved ports and live tasks' static ports). */
   readonly usedTcpPorts: ReadonlySet<number>;
   readonly usedUdpPorts: ReadonlySet<number>;
-  /** The live tasks on the instance: their group and family. */
-  readonly tasks: readonly { readonly group?: string; readonly family: string }[];
+  /** The live tasks on the instance: their group (task:group, spread and distinctInstance read it). */
+  readonly tasks: readonly { readonly group?: string }[];
 }
 
 export interface Demand {
@@ -43,7 +43,6 @@ export interface Demand {
   readonly constraints: readonly PlacementConstraint[];
   readonly strategy: readonly PlacementStrategy[];
   readonly group: string;
-  readonly family: string;
 }
 
 export interface Failure {
@@ -76,7 +75,7 @@ interface Candidate {
   memory: number;
   tcp: ReadonlySet<number>;
   udp: ReadonlySet<number>;
-  tasks: readonly { readonly group?: string; readonly family: string }[];
+  tasks: readonly { readonly group?: string }[];
   /** The chain's verdict on the next task: undefined when the instance can take it. */
   rejection: Rejection | undefined;
 }
@@ -279,7 +278,7 @@ function reserve(c: Candidate, demand: Demand): void {
   c.memory -= demand.memory;
   if (demand.tcpPorts.length > 0) c.tcp = new Set([...c.tcp, ...demand.tcpPorts]);
   if (demand.udpPorts.length > 0) c.udp = new Set([...c.udp, ...demand.udpPorts]);
-  c.tasks = [...c.tasks, { group: demand.group, family: demand.family }];
+  c.tasks = [...c.tasks, { group: demand.group }];
 }
 
 /** Why no instance takes the task: the reason of the one that got furthest down the chain. */

@@ -75,7 +75,8 @@ const hasPrefix = (column: "family", prefix: string, length: number) => sql<bool
 const lockedIf = <Q extends { forUpdate(): Q }>(query: Q, locked: boolean): Q => (locked ? query.forUpdate() : query);
 
 // The reads behind DescribeClusters, ListClusters, DescribeTaskDefinition and
-// ListTaskDefinitions, the most frequent calls, compiled once per shape.
+// ListTaskDefinitions, the most frequent calls, compiled once per shape (see
+// prepared-query.ts).
 
 const clusterDoc = byShape(String, (locked: boolean) =>
   prepareQuery((db, arn: string) => lockedIf(db.selectFrom("clusters").select("doc").where("arn", "=", arn), locked)),
@@ -86,6 +87,21 @@ const clusterArnsPage = byShape(String, (limit: number) =>
   prepareQuery((db, after: string) =>
     db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE").where("arn", ">", after).orderBy("arn").limit(limit + 1),
   ),
+);
+
+// What every RunTask reads before placing, compiled once.
+
+const instanceVersion = prepareQuery((db, clusterArn: string) =>
+  db.selectFrom("cluster_instance_versions").select("version").where("cluster_arn", "=", clusterArn),
+);
+
+const liveReservationRows = prepareQuery((db, clusterArn: string) =>
+  db
+    .selectFrom("tasks")
+    .select(["container_instance_arn", "reservation"])
+    .where("cluster_arn", "=", clusterArn)
+    .where("last_status", "!=", "STOPPED")
+    .where("container_instance_arn", "is not", null),
 );
 
 /** Statuses of a task that is on its way up, counted as pending. */
@@ -112,6 +128,28 @@ const clusterCounts = prepareQuery((db, arn: string) =>
 
 const resourceTags = prepareQuery((db, arn: string) =>
   db.selectFrom("tags").select(["key", "value"]).where("resource_arn", "=", arn).orderBy("key"),
+);
+
+// The writes behind RegisterTaskDefinition, the most frequent write.
+
+const upsertTag = prepareQuery((db, arn: string, key: string, value: string) =>
+  db
+    .insertInto("tags")
+    .values({ resource_arn: arn, key, value })
+    .onConflict((oc) => oc.columns(["resource_arn", "key"]).doUpdateSet({ value })),
+);
+
+const bumpRevision = prepareQuery((db, family: string) =>
+  db
+    .updateTable("task_definition_families")
+    .set((eb) => ({ last_revision: eb("last_revision", "+", 1) }))
+    .where("family", "=", family)
+    .returning("last_revision"),
+);
+
+const insertTaskDefinitionRow = prepareQuery(
+  (db, arn: string, family: string, revision: number, status: string, registeredAt: number, doc: string) =>
+    db.insertInto("task_definitions").values({ arn, family, revision, status, registered_at: registeredAt, doc }),
 );
 
 /** A revision (`latest` false) or the latest ACTIVE one; the revision is ignored for the latest. */
@@ -252,13 +290,7 @@ class SqlTx implements Tx {
     return rows.map((r) => ({ key: r.key, value: r.value }));
   }
   async putTags(arn: string, tags: readonly Tag[]): Promise<void> {
-    for (const t of tags) {
-      await this.db
-        .insertInto("tags")
-        .values({ resource_arn: arn, key: t.key!, value: t.value ?? "" })
-        .onConflict((oc) => oc.columns(["resource_arn", "key"]).doUpdateSet({ value: t.value ?? "" }))
-        .execute();
-    }
+    for (const t of tags) await upsertTag.run(this.db, arn, t.key!, t.value ?? "");
   }
   async deleteTags(arn: string, keys?: readonly string[]): Promise<void> {
     let q = this.db.deleteFrom("tags").where("resource_arn", "=", arn);
@@ -272,12 +304,7 @@ class SqlTx implements Tx {
   // Task definitions.
   async nextRevision(family: string): Promise<number> {
     // The family row is the lock: the UPDATE serialises concurrent registrations.
-    const bumped = await this.db
-      .updateTable("task_definition_families")
-      .set((eb) => ({ last_revision: eb("last_revision", "+", 1) }))
-      .where("family", "=", family)
-      .returning("last_revision")
-      .executeTakeFirst();
+    const bumped = await bumpRevision.first(this.db, family);
     if (bumped) return Number(bumped.last_revision);
     await this.db
       .insertInto("task_definition_families")
@@ -293,17 +320,15 @@ class SqlTx implements Tx {
   }
   async insertTaskDefinition(d: TaskDefinition): Promise<void> {
     await this.insert(() =>
-      this.db
-        .insertInto("task_definitions")
-        .values({
-          arn: d.taskDefinitionArn!,
-          family: d.family!,
-          revision: d.revision!,
-          status: d.status!,
-          registered_at: d.registeredAt?.getTime() ?? 0,
-          doc: encodeDoc(d),
-        })
-        .execute(),
+      insertTaskDefinitionRow.run(
+        this.db,
+        d.taskDefinitionArn!,
+        d.family!,
+        d.revision!,
+        d.status!,
+        d.registeredAt?.getTime() ?? 0,
+        encodeDoc(d),
+      ),
     );
   }
   async getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined> {
@@ -408,7 +433,7 @@ class SqlTx implements Tx {
     return page(rows.map((r) => decodeDoc<ContainerInstance>(r.doc)), req.limit, (i) => i.containerInstanceArn!);
   }
   async clusterInstances(clusterArn: string): Promise<readonly InstanceWithAttributes[]> {
-    const row = await this.db.selectFrom("cluster_instance_versions").select("version").where("cluster_arn", "=", clusterArn).executeTakeFirst();
+    const row = await instanceVersion.first(this.db, clusterArn);
     // A cluster whose instances were never written has none; "" stands for that state.
     const version = row?.version ?? "";
     const cached = this.instanceCache.get(clusterArn);
@@ -523,25 +548,21 @@ class SqlTx implements Tx {
     return rows.map((r) => decodeDoc<Task>(r.doc));
   }
   async liveReservations(clusterArn: string): Promise<readonly HeldReservation[]> {
-    // Only the few columns placement needs, unordered: a RunTask reads every live task of the cluster.
-    const rows = await this.db
-      .selectFrom("tasks")
-      .select(["container_instance_arn", "group_name", "family", "reservation"])
-      .where("cluster_arn", "=", clusterArn)
-      .where("last_status", "!=", "STOPPED")
-      .where("container_instance_arn", "is not", null)
-      .execute();
-    return rows.map((r) => {
-      const held = JSON.parse(r.reservation) as Reservation;
+    // A RunTask reads every live task of the cluster: two columns, unordered, and each
+    // distinct reservation (most tasks of a service hold the same) parsed once.
+    const parsed = new Map<string, Reservation>();
+    return (await liveReservationRows.all(this.db, clusterArn)).map((r) => {
+      let held = parsed.get(r.reservation);
+      if (!held) parsed.set(r.reservation, (held = JSON.parse(r.reservation) as Reservation));
+      // Written out rather than spread: a spread copy costs more than the rest of the read.
       return {
         containerInstanceArn: r.container_instance_arn!,
-        group: r.group_name ?? undefined,
-        family: r.family,
         cpu: held.cpu,
         memory: held.memory,
         tcpPorts: held.tcpPorts,
         udpPorts: held.udpPorts,
         address: held.address,
+        group: held.group,
       };
     });
   }

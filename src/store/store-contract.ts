@@ -1045,11 +1045,11 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         });
         const held = [...(await tx((t) => t.liveReservations(web)))].sort(byInstanceThenCpu);
         assert.deepEqual(
-          held.map((h) => ({ ...h })),
+          held.map((h) => JSON.parse(JSON.stringify(h)) as unknown),
           [
-            { containerInstanceArn: i1, group: "service:api", family: "app", cpu: 100, memory: 512, tcpPorts: [32768], udpPorts: [], address: undefined },
-            { containerInstanceArn: i1, group: undefined, family: "app", cpu: 500, memory: 512, tcpPorts: [8080], udpPorts: [53], address: undefined },
-            { containerInstanceArn: i2, group: undefined, family: "app", cpu: 200, memory: 64, tcpPorts: [], udpPorts: [], address: "10.0.0.5" },
+            { containerInstanceArn: i1, group: "service:api", cpu: 100, memory: 512, tcpPorts: [32768], udpPorts: [] },
+            { containerInstanceArn: i1, cpu: 500, memory: 512, tcpPorts: [8080], udpPorts: [53] },
+            { containerInstanceArn: i2, cpu: 200, memory: 64, tcpPorts: [], udpPorts: [], address: "10.0.0.5" },
           ],
         );
         // A waiting task placed later holds its instance; one that reaches STOPPED lets go.

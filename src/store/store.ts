@@ -94,8 +94,6 @@ export interface InstanceWithAttributes {
 /** What a placed task that has not reached STOPPED holds, and on which instance. */
 export interface HeldReservation extends Reservation {
   readonly containerInstanceArn: string;
-  readonly group?: string | undefined;
-  readonly family: string;
 }
 
 /** What one transaction can read and write. */

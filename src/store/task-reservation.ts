@@ -1,5 +1,5 @@
-// What a task holds on its instance (cpu, memory, host ports, awsvpc address), read
-// from the task document. The store keeps it beside each task row, written in the
+// What a task holds on its instance (cpu, memory, host ports, awsvpc address) and the
+// group it counts toward, read from the task document. The store keeps it beside each task row, written in the
 // same statement as the task, so placement reads reservations without decoding tasks.
 
 import type { Task } from "../model/generated/ecs.js";
@@ -11,6 +11,8 @@ export interface Reservation {
   readonly tcpPorts: readonly number[];
   readonly udpPorts: readonly number[];
   readonly address?: string;
+  /** The task's group ("service:web", "family:x"): what spread, distinctInstance and task:group count. */
+  readonly group?: string;
 }
 
 /** A live task's hold on its instance, read from the task itself. */
@@ -26,5 +28,6 @@ export function reservationOf(task: Task): Reservation {
     tcpPorts: ports("tcp"),
     udpPorts: ports("udp"),
     ...(address ? { address } : {}),
+    ...(task.group ? { group: task.group } : {}),
   };
 }

@@ -28,7 +28,7 @@ import type {
 } from "../../model/generated/ecs.js";
 import { allocateAddress } from "../../scheduler/awsvpc-addresses.js";
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
-import type { HeldReservation, Tx } from "../../store/store.js";
+import type { HeldReservation, InstanceWithAttributes, Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, taskDefinitionRef, type Scope } from "./arns.js";
 import { builtinProviders, findCapacityProvider, validateStrategy } from "./capacity-providers.js";
 import { requireCluster } from "./clusters.js";
@@ -148,8 +148,8 @@ function checkStartedBy(startedBy: string | undefined): void {
 interface ClusterSnapshot {
   /** Every ACTIVE or DRAINING instance, net of what live tasks hold. */
   readonly instances: readonly InstanceSnapshot[];
-  /** Each of those instances' document and snapshot, by ARN. */
-  readonly byArn: ReadonlyMap<string, Placed>;
+  /** One of those instances' document and snapshot. */
+  on(instanceArn: string): Placed | undefined;
   /** The awsvpc addresses live tasks hold on an instance; placement adds the ones it hands out. */
   addresses(instanceArn: string): Set<string>;
 }
@@ -159,48 +159,78 @@ interface Placed {
   readonly snap: InstanceSnapshot;
 }
 
-/**
- * An instance as placement sees it with no task on it. The store hands out the same
- * decoded instance until the instance or its attributes change, so this is worked
- * out once per change, not once per RunTask.
- */
-const idleSnapshots = new WeakMap<ContainerInstance, InstanceSnapshot>();
+/** A cluster's instances as placement sees them with no task on them, and their documents by ARN. */
+interface IdleCluster {
+  readonly instances: readonly InstanceSnapshot[];
+  readonly byArn: ReadonlyMap<string, Placed>;
+}
 
-function idleSnapshot(i: ContainerInstance, attributes: Readonly<Record<string, string | null>>): InstanceSnapshot {
-  let snap = idleSnapshots.get(i);
-  if (!snap) {
-    const registered = (name: string) => i.registeredResources?.find((r) => r.name === name);
-    snap = {
-      arn: i.containerInstanceArn!,
-      status: i.status!,
-      agentConnected: i.agentConnected ?? false,
-      launchTypes: launchTypesOf(attributes),
-      registeredAt: i.registeredAt ?? new Date(0),
-      ...(i.ec2InstanceId ? { ec2InstanceId: i.ec2InstanceId } : {}),
-      ...(i.versionInfo?.agentVersion ? { agentVersion: i.versionInfo.agentVersion } : {}),
-      attributes,
-      remainingCpu: registered("CPU")?.integerValue ?? 0,
-      remainingMemory: registered("MEMORY")?.integerValue ?? 0,
-      usedTcpPorts: new Set((registered("PORTS")?.stringSetValue ?? []).map(Number)),
-      usedUdpPorts: new Set((registered("PORTS_UDP")?.stringSetValue ?? []).map(Number)),
-      tasks: [],
-    };
-    idleSnapshots.set(i, snap);
+/**
+ * The store hands out the same decoded instance list until an instance or an
+ * attribute of the cluster changes, so its idle view is worked out once per change,
+ * not once per RunTask.
+ */
+const idleClusters = new WeakMap<readonly InstanceWithAttributes[], IdleCluster>();
+
+function idleCluster(list: readonly InstanceWithAttributes[]): IdleCluster {
+  let idle = idleClusters.get(list);
+  if (!idle) {
+    const byArn = new Map<string, Placed>();
+    for (const { instance: i, attributes } of list) {
+      if (i.status !== "ACTIVE" && i.status !== "DRAINING") continue;
+      const registered = (name: string) => i.registeredResources?.find((r) => r.name === name);
+      const snap: InstanceSnapshot = {
+        arn: i.containerInstanceArn!,
+        status: i.status,
+        agentConnected: i.agentConnected ?? false,
+        launchTypes: launchTypesOf(attributes),
+        registeredAt: i.registeredAt ?? new Date(0),
+        ...(i.ec2InstanceId ? { ec2InstanceId: i.ec2InstanceId } : {}),
+        ...(i.versionInfo?.agentVersion ? { agentVersion: i.versionInfo.agentVersion } : {}),
+        attributes,
+        remainingCpu: registered("CPU")?.integerValue ?? 0,
+        remainingMemory: registered("MEMORY")?.integerValue ?? 0,
+        usedTcpPorts: new Set((registered("PORTS")?.stringSetValue ?? []).map(Number)),
+        usedUdpPorts: new Set((registered("PORTS_UDP")?.stringSetValue ?? []).map(Number)),
+        tasks: [],
+      };
+      byArn.set(snap.arn, { instance: i, snap });
+    }
+    idle = { instances: [...byArn.values()].map((p) => p.snap), byArn };
+    idleClusters.set(list, idle);
   }
-  return snap;
+  return idle;
 }
 
 /** The instance net of what its live tasks hold. */
 function withTasks(idle: InstanceSnapshot, held: readonly HeldReservation[]): InstanceSnapshot {
-  const tcp = held.flatMap((r) => r.tcpPorts);
-  const udp = held.flatMap((r) => r.udpPorts);
+  let cpu = idle.remainingCpu;
+  let memory = idle.remainingMemory;
+  let tcp = idle.usedTcpPorts;
+  let udp = idle.usedUdpPorts;
+  const tasks: { group?: string }[] = [];
+  for (const r of held) {
+    cpu -= r.cpu;
+    memory -= r.memory;
+    if (r.tcpPorts.length > 0) tcp = new Set([...tcp, ...r.tcpPorts]);
+    if (r.udpPorts.length > 0) udp = new Set([...udp, ...r.udpPorts]);
+    tasks.push(r.group ? { group: r.group } : {});
+  }
+  // Written out rather than spread from `idle`: this runs for every busy instance on every RunTask.
   return {
-    ...idle,
-    remainingCpu: idle.remainingCpu - held.reduce((n, r) => n + r.cpu, 0),
-    remainingMemory: idle.remainingMemory - held.reduce((n, r) => n + r.memory, 0),
-    usedTcpPorts: tcp.length > 0 ? new Set([...idle.usedTcpPorts, ...tcp]) : idle.usedTcpPorts,
-    usedUdpPorts: udp.length > 0 ? new Set([...idle.usedUdpPorts, ...udp]) : idle.usedUdpPorts,
-    tasks: held.map((r) => ({ ...(r.group ? { group: r.group } : {}), family: r.family })),
+    arn: idle.arn,
+    status: idle.status,
+    agentConnected: idle.agentConnected,
+    launchTypes: idle.launchTypes,
+    registeredAt: idle.registeredAt,
+    ec2InstanceId: idle.ec2InstanceId,
+    agentVersion: idle.agentVersion,
+    attributes: idle.attributes,
+    remainingCpu: cpu,
+    remainingMemory: memory,
+    usedTcpPorts: tcp,
+    usedUdpPorts: udp,
+    tasks,
   };
 }
 
@@ -217,20 +247,22 @@ async function snapshot(tx: Tx, clusterArn: string): Promise<ClusterSnapshot> {
     if (list) list.push(r);
     else held.set(r.containerInstanceArn, [r]);
   }
-  const instances: InstanceSnapshot[] = [];
-  const byArn = new Map<string, Placed>();
-  for (const { instance, attributes } of await tx.clusterInstances(clusterArn)) {
-    if (instance.status !== "ACTIVE" && instance.status !== "DRAINING") continue;
-    const idle = idleSnapshot(instance, attributes);
-    const mine = held.get(idle.arn);
-    const snap = mine ? withTasks(idle, mine) : idle;
-    instances.push(snap);
-    byArn.set(snap.arn, { instance, snap });
-  }
+  const idle = idleCluster(await tx.clusterInstances(clusterArn));
+  const busy = new Map<string, InstanceSnapshot>();
+  const instances = idle.instances.map((snap) => {
+    const mine = held.get(snap.arn);
+    if (!mine) return snap;
+    const net = withTasks(snap, mine);
+    busy.set(snap.arn, net);
+    return net;
+  });
   const taken = new Map<string, Set<string>>();
   return {
     instances,
-    byArn,
+    on: (instanceArn) => {
+      const placed = idle.byArn.get(instanceArn);
+      return placed && { instance: placed.instance, snap: busy.get(instanceArn) ?? placed.snap };
+    },
     addresses: (instanceArn) => {
       let used = taken.get(instanceArn);
       if (!used) taken.set(instanceArn, (used = new Set((held.get(instanceArn) ?? []).flatMap((r) => r.address ?? []))));
@@ -440,7 +472,6 @@ function demandOf(l: Launch, count: number, constraints: readonly PlacementConst
     constraints: l.capacity.launchType === "FARGATE" ? [] : constraints,
     strategy: l.capacity.launchType === "FARGATE" ? [] : strategy,
     group: l.group,
-    family: l.definition.family!,
   };
 }
 
@@ -468,7 +499,7 @@ export async function launchTasks(tx: Tx, scope: Scope, l: Launch, req: LaunchRe
   const tasks: Task[] = [];
   const failures: Failure[] = plan.failures.map((f) => ({ ...(f.arn ? { arn: f.arn } : {}), reason: f.reason }));
   for (const arn of plan.placements) {
-    const on = cluster.byArn.get(arn)!;
+    const on = cluster.on(arn)!;
     const address = addressFor(l.definition, on.snap, cluster.addresses(arn));
     if (address === null) failures.push({ arn, reason: "RESOURCE:ENI" });
     else tasks.push(assign(newTask(scope, l, req.now), l.definition, placementOn(on), address));
@@ -503,7 +534,7 @@ export async function placeWaitingTask(tx: Tx, scope: Scope, task: Task): Promis
   const plan = place(demandOf(l, 1, [], []), snap.instances);
   const arn = plan.placements[0];
   if (!arn) return undefined;
-  const on = snap.byArn.get(arn)!;
+  const on = snap.on(arn)!;
   const address = addressFor(definition, on.snap, snap.addresses(arn));
   if (address === null) return undefined;
   const placed = { ...assign(task, definition, placementOn(on), address), version: (task.version ?? 0) + 1 };
@@ -593,7 +624,7 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
         const failures: Failure[] = [];
         for (const ref of input.containerInstances) {
           const arn = ref.startsWith("arn:") ? ref : arns.containerInstance(ctx, clusterName(ctx, input.cluster), ref);
-          const on = cluster.byArn.get(arn);
+          const on = cluster.on(arn);
           if (!on) {
             failures.push({ arn, reason: "MISSING" });
             continue;
