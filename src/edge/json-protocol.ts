@@ -68,7 +68,8 @@ export async function invoke(dispatch: Dispatch, body: Uint8Array, ctx: RequestC
   const handler = service.handlers.get(operation);
   if (!handler) throw errors.unsupportedFeature(`Berth does not support ${operation} yet.`);
   let decoded: unknown = {};
-  const text = Buffer.from(body).toString("utf8");
+  // A view of the body's bytes, not a copy.
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
   if (text.trim() !== "") {
     try {
       decoded = JSON.parse(text);

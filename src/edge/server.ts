@@ -96,15 +96,17 @@ function sendError(res: ServerResponse, requestId: string, error: AwsError): voi
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const log = opts.logger;
 
-  async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string, url: URL): Promise<void> {
+  async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    // AWS clients send every JSON call to "/", which needs no URL parsing.
+    const url = req.url === undefined || req.url === "/" ? undefined : new URL(req.url, "http://edge");
     const dispatch = resolveTarget(opts.services, header(req, "x-amz-target"));
     const body = await readBody(req, maxJsonBody);
     const now = opts.clock.now();
     const principal = await verifySigV4(
       {
         method: req.method ?? "POST",
-        path: decodeURIComponent(url.pathname),
-        query: Object.fromEntries(url.searchParams),
+        path: url ? decodeURIComponent(url.pathname) : "/",
+        query: url ? Object.fromEntries(url.searchParams) : {},
         headers: req.headers as Record<string, string | undefined>,
         body,
       },
@@ -131,13 +133,13 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       if (closing) req.socket.end();
     });
     try {
+      if (req.method === "POST" && header(req, "x-amz-target") !== undefined) {
+        await handleJson(req, res, requestId);
+        return;
+      }
       const url = new URL(req.url ?? "/", "http://edge");
       if (req.method === "GET" && url.pathname === "/health") {
         send(res, 200, requestId, { status: "ok" }, "application/json");
-        return;
-      }
-      if (req.method === "POST" && header(req, "x-amz-target") !== undefined) {
-        await handleJson(req, res, requestId, url);
         return;
       }
       const route = opts.routes?.find((r) => r.matches(req, url));

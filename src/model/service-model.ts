@@ -35,9 +35,11 @@ interface ModelFile {
 
 const modelsDir = fileURLToPath(new URL("../../../models/", import.meta.url));
 
+/** Checks one request value of a model shape, noting what is wrong, and converts it. */
+type Reader = (value: unknown, path: string, problems: Problem[]) => unknown;
 /** Shapes one value of a model shape for output. */
 type Writer = (value: unknown) => unknown;
-const same: Writer = (value) => value;
+const same = (value: unknown): unknown => value;
 
 /** Why a value does not fit its shape: wrong JSON type, or a broken constraint. */
 type Problem = { kind: "type"; message: string } | { kind: "constraint"; message: string };
@@ -47,6 +49,7 @@ export class ServiceModel {
   readonly signingName: string;
   readonly operations: ReadonlySet<string>;
   private readonly patterns = new Map<string, RegExp | null>();
+  private readonly readers = new Map<string, Reader>();
   private readonly writers = new Map<string, Writer>();
 
   private constructor(private readonly file: ModelFile) {
@@ -79,7 +82,7 @@ export class ServiceModel {
     }
     if (!ref) return {};
     const problems: Problem[] = [];
-    const value = this.read(ref.shape, body, "", problems) as Record<string, unknown>;
+    const value = this.reader(ref.shape)(body, "", problems) as Record<string, unknown>;
     const typeProblem = problems.find((p) => p.kind === "type");
     if (typeProblem) throw errors.serialization(typeProblem.message);
     if (problems.length > 0) {
@@ -98,92 +101,131 @@ export class ServiceModel {
     return this.writer(ref.shape)(value) as Record<string, unknown>;
   }
 
-  private read(shapeName: string, value: unknown, path: string, problems: Problem[]): unknown {
+  /**
+   * The function that checks and converts a request value of a shape, made once
+   * per shape: every request walks the same few shapes, so each shape's members,
+   * rules and messages are worked out once.
+   */
+  private reader(shapeName: string): Reader {
+    const known = this.readers.get(shapeName);
+    if (known) return known;
     const shape = this.shape(shapeName);
-    const at = path === "" ? "the request" : `'${path}'`;
-    const typeError = (expected: string): undefined => {
-      problems.push({ kind: "type", message: `Expected ${expected} at ${at}, got ${describe(value)}.` });
+    const at = (path: string) => (path === "" ? "the request" : `'${path}'`);
+    const typeError = (expected: string, value: unknown, path: string, problems: Problem[]): undefined => {
+      problems.push({ kind: "type", message: `Expected ${expected} at ${at(path)}, got ${describe(value)}.` });
       return undefined;
     };
-    const constraint = (rule: string): void => {
-      problems.push({
-        kind: "constraint",
-        message: `Value ${preview(value)} at ${at} failed to satisfy constraint: ${rule}`,
-      });
+    const constraint = (rule: string, value: unknown, path: string, problems: Problem[]): void => {
+      problems.push({ kind: "constraint", message: `Value ${preview(value)} at ${at(path)} failed to satisfy constraint: ${rule}` });
+    };
+    const checkLength = (length: number, value: unknown, path: string, problems: Problem[]): void => {
+      if (shape.min !== undefined && length < shape.min) constraint(`Member must have length greater than or equal to ${shape.min}`, value, path, problems);
+      if (shape.max !== undefined && length > shape.max) constraint(`Member must have length less than or equal to ${shape.max}`, value, path, problems);
+    };
+    const checkRange = (n: number, path: string, problems: Problem[]): void => {
+      if (shape.min !== undefined && n < shape.min) constraint(`Member must have value greater than or equal to ${shape.min}`, n, path, problems);
+      if (shape.max !== undefined && n > shape.max) constraint(`Member must have value less than or equal to ${shape.max}`, n, path, problems);
     };
     switch (shape.type) {
       case "structure":
       case "union": {
-        if (shape.document) return value;
-        if (typeof value !== "object" || value === null || Array.isArray(value)) return typeError("an object");
-        const input = value as Record<string, unknown>;
-        const out: Record<string, unknown> = {};
-        for (const [name, member] of Object.entries(shape.members ?? {})) {
-          const v = input[name];
-          if (v === undefined || v === null) continue;
-          out[name] = this.read(member.shape, v, path === "" ? name : `${path}.${name}`, problems);
-        }
-        for (const name of shape.required ?? []) {
-          if (input[name] === undefined || input[name] === null) {
-            problems.push({
-              kind: "constraint",
-              message: `Value null at '${path === "" ? name : `${path}.${name}`}' failed to satisfy constraint: Member must not be null`,
-            });
+        if (shape.document) return this.keepReader(shapeName, same);
+        const fields: (readonly [string, Reader])[] = [];
+        const required = shape.required ?? [];
+        const read: Reader = (value, path, problems) => {
+          if (typeof value !== "object" || value === null || Array.isArray(value)) return typeError("an object", value, path, problems);
+          const input = value as Record<string, unknown>;
+          const out: Record<string, unknown> = {};
+          for (const [name, readMember] of fields) {
+            const v = input[name];
+            if (v === undefined || v === null) continue;
+            out[name] = readMember(v, path === "" ? name : `${path}.${name}`, problems);
           }
-        }
-        return out;
+          for (const name of required) {
+            if (input[name] === undefined || input[name] === null) {
+              problems.push({
+                kind: "constraint",
+                message: `Value null at '${path === "" ? name : `${path}.${name}`}' failed to satisfy constraint: Member must not be null`,
+              });
+            }
+          }
+          return out;
+        };
+        // Known before its members are, so a shape that contains itself ends the recursion.
+        this.readers.set(shapeName, read);
+        for (const [name, member] of Object.entries(shape.members ?? {})) fields.push([name, this.reader(member.shape)]);
+        return read;
       }
       case "list": {
-        if (!Array.isArray(value)) return typeError("a list");
-        this.checkLength(shape, value.length, constraint);
-        return value.map((item, i) => this.read(shape.member!.shape, item, `${path}[${i}]`, problems));
+        const readItem = this.reader(shape.member!.shape);
+        return this.keepReader(shapeName, (value, path, problems) => {
+          if (!Array.isArray(value)) return typeError("a list", value, path, problems);
+          checkLength(value.length, value, path, problems);
+          return value.map((item, i) => readItem(item, `${path}[${i}]`, problems));
+        });
       }
       case "map": {
-        if (typeof value !== "object" || value === null || Array.isArray(value)) return typeError("a map");
-        const entries = Object.entries(value as Record<string, unknown>);
-        this.checkLength(shape, entries.length, constraint);
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of entries) {
-          this.read(shape.key!.shape, k, `${path}.key`, problems);
-          out[k] = this.read(shape.value!.shape, v, `${path}.${k}`, problems);
-        }
-        return out;
+        const readKey = this.reader(shape.key!.shape);
+        const readValue = this.reader(shape.value!.shape);
+        return this.keepReader(shapeName, (value, path, problems) => {
+          if (typeof value !== "object" || value === null || Array.isArray(value)) return typeError("a map", value, path, problems);
+          const entries = Object.entries(value as Record<string, unknown>);
+          checkLength(entries.length, value, path, problems);
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of entries) {
+            readKey(k, `${path}.key`, problems);
+            out[k] = readValue(v, `${path}.${k}`, problems);
+          }
+          return out;
+        });
       }
       case "string": {
-        if (typeof value !== "string") return typeError("a string");
-        if (shape.enum && !shape.enum.includes(value)) {
-          constraint(`Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
-        }
-        this.checkLength(shape, value.length, constraint);
+        const allowed = shape.enum && new Set(shape.enum);
+        const enumRule = shape.enum && `Member must satisfy enum value set: [${shape.enum.join(", ")}]`;
         const pattern = shape.pattern === undefined ? null : this.pattern(shape.pattern);
-        if (pattern && !pattern.test(value)) constraint(`Member must satisfy regular expression pattern: ${shape.pattern}`);
-        return value;
+        const patternRule = `Member must satisfy regular expression pattern: ${shape.pattern}`;
+        return this.keepReader(shapeName, (value, path, problems) => {
+          if (typeof value !== "string") return typeError("a string", value, path, problems);
+          if (allowed && !allowed.has(value)) constraint(enumRule!, value, path, problems);
+          checkLength(value.length, value, path, problems);
+          if (pattern && !pattern.test(value)) constraint(patternRule, value, path, problems);
+          return value;
+        });
       }
       case "integer":
-      case "long": {
-        if (typeof value !== "number" || !Number.isInteger(value)) return typeError("an integer");
-        this.checkRange(shape, value, constraint);
-        return value;
-      }
+      case "long":
+        return this.keepReader(shapeName, (value, path, problems) => {
+          if (typeof value !== "number" || !Number.isInteger(value)) return typeError("an integer", value, path, problems);
+          checkRange(value, path, problems);
+          return value;
+        });
       case "double":
-      case "float": {
-        if (typeof value !== "number") return typeError("a number");
-        this.checkRange(shape, value, constraint);
-        return value;
-      }
+      case "float":
+        return this.keepReader(shapeName, (value, path, problems) => {
+          if (typeof value !== "number") return typeError("a number", value, path, problems);
+          checkRange(value, path, problems);
+          return value;
+        });
       case "boolean":
-        return typeof value === "boolean" ? value : typeError("a boolean");
-      case "timestamp": {
-        const date =
-          typeof value === "number" ? new Date(value * 1000) : typeof value === "string" ? new Date(value) : null;
-        if (!date || Number.isNaN(date.getTime())) return typeError("a timestamp (epoch seconds)");
-        return date;
-      }
+        return this.keepReader(shapeName, (value, path, problems) => (typeof value === "boolean" ? value : typeError("a boolean", value, path, problems)));
+      case "timestamp":
+        return this.keepReader(shapeName, (value, path, problems) => {
+          const date = typeof value === "number" ? new Date(value * 1000) : typeof value === "string" ? new Date(value) : null;
+          if (!date || Number.isNaN(date.getTime())) return typeError("a timestamp (epoch seconds)", value, path, problems);
+          return date;
+        });
       case "blob":
-        return typeof value === "string" ? Buffer.from(value, "base64") : typeError("a base64 string");
+        return this.keepReader(shapeName, (value, path, problems) =>
+          typeof value === "string" ? Buffer.from(value, "base64") : typeError("a base64 string", value, path, problems),
+        );
       default:
-        return value;
+        return this.keepReader(shapeName, same);
     }
+  }
+
+  private keepReader(shapeName: string, read: Reader): Reader {
+    this.readers.set(shapeName, read);
+    return read;
   }
 
   /**
@@ -239,20 +281,6 @@ export class ServiceModel {
   private keep(shapeName: string, write: Writer): Writer {
     this.writers.set(shapeName, write);
     return write;
-  }
-
-  private checkLength(shape: Shape, length: number, constraint: (rule: string) => void): void {
-    if (shape.min !== undefined && length < shape.min) {
-      constraint(`Member must have length greater than or equal to ${shape.min}`);
-    }
-    if (shape.max !== undefined && length > shape.max) {
-      constraint(`Member must have length less than or equal to ${shape.max}`);
-    }
-  }
-
-  private checkRange(shape: Shape, n: number, constraint: (rule: string) => void): void {
-    if (shape.min !== undefined && n < shape.min) constraint(`Member must have value greater than or equal to ${shape.min}`);
-    if (shape.max !== undefined && n > shape.max) constraint(`Member must have value less than or equal to ${shape.max}`);
   }
 
   /** Model patterns are Java regexes; the few JavaScript cannot compile are not enforced. */

@@ -1,6 +1,6 @@
-// The hottest reads, built and compiled once per database and run with fresh
+// The hottest queries, built and compiled once per database and run with fresh
 // values. Kysely builds an operation tree and compiles it to SQL on every call,
-// which costs more than running these reads; their SQL never changes, only the
+// which costs more than running these queries; their SQL never changes, only the
 // values they are given, so it is compiled on first use and kept.
 //
 //   prepareQuery(build) ─ first run on a database ─→ build(db, …placeholders) → compile → keep
@@ -18,6 +18,8 @@ export interface PreparedQuery<Values extends readonly unknown[], Row> {
   /** Every row, in the query's order. */
   all(db: Kysely<Database>, ...values: Values): Promise<Row[]>;
   first(db: Kysely<Database>, ...values: Values): Promise<Row | undefined>;
+  /** For a write: runs it and discards what it returns. */
+  run(db: Kysely<Database>, ...values: Values): Promise<void>;
 }
 
 /**
@@ -53,6 +55,7 @@ export function prepareQuery<Values extends readonly unknown[], Row>(
   return {
     all,
     first: async (db, ...values) => (await all(db, ...values))[0],
+    run: async (db, ...values) => void (await all(db, ...values)),
   };
 }
 
