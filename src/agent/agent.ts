@@ -8,17 +8,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join as joinPath } from "node:path";
-import {
-  CreateClusterCommand,
-  ECSClient,
-  RegisterContainerInstanceCommand,
-  SubmitTaskStateChangeCommand,
-  type Attribute,
-  type Resource,
-  type VersionInfo,
-} from "@aws-sdk/client-ecs";
 import type { Logger } from "pino";
 import type { AgentMessage } from "../controllers/agent-hub.js";
+import type { Attribute, Operations as EcsOperations, Resource, VersionInfo } from "../model/generated/ecs.js";
+import { AwsJsonCaller, ecsService } from "./aws-json-caller.js";
 import { ControlLink, join } from "./control-link.js";
 import type { StateReporter, TaskEngine } from "./engine-types.js";
 
@@ -86,11 +79,11 @@ function saveState(dataDir: string, state: AgentState): void {
 }
 
 /** Sends a report; the engine retries what throws, so a state change is never lost. */
-function reporterFor(ecs: ECSClient, logger: Logger): StateReporter {
+function reporterFor(ecs: AwsJsonCaller<EcsOperations>, logger: Logger): StateReporter {
   return {
     async submitTaskStateChange(change) {
       try {
-        await ecs.send(new SubmitTaskStateChangeCommand(structuredClone(change) as never));
+        await ecs.call("SubmitTaskStateChange", change);
       } catch (err) {
         // A task the control plane no longer knows cannot be reported; anything else is retried.
         const name = err instanceof Error ? err.name : "";
@@ -104,7 +97,7 @@ function reporterFor(ecs: ECSClient, logger: Logger): StateReporter {
 export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise<RunningAgent> {
   const log = opts.logger;
   const keys = await join(opts.server, opts.token);
-  const ecs = new ECSClient({
+  const ecs = new AwsJsonCaller<EcsOperations>(ecsService, {
     endpoint: opts.server,
     region: keys.region,
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
@@ -112,22 +105,20 @@ export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise
   const host = await parts.describeHost();
   const state = loadState(opts.dataDir);
   const register = () =>
-    ecs.send(
-      new RegisterContainerInstanceCommand({
-        cluster: opts.cluster,
-        totalResources: host.totalResources,
-        attributes: host.attributes,
-        versionInfo: host.versionInfo,
-        ...(state.containerInstanceArn ? { containerInstanceArn: state.containerInstanceArn } : {}),
-      }),
-    );
+    ecs.call("RegisterContainerInstance", {
+      cluster: opts.cluster,
+      totalResources: host.totalResources,
+      attributes: host.attributes,
+      versionInfo: host.versionInfo,
+      ...(state.containerInstanceArn ? { containerInstanceArn: state.containerInstanceArn } : {}),
+    });
   let registered;
   try {
     registered = await register();
   } catch (err) {
     // Like the ECS agent, an agent for the default cluster creates it when it is missing.
     if (!(err instanceof Error && err.name === "ClusterNotFoundException" && opts.cluster === "default")) throw err;
-    await ecs.send(new CreateClusterCommand({ clusterName: "default" }));
+    await ecs.call("CreateCluster", { clusterName: "default" });
     registered = await register();
   }
   const containerInstanceArn = registered.containerInstance?.containerInstanceArn;
@@ -161,7 +152,7 @@ export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise
       link.close();
       await engine.stop();
       await logs?.stop();
-      ecs.destroy();
+      ecs.close();
     },
   };
 }

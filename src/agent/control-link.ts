@@ -6,14 +6,15 @@ import WebSocket from "ws";
 import type { Logger } from "pino";
 import { connectPath, joinPath, type AgentMessage, type HubMessage, type JoinResponse } from "../controllers/agent-hub.js";
 import { decodeDoc, encodeDoc } from "../store/doc-codec.js";
+import { post } from "./aws-json-caller.js";
 import type { AssignedTask } from "./engine-types.js";
 
 /** Exchanges the join token for the agent's key pair. */
 export async function join(server: string, token: string): Promise<JoinResponse> {
-  const res = await fetch(new URL(joinPath, server), { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  const res = await post(new URL(joinPath, server), { authorization: `Bearer ${token}` }, Buffer.alloc(0));
   if (res.status === 401) throw new Error(`the control plane at ${server} refused the join token; use the token \`berth server\` printed.`);
-  if (!res.ok) throw new Error(`joining ${server} failed: HTTP ${res.status}`);
-  return (await res.json()) as JoinResponse;
+  if (res.status < 200 || res.status > 299) throw new Error(`joining ${server} failed: HTTP ${res.status}`);
+  return JSON.parse(res.body.toString("utf8")) as JoinResponse;
 }
 
 export interface ControlLinkOptions {

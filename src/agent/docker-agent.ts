@@ -2,11 +2,14 @@
 // engine, host measurement, and pulls from Berth's own registry with the agent's
 // credentials (as the task execution role pulls from ECR).
 
+// Before anything that loads dockerode.
+import "./dockerode-deferred-deps.js";
 import { createHash } from "node:crypto";
-import { ECRClient, GetAuthorizationTokenCommand } from "@aws-sdk/client-ecr";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
+import type { Operations as EcrOperations } from "../model/generated/ecr.js";
 import type { AgentParts, HostDescription } from "./agent.js";
+import { AwsJsonCaller, ecrService } from "./aws-json-caller.js";
 import type { RegistryCredentials } from "./docker-runtime.js";
 import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "./engine-types.js";
 import { DockerodeRuntime } from "./dockerode-runtime.js";
@@ -57,14 +60,14 @@ export async function chooseAwsvpcSubnet(docker: Docker, agentId: string): Promi
 /** Fetches (and caches) registry credentials for images in Berth's own registry. */
 function registryAuthFor(server: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }) {
   const ownHost = new URL(server).host;
-  const ecr = new ECRClient({ endpoint: server, region, credentials });
+  const ecr = new AwsJsonCaller<EcrOperations>(ecrService, { endpoint: server, region, credentials });
   let cached: { creds: RegistryCredentials; until: number } | undefined;
   return async (imageRef: string): Promise<RegistryCredentials | undefined> => {
     const host = registryHost(imageRef);
     const local = host === ownHost || (host.startsWith("localhost:") && host.split(":")[1] === ownHost.split(":")[1]);
     if (!local) return undefined;
     if (cached && cached.until > Date.now()) return cached.creds;
-    const out = await ecr.send(new GetAuthorizationTokenCommand({}));
+    const out = await ecr.call("GetAuthorizationToken", {});
     const token = out.authorizationData?.[0]?.authorizationToken;
     if (!token) return undefined;
     const [username, password] = Buffer.from(token, "base64").toString("utf8").split(":") as [string, string];

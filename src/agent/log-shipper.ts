@@ -8,17 +8,13 @@
 //     ship:  every flushInterval (or when a batch is full) takeBatch ─ checkpoint(inFlight) ─ PutLogEvents (retried)
 //            ─ checkpoint(acked)
 
+// Before dockerode.
+import "./dockerode-deferred-deps.js";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  DescribeLogStreamsCommand,
-  PutLogEventsCommand,
-  type RejectedLogEventsInfo,
-} from "@aws-sdk/client-cloudwatch-logs";
 import type { Logger } from "pino";
+import type { Operations as LogsOperations, RejectedLogEventsInfo } from "../model/generated/logs.js";
+import { AwsJsonCaller, logsService } from "./aws-json-caller.js";
 import { labels, taskId } from "./container-config.js";
 import type { DockerRuntime, RuntimeEvent } from "./docker-runtime.js";
 import { DockerodeRuntime } from "./dockerode-runtime.js";
@@ -238,24 +234,24 @@ function errorName(err: unknown): string {
   return err instanceof Error ? err.name : "";
 }
 
-export function cloudWatchLogSink(client: CloudWatchLogsClient): LogSink {
+export function cloudWatchLogSink(client: AwsJsonCaller<LogsOperations>): LogSink {
   const ignoreExists = (err: unknown): void => {
     if (errorName(err) !== "ResourceAlreadyExistsException") throw err;
   };
   return {
     async createLogGroup(group, signal) {
-      await client.send(new CreateLogGroupCommand({ logGroupName: group }), { abortSignal: signal }).catch(ignoreExists);
+      await client.call("CreateLogGroup", { logGroupName: group }, signal).catch(ignoreExists);
     },
     async createLogStream(group, stream, signal) {
-      await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }), { abortSignal: signal }).catch(ignoreExists);
+      await client.call("CreateLogStream", { logGroupName: group, logStreamName: stream }, signal).catch(ignoreExists);
     },
     async putLogEvents(group, stream, events, signal) {
-      const out = await client.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: [...events] }), { abortSignal: signal });
+      const out = await client.call("PutLogEvents", { logGroupName: group, logStreamName: stream, logEvents: events }, signal);
       return out.rejectedLogEventsInfo;
     },
     async lastEventTimestamp(group, stream, signal) {
       try {
-        const out = await client.send(new DescribeLogStreamsCommand({ logGroupName: group, logStreamNamePrefix: stream }), { abortSignal: signal });
+        const out = await client.call("DescribeLogStreams", { logGroupName: group, logStreamNamePrefix: stream }, signal);
         return out.logStreams?.find((s) => s.logStreamName === stream)?.lastEventTimestamp;
       } catch (err) {
         if (errorName(err) === "ResourceNotFoundException") return undefined;
@@ -315,11 +311,11 @@ interface ShipperContext {
 export async function startLogShipper(opts: LogShipperOptions): Promise<RunningLogShipper> {
   const docker = opts.docker ?? new Docker();
   const runtime = opts.runtime ?? new DockerodeRuntime({ docker });
-  let client: CloudWatchLogsClient | undefined;
+  let client: AwsJsonCaller<LogsOperations> | undefined;
   const sink =
     opts.sink ??
     cloudWatchLogSink(
-      (client = new CloudWatchLogsClient({
+      (client = new AwsJsonCaller<LogsOperations>(logsService, {
         endpoint: opts.endpoint,
         region: opts.region,
         credentials: { accessKeyId: opts.credentials.accessKeyId, secretAccessKey: opts.credentials.secretAccessKey },
@@ -350,7 +346,7 @@ export async function startLogShipper(opts: LogShipperOptions): Promise<RunningL
         await shipper.finished();
         clearTimeout(timer);
         hard.abort();
-        client?.destroy();
+        client?.close();
       })();
       return stopping;
     },
@@ -358,7 +354,7 @@ export async function startLogShipper(opts: LogShipperOptions): Promise<RunningL
       hard.abort();
       soft.abort();
       await shipper.finished();
-      client?.destroy();
+      client?.close();
     },
   };
 }

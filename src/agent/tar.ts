@@ -2,7 +2,6 @@
 // Docker a build context (a Dockerfile and a few small files).
 
 import { buffer } from "node:stream/consumers";
-import { pack } from "tar-stream";
 
 export interface TarEntry {
   readonly name: string;
@@ -12,6 +11,8 @@ export interface TarEntry {
 }
 
 export async function tar(entries: readonly TarEntry[]): Promise<Buffer> {
+  // Loaded on first use: the agent builds its one image rarely, and holds no tar code while idle.
+  const { pack } = await import("tar-stream");
   const archive = pack();
   const done = buffer(archive);
   for (const entry of entries) archive.entry({ name: entry.name, mode: entry.mode ?? 0o644 }, entry.content);

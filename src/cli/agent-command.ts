@@ -1,0 +1,59 @@
+// `berth agent`: one host's agent joining a control plane, on this host's Docker Engine.
+
+import pino from "pino";
+import { loadAgentId, startAgent } from "../agent/agent.js";
+import { dockerAgentParts } from "../agent/docker-agent.js";
+
+export interface AgentCommandOptions {
+  readonly server: string;
+  readonly token: string;
+  readonly cluster: string;
+  readonly dataDir: string;
+  /** `name=value` each. */
+  readonly attribute: readonly string[];
+  /** Comma-separated. */
+  readonly launchTypes: string;
+  readonly instanceType: string;
+  readonly availabilityZone?: string;
+  readonly awsvpcSubnet?: string;
+  readonly metadataPort: number;
+  readonly memoryReserveMiB: number;
+}
+
+export async function runAgent(opts: AgentCommandOptions): Promise<void> {
+  const logger = pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
+  const attributes = Object.fromEntries(
+    opts.attribute.map((a) => {
+      const eq = a.indexOf("=");
+      if (eq <= 0) throw new Error(`--attribute takes name=value, not '${a}'.`);
+      return [a.slice(0, eq), a.slice(eq + 1)];
+    }),
+  );
+  const launchTypes = opts.launchTypes.split(",").map((t) => t.trim().toUpperCase());
+  for (const t of launchTypes) if (!["EC2", "FARGATE", "EXTERNAL"].includes(t)) throw new Error(`unknown launch type '${t}'.`);
+  const agent = await startAgent(
+    { server: opts.server, token: opts.token, cluster: opts.cluster, dataDir: opts.dataDir, logger },
+    dockerAgentParts({
+      agentId: loadAgentId(opts.dataDir),
+      server: opts.server,
+      region: process.env["BERTH_REGION"] ?? "us-east-1",
+      launchTypes: launchTypes as ("EC2" | "FARGATE" | "EXTERNAL")[],
+      attributes,
+      instanceType: opts.instanceType,
+      ...(opts.availabilityZone ? { availabilityZone: opts.availabilityZone } : {}),
+      ...(opts.awsvpcSubnet ? { awsvpcSubnet: opts.awsvpcSubnet } : {}),
+      metadataPort: opts.metadataPort,
+      memoryReserveMiB: opts.memoryReserveMiB,
+      logger,
+    }),
+  );
+  process.stdout.write(`Berth agent is running: ${agent.containerInstanceArn}\nPress Ctrl-C to stop (running tasks keep running).\n`);
+  const stop = (): void => {
+    agent.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
