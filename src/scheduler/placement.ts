@@ -245,26 +245,25 @@ function spread(valueOf: (i: InstanceSnapshot) => string, candidates: readonly C
   return { score: (c) => counts[slot[c.index]], placed: (c) => counts[slot[c.index]]++ };
 }
 
-function compare(a: Candidate, b: Candidate, ranks: readonly Ranker[]): number {
-  for (const rank of ranks) {
-    const d = rank.score(a) - rank.score(b);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 /**
  * The feasible candidate that ranks best. Candidates are in ARN order, so among
  * equals the first is the lowest ARN; under random, one of the equals at random.
+ * The best so far keeps its scores, so each candidate is scored only until it differs.
  */
 function best(candidates: readonly Candidate[], { ranks, random }: Order, rng: () => number): Candidate | undefined {
   let chosen: Candidate | undefined;
+  const top: number[] = [];
   const tied: Candidate[] = [];
   for (const c of candidates) {
     if (c.rejection) continue;
-    const d = chosen ? compare(c, chosen, ranks) : -1;
+    let d = -1;
+    if (chosen) {
+      d = 0;
+      for (let r = 0; r < ranks.length && d === 0; r++) d = ranks[r].score(c) - top[r];
+    }
     if (d < 0) {
       chosen = c;
+      for (let r = 0; r < ranks.length; r++) top[r] = ranks[r].score(c);
       tied.length = 0;
     }
     if (d <= 0 && random) tied.push(c);
