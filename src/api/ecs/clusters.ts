@@ -38,7 +38,8 @@ function mergeSettings(current: readonly ClusterSetting[] | undefined, update: r
 /** The cluster as DescribeClusters returns it: counts always, the rest on request. */
 async function present(tx: Tx, cluster: Cluster, include: readonly ClusterField[]): Promise<Cluster> {
   const usage = await tx.clusterUsage(cluster.clusterArn!);
-  const statistics: KeyValuePair[] = [
+  // Built only when asked for: DescribeClusters is among the most frequent calls.
+  const statistics = (): KeyValuePair[] => [
     { name: "runningEC2TasksCount", value: String(usage.runningTasksCount) },
     { name: "runningFargateTasksCount", value: "0" },
     { name: "pendingEC2TasksCount", value: String(usage.pendingTasksCount) },
@@ -63,7 +64,7 @@ async function present(tx: Tx, cluster: Cluster, include: readonly ClusterField[
     ...(include.includes("SETTINGS") ? { settings: cluster.settings ?? [] } : {}),
     ...(include.includes("CONFIGURATIONS") && cluster.configuration ? { configuration: cluster.configuration } : {}),
     // ECS answers with empty lists for what was not asked for.
-    statistics: include.includes("STATISTICS") ? statistics : [],
+    statistics: include.includes("STATISTICS") ? statistics() : [],
     tags: include.includes("TAGS") ? [...(await tx.getTags(cluster.clusterArn!))] : [],
     ...(include.includes("ATTACHMENTS") ? { attachments: [] } : {}),
   };
