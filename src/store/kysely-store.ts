@@ -104,6 +104,41 @@ const liveReservationRows = prepareQuery((db, clusterArn: string) =>
     .where("container_instance_arn", "is not", null),
 );
 
+/** RunTask writes up to ten tasks a call. */
+const insertTaskRow = prepareQuery(
+  (
+    db,
+    arn: string,
+    clusterArn: string,
+    containerInstanceArn: string | null,
+    family: string,
+    startedBy: string | null,
+    group: string | null,
+    launchType: string,
+    lastStatus: string,
+    desiredStatus: string,
+    createdAt: number,
+    stoppedAt: number | null,
+    reservation: string,
+    doc: string,
+  ) =>
+    db.insertInto("tasks").values({
+      arn,
+      cluster_arn: clusterArn,
+      container_instance_arn: containerInstanceArn,
+      family,
+      started_by: startedBy,
+      group_name: group,
+      launch_type: launchType,
+      last_status: lastStatus,
+      desired_status: desiredStatus,
+      created_at: createdAt,
+      stopped_at: stoppedAt,
+      reservation,
+      doc,
+    }),
+);
+
 /** Statuses of a task that is on its way up, counted as pending. */
 const pendingStatuses = ["PROVISIONING", "PENDING", "ACTIVATING"];
 
@@ -501,7 +536,25 @@ class SqlTx implements Tx {
 
   // Tasks.
   async insertTask(t: Task): Promise<void> {
-    await this.insert(() => this.db.insertInto("tasks").values(taskRow(t)).execute());
+    const r = taskRow(t);
+    await this.insert(() =>
+      insertTaskRow.all(
+        this.db,
+        r.arn,
+        r.cluster_arn,
+        r.container_instance_arn,
+        r.family,
+        r.started_by,
+        r.group_name,
+        r.launch_type,
+        r.last_status,
+        r.desired_status,
+        r.created_at,
+        r.stopped_at,
+        r.reservation,
+        r.doc,
+      ),
+    );
   }
   async getTask(arn: string): Promise<Task | undefined> {
     let q = this.db.selectFrom("tasks").select("doc").where("arn", "=", arn);
