@@ -202,27 +202,29 @@ function order(strategy: readonly PlacementStrategy[], candidates: readonly Cand
   const ranks: Ranker[] = [];
   let random = false;
   for (const s of strategy) {
-    const ranker = ((): Ranker | "random" => {
-      switch (s.type) {
-        case "binpack": {
-          const field = (s.field ?? "").toLowerCase();
-          if (field === "cpu") return { score: (c) => c.cpu };
-          if (field === "memory") return { score: (c) => c.memory };
-          throw new PlacementInputError(`binpack takes the field cpu or memory, not '${s.field ?? ""}'.`);
-        }
-        case "spread":
-          return spread(spreadField(s.field ?? "instanceId"), candidates, demand.group);
-        case "random":
-          return "random";
-        default:
-          throw new PlacementInputError(`Unknown placement strategy type '${s.type ?? ""}'. Use binpack, spread or random.`);
-      }
-    })();
-    if (random) continue; // still validated: ECS refuses a bad strategy wherever it sits
-    if (ranker === "random") random = true;
-    else ranks.push(ranker);
+    const r = ranker(s, candidates, demand);
+    if (random) continue; // still built: ECS refuses a bad strategy wherever it sits
+    if (r === "random") random = true;
+    else ranks.push(r);
   }
   return { ranks, random };
+}
+
+function ranker(s: PlacementStrategy, candidates: readonly Candidate[], demand: Demand): Ranker | "random" {
+  switch (s.type) {
+    case "binpack": {
+      const field = (s.field ?? "").toLowerCase();
+      if (field === "cpu") return { score: (c) => c.cpu };
+      if (field === "memory") return { score: (c) => c.memory };
+      throw new PlacementInputError(`binpack takes the field cpu or memory, not '${s.field ?? ""}'.`);
+    }
+    case "spread":
+      return spread(spreadField(s.field ?? "instanceId"), candidates, demand.group);
+    case "random":
+      return "random";
+    default:
+      throw new PlacementInputError(`Unknown placement strategy type '${s.type ?? ""}'. Use binpack, spread or random.`);
+  }
 }
 
 /**
