@@ -1,7 +1,8 @@
 // The control plane's end of the agent channel. Agents join with the join token
 // (getting their narrow key pair), then hold a WebSocket on which the hub pushes
-// the complete set of tasks their instance should run — on connect, after every
-// change, and every few seconds in case a change was made on another replica.
+// the complete set of tasks their instance should run — on connect, after a
+// change (changes close together share one push), and every few seconds in case
+// a change was made on another replica.
 // Agents send container health back on it (as the ECS agent's telemetry does);
 // task state changes come through the public SubmitTaskStateChange.
 //
@@ -49,7 +50,18 @@ export interface AgentHubOptions {
   readonly accountId: string;
   /** How often every connected agent is sent its tasks again. */
   readonly resyncMs?: number;
+  /**
+   * How long after a push to an instance further changes gather into one more
+   * push (default 20 ms): each message is the complete set, so a burst of N
+   * RunTasks or StopTasks must not send it N times. A change after a quiet
+   * spell is pushed at once.
+   */
+  readonly pushGapMs?: number;
+  /** Waits `ms` (tests replace it to hold the gap open). */
+  readonly wait?: (ms: number) => Promise<void>;
 }
+
+const timerWait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 const bearer = (req: IncomingMessage): string => /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
 
@@ -180,7 +192,7 @@ export class AgentHub implements InstanceNotifier {
     }
   }
 
-  /** Sends the instance its tasks; pushes asked for while one is in flight coalesce into one more. */
+  /** Sends the instance its tasks; pushes asked for while one is in flight, or within the gap after it, coalesce into one more. */
   private push(instanceArn: string): void {
     if (this.pushing.has(instanceArn)) {
       this.pushing.set(instanceArn, true);
@@ -193,6 +205,7 @@ export class AgentHub implements InstanceNotifier {
         const message: HubMessage = { type: "tasks", tasks };
         const text = encodeDoc(message);
         for (const ws of this.sockets.get(instanceArn) ?? []) ws.send(text);
+        await (this.opts.wait ?? timerWait)(this.opts.pushGapMs ?? 20);
       } catch (err) {
         this.opts.logger.error({ err, instanceArn }, "could not push tasks to agent");
       } finally {
