@@ -509,7 +509,8 @@ class SqlTx implements Tx {
     const rows = await this.db.selectFrom("attributes").selectAll().where("target_id", "=", targetId).orderBy("name").execute();
     return rows.map(toAttributeRow);
   }
-  async clusterInstanceAttributes(clusterArn: string): Promise<readonly AttributeRow[]> {
+  /** Every container instance attribute in a cluster, in one query (clusterInstances reads them all). */
+  private async clusterInstanceAttributes(clusterArn: string): Promise<readonly AttributeRow[]> {
     const rows = await this.db
       .selectFrom("attributes")
       .selectAll()

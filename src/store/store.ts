@@ -149,8 +149,6 @@ export interface Tx {
   putAttribute(row: AttributeRow): Promise<void>;
   deleteAttribute(targetId: string, name: string): Promise<boolean>;
   attributesOf(targetId: string): Promise<readonly AttributeRow[]>;
-  /** Every container instance attribute in a cluster, in one query (placement reads them all). */
-  clusterInstanceAttributes(clusterArn: string): Promise<readonly AttributeRow[]>;
   listAttributes(query: AttributeQuery): Promise<Page<AttributeRow>>;
 
   // Tasks.
