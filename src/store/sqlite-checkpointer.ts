@@ -42,8 +42,8 @@ if (!isMainThread && parentPort) {
   const db = new Sqlite(file);
   // PASSIVE never waits for readers or the writer: it copies what it can and is
   // run again at the next interval.
-  const checkpoint = () => db.pragma("wal_checkpoint(PASSIVE)");
-  const timer = setInterval(checkpoint, intervalMs);
+  const checkpoint = db.prepare("pragma wal_checkpoint(PASSIVE)");
+  const timer = setInterval(() => checkpoint.run(), intervalMs);
   port.on("message", () => {
     clearInterval(timer);
     db.close();
