@@ -1,8 +1,7 @@
 // `berth agent`: one host's agent joining a control plane, on this host's Docker Engine.
 
-import pino from "pino";
-import { loadAgentId, startAgent } from "../agent/agent.js";
-import { dockerAgentParts } from "../agent/docker-agent.js";
+import { setFlagsFromString } from "node:v8";
+import type { RunningAgent } from "../agent/agent.js";
 
 export interface AgentCommandOptions {
   readonly server: string;
@@ -21,7 +20,6 @@ export interface AgentCommandOptions {
 }
 
 export async function runAgent(opts: AgentCommandOptions): Promise<void> {
-  const logger = pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
   const attributes = Object.fromEntries(
     opts.attribute.map((a) => {
       const eq = a.indexOf("=");
@@ -31,22 +29,39 @@ export async function runAgent(opts: AgentCommandOptions): Promise<void> {
   );
   const launchTypes = opts.launchTypes.split(",").map((t) => t.trim().toUpperCase());
   for (const t of launchTypes) if (!["EC2", "FARGATE", "EXTERNAL"].includes(t)) throw new Error(`unknown launch type '${t}'.`);
-  const agent = await startAgent(
-    { server: opts.server, token: opts.token, cluster: opts.cluster, dataDir: opts.dataDir, logger },
-    dockerAgentParts({
-      agentId: loadAgentId(opts.dataDir),
-      server: opts.server,
-      region: process.env["BERTH_REGION"] ?? "us-east-1",
-      launchTypes: launchTypes as ("EC2" | "FARGATE" | "EXTERNAL")[],
-      attributes,
-      instanceType: opts.instanceType,
-      ...(opts.availabilityZone ? { availabilityZone: opts.availabilityZone } : {}),
-      ...(opts.awsvpcSubnet ? { awsvpcSubnet: opts.awsvpcSubnet } : {}),
-      metadataPort: opts.metadataPort,
-      memoryReserveMiB: opts.memoryReserveMiB,
-      logger,
-    }),
-  );
+  // Loading the agent's modules makes a few of Node's own loader functions hot (the
+  // lexer that finds a CommonJS module's exports, path resolution) for a moment:
+  // optimizing them would keep ~10 MiB (compiler zones, code, a worker's malloc
+  // arena) for code that never runs again. So V8's optimizing compiler is off while
+  // the agent starts, and on again once it runs.
+  setFlagsFromString("--no-turbofan");
+  let agent: RunningAgent;
+  try {
+    const [{ default: pino }, { loadAgentId, startAgent }, { dockerAgentParts }] = await Promise.all([
+      import("pino"),
+      import("../agent/agent.js"),
+      import("../agent/docker-agent.js"),
+    ]);
+    const logger = pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
+    agent = await startAgent(
+      { server: opts.server, token: opts.token, cluster: opts.cluster, dataDir: opts.dataDir, logger },
+      dockerAgentParts({
+        agentId: loadAgentId(opts.dataDir),
+        server: opts.server,
+        region: process.env["BERTH_REGION"] ?? "us-east-1",
+        launchTypes: launchTypes as ("EC2" | "FARGATE" | "EXTERNAL")[],
+        attributes,
+        instanceType: opts.instanceType,
+        ...(opts.availabilityZone ? { availabilityZone: opts.availabilityZone } : {}),
+        ...(opts.awsvpcSubnet ? { awsvpcSubnet: opts.awsvpcSubnet } : {}),
+        metadataPort: opts.metadataPort,
+        memoryReserveMiB: opts.memoryReserveMiB,
+        logger,
+      }),
+    );
+  } finally {
+    setFlagsFromString("--turbofan");
+  }
   process.stdout.write(`Berth agent is running: ${agent.containerInstanceArn}\nPress Ctrl-C to stop (running tasks keep running).\n`);
   const stop = (): void => {
     agent.stop().then(
