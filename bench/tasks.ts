@@ -29,6 +29,7 @@ import { busyboxImage, ensureBusyboxImage } from "../src/agent/testing/busybox-i
 import { place, type Demand, type InstanceSnapshot } from "../src/scheduler/placement.js";
 import { BerthTestbed, removeAgentDockerObjects, type BerthProcess } from "../src/testing/berth-process.js";
 import { startTestServer } from "../src/testing/harness.js";
+import { processCpuMs } from "./lib/processes.js";
 import { summarize } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
 
@@ -198,6 +199,8 @@ interface Phase {
   readonly name: string;
   readonly latencies: number[];
   readonly wallMs: number;
+  /** Berth only: CPU the server and agent processes used during the phase (robust to other load on the machine). */
+  readonly cpuMs?: number;
 }
 
 class BerthRunner {
@@ -323,20 +326,25 @@ async function benchDocker(): Promise<void> {
       for (let i = 0; i < n; i++) latencies.push(...(await run(1)).latencies);
       return { name: label, latencies, wallMs: performance.now() - t0 };
     };
+    const berthCpuMs = (): number => (processCpuMs(server.pid) ?? Number.NaN) + (processCpuMs(agent.pid) ?? Number.NaN);
     const seqN = quick ? 10 : 20;
     {
       const r = await sequential("raw", (n) => raw.launch(n), seqN);
       await raw.clean();
+      const cpu0 = berthCpuMs();
       const b = await sequential("berth", (n) => berth.launch(n), seqN);
+      const cpuMs = berthCpuMs() - cpu0;
       await berth.stopAll();
-      phases.push({ name: `one at a time, n=${seqN}`, raw: r, berth: b });
+      phases.push({ name: `one at a time, n=${seqN}`, raw: r, berth: { ...b, cpuMs } });
     }
     for (const size of quick ? [20] : [20, 100]) {
       const r = await raw.launch(size);
       await raw.clean();
+      const cpu0 = berthCpuMs();
       const b = await berth.launch(size);
+      const cpuMs = berthCpuMs() - cpu0;
       await berth.stopAll();
-      phases.push({ name: `burst of ${size}`, raw: { name: "raw", ...r }, berth: { name: "berth", ...b } });
+      phases.push({ name: `burst of ${size}`, raw: { name: "raw", ...r }, berth: { name: "berth", ...b, cpuMs } });
     }
 
     const rows = phases.map((p) => {
@@ -354,10 +362,12 @@ async function benchDocker(): Promise<void> {
         fixed(rawRate, 1),
         fixed(berthRate, 1),
         `${fixed((berthRate / rawRate) * 100, 0)}%`,
+        fixed((p.berth.cpuMs ?? Number.NaN) / p.berth.latencies.length, 1),
       ];
     });
     console.log("\n(a) RunTask → RUNNING (DescribeTasks polled every 20 ms) beside raw Docker create+start (dockerode), same image, same run; ms");
-    console.log(formatTable(["shape", "docker p50", "docker p99", "berth p50", "berth p99", "overhead p50", "docker tasks/s", "berth tasks/s", "berth/docker"], rows));
+    console.log("    berth CPU/task: CPU time of the server and agent processes (/proc) during the phase, per task started, polling included");
+    console.log(formatTable(["shape", "docker p50", "docker p99", "berth p50", "berth p99", "overhead p50", "docker tasks/s", "berth tasks/s", "berth/docker", "berth CPU/task ms"], rows));
 
     console.log("\n(c) berth agent process RSS (/proc/<pid>/status VmRSS)");
     console.log(
