@@ -104,6 +104,11 @@ const liveReservationRows = prepareQuery((db, clusterArn: string) =>
     .where("container_instance_arn", "is not", null),
 );
 
+/** DescribeTasks reads up to 100 tasks a call: one query per count of ARNs. */
+const taskDocs = byShape(String, (count: number) =>
+  prepareQuery((db, ...arns: string[]) => db.selectFrom("tasks").select(["arn", "doc"]).where("arn", "in", arns), count),
+);
+
 /** RunTask writes up to ten tasks a call. */
 const insertTaskRow = prepareQuery(
   (
@@ -562,6 +567,11 @@ class SqlTx implements Tx {
     if (this.quirks.rowLocks) q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && decodeDoc<Task>(row.doc);
+  }
+  async getTasks(arns: readonly string[]): Promise<ReadonlyMap<string, Task>> {
+    const unique = [...new Set(arns)];
+    const rows = unique.length === 0 ? [] : await taskDocs(unique.length).all(this.db, ...unique);
+    return new Map(rows.map((row) => [row.arn, decodeDoc<Task>(row.doc)]));
   }
   async putTask(t: Task): Promise<void> {
     const { arn, ...row } = taskRow(t);

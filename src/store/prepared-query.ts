@@ -32,8 +32,9 @@ export interface PreparedQuery<Values extends readonly unknown[], Row> {
  */
 export function prepareQuery<Values extends readonly unknown[], Row>(
   build: (db: Kysely<Database>, ...values: Values) => Compilable<Row>,
+  /** How many values `build` takes; needed only when it takes them as a rest parameter. */
+  arity = build.length - 1,
 ): PreparedQuery<Values, Row> {
-  const arity = build.length - 1;
   // Keyed by the dialect adapter, which a transaction shares with its database.
   const compiled = new WeakMap<object, CompiledQuery<Row>>();
   const compile = (db: Kysely<Database>): CompiledQuery<Row> => {

@@ -725,6 +725,20 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(await tx((t) => t.getTask(t1.taskArn!)), stopped);
       });
 
+      it("getTasks reads many tasks at once; unknown and repeated ARNs are fine", async () => {
+        const t1 = task("t1", "RUNNING");
+        const t2 = task("t2", "PENDING");
+        await tx(async (t) => {
+          await t.insertTask(t1);
+          await t.insertTask(t2);
+        });
+        const got = await tx((t) => t.getTasks([t2.taskArn!, taskArn("web", "nope"), t1.taskArn!, t2.taskArn!]));
+        assert.deepEqual([...got.keys()].sort(), [t1.taskArn, t2.taskArn].sort());
+        assert.deepEqual(got.get(t1.taskArn!), t1);
+        assert.deepEqual(got.get(t2.taskArn!), t2);
+        assert.equal((await tx((t) => t.getTasks([]))).size, 0);
+      });
+
       it("raises UniqueViolation for a taken ARN", async () => {
         await tx((t) => t.insertTask(task("t1", "PENDING")));
         await assert.rejects(tx((t) => t.insertTask(task("t1", "RUNNING"))), UniqueViolation);

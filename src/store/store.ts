@@ -155,6 +155,8 @@ export interface Tx {
   insertTask(task: Task): Promise<void>;
   /** Locks the row for the rest of the transaction where the backend can. */
   getTask(arn: string): Promise<Task | undefined>;
+  /** Up to 100 tasks by ARN for a read, without row locks; an ARN with no task has no entry. */
+  getTasks(arns: readonly string[]): Promise<ReadonlyMap<string, Task>>;
   putTask(task: Task): Promise<void>;
   listTaskArns(query: TaskQuery): Promise<Page<string>>;
   /** Tasks on an instance that have not reached STOPPED: what holds its resources and what its agent runs. */

@@ -300,7 +300,6 @@ function placementOn({ instance, snap }: Placed): Placement {
   return { instance, ...(zone ? { zone } : {}) };
 }
 
-/** A new task document for an instance (or none yet: FARGATE waiting for capacity). */
 /** A new task document, not yet on any instance (PROVISIONING). */
 function newTask(scope: Scope, launch: Launch, now: Date): Task {
   const { cluster, definition: def, capacity } = launch;
@@ -673,9 +672,10 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
         const tasks: Task[] = [];
         const failures: Failure[] = [];
         const withTags = input.include?.includes("TAGS") ?? false;
-        for (const ref of input.tasks) {
-          const arn = taskArnOf(ctx, cluster, ref);
-          const task = await tx.getTask(arn);
+        const arnsOf = input.tasks.map((ref) => taskArnOf(ctx, cluster, ref));
+        const found = await tx.getTasks(arnsOf);
+        for (const arn of arnsOf) {
+          const task = found.get(arn);
           if (!task || task.clusterArn !== cluster.clusterArn) failures.push({ arn, reason: "MISSING" });
           else tasks.push(presentTask(task, withTags ? await tx.getTags(arn) : undefined));
         }
