@@ -77,10 +77,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function send(res: ServerResponse, status: number, requestId: string, payload: unknown, contentType = "application/x-amz-json-1.1"): void {
-  const body = JSON.stringify(payload);
+  // Encoded once: measuring a string's length and writing it would encode it twice.
+  const body = Buffer.from(JSON.stringify(payload), "utf8");
   res.writeHead(status, {
     "content-type": contentType,
-    "content-length": Buffer.byteLength(body),
+    "content-length": body.length,
     "x-amzn-requestid": requestId,
   });
   res.end(body);
