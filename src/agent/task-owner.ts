@@ -116,7 +116,8 @@ interface ContainerState {
   healthSince?: Date;
   imageId?: string;
   imageDigest?: string;
-  imagePresent: boolean;
+  /** What Docker had under the image reference when the image was resolved (none: not present). */
+  cachedImage?: ImageInfo;
   auth?: RegistryCredentials;
   bound: ContainerInfo["ports"];
   ipv4: string[];
@@ -148,7 +149,7 @@ type Message =
   | { readonly kind: "cleaned"; readonly error?: unknown };
 
 type ActionResult =
-  | { readonly action: "resolve-image"; readonly present: boolean; readonly auth?: RegistryCredentials }
+  | { readonly action: "resolve-image"; readonly image?: ImageInfo; readonly auth?: RegistryCredentials }
   | { readonly action: "pull-image"; readonly imageId?: string; readonly digest?: string; readonly pullStartedAt: Date; readonly pullStoppedAt: Date }
   | { readonly action: "create"; readonly id: string }
   | { readonly action: "start" | "stop"; readonly info: ContainerInfo | undefined };
@@ -319,7 +320,6 @@ export class TaskOwner {
       known: "NONE",
       created: false,
       started: false,
-      imagePresent: false,
       bound: [],
       ipv4: [],
       labels: {},
@@ -516,7 +516,7 @@ export class TaskOwner {
     c.notBefore = undefined;
     switch (r.action) {
       case "resolve-image":
-        c.imagePresent = r.present;
+        c.cachedImage = r.image;
         if (r.auth) c.auth = r.auth;
         c.known = laterOf(c.known, "MANIFEST_PULLED");
         return;
@@ -744,12 +744,12 @@ export class TaskOwner {
     const { runtime, registryAuth, images } = this.ctx;
     if (c.role === "pause") {
       await ensurePauseImage(runtime, this.ctx.dockerArch, this.signal);
-      return { action: "resolve-image", present: true };
+      return { action: "resolve-image" };
     }
     const ref = c.image;
-    const present = (await images.lookup(ref, () => runtime.inspectImage(ref, this.signal))) !== undefined;
+    const image = await images.lookup(ref, () => runtime.inspectImage(ref, this.signal));
     const auth = registryAuth ? await registryAuth(ref) : undefined;
-    return { action: "resolve-image", present, ...(auth ? { auth } : {}) };
+    return { action: "resolve-image", ...(image ? { image } : {}), ...(auth ? { auth } : {}) };
   }
 
   private async pullImage(c: ContainerState): Promise<ActionResult> {
@@ -757,10 +757,11 @@ export class TaskOwner {
     const pullStartedAt = clock.now();
     const ref = c.image;
     const auth = c.auth;
-    const plan = c.role === "pause" ? "cached" : pullPlan(this.ctx.pullBehavior, c.imagePresent, pulledImages.has(ref));
+    const plan = c.role === "pause" ? "cached" : pullPlan(this.ctx.pullBehavior, c.cachedImage !== undefined, pulledImages.has(ref));
     let image: ImageInfo | undefined;
     if (plan === "cached") {
-      image = await images.lookup(ref, () => runtime.inspectImage(ref, this.signal));
+      // The pause image is ensured, not resolved; an app image was looked up a moment ago.
+      image = c.cachedImage ?? (await images.lookup(ref, () => runtime.inspectImage(ref, this.signal)));
     } else {
       const outcome = await images.pull(ref, auth, async () => {
         let error: Error | undefined;
