@@ -15,10 +15,9 @@ import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "./engine-types
 import { DockerodeRuntime } from "./dockerode-runtime.js";
 import { measureHost } from "./host-resources.js";
 import { startLogShipper } from "./log-shipper.js";
-import { registryHost } from "./image-pull.js";
+import { registryHost, type PullBehavior } from "./image-pull.js";
 import type { PortRange } from "./ports.js";
 import { awsvpcNetworkName, DockerTaskEngine } from "./task-engine.js";
-
 
 export interface DockerAgentSettings {
   /** This agent's identity on the Docker Engine (labels on everything it creates). */
@@ -33,6 +32,8 @@ export interface DockerAgentSettings {
   /** CIDR of the awsvpc network; default: a /24 in 10.213.0.0/16 chosen from the agent id. */
   readonly awsvpcSubnet?: string;
   readonly metadataPort?: number;
+  /** ECS_IMAGE_PULL_BEHAVIOR; default "default". */
+  readonly imagePullBehavior?: PullBehavior;
   readonly hostPortRange?: PortRange;
   readonly stopTimeoutSeconds?: number;
   readonly taskCleanupWaitMs?: number;
@@ -123,6 +124,7 @@ export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
         registryAuth: registryAuthFor(settings.server, settings.region, credentials),
         awsvpc: { subnet },
         metadata: { bindAddress: "0.0.0.0", port: metadataPort },
+        ...(settings.imagePullBehavior ? { imagePullBehavior: settings.imagePullBehavior } : {}),
         ...(settings.hostPortRange ? { hostPortRange: settings.hostPortRange } : {}),
         ...(settings.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: settings.stopTimeoutSeconds } : {}),
         ...(settings.taskCleanupWaitMs !== undefined ? { taskCleanupWaitMs: settings.taskCleanupWaitMs } : {}),

@@ -10,7 +10,8 @@ import type { ImageInfo, RegistryCredentials } from "./docker-runtime.js";
  * once: pull only if this agent has not pulled the image before (a cached copy serves if that pull fails).
  * prefer-cached: use a cached copy when there is one; pull otherwise.
  */
-export type PullBehavior = "default" | "always" | "once" | "prefer-cached";
+export const pullBehaviors = ["default", "always", "once", "prefer-cached"] as const;
+export type PullBehavior = (typeof pullBehaviors)[number];
 
 export type PullPlan = "pull" | "pull-or-cached" | "cached";
 

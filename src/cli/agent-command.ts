@@ -2,6 +2,7 @@
 
 import { setFlagsFromString } from "node:v8";
 import type { RunningAgent } from "../agent/agent.js";
+import type { PullBehavior } from "../agent/image-pull.js";
 
 export interface AgentCommandOptions {
   readonly server: string;
@@ -17,6 +18,7 @@ export interface AgentCommandOptions {
   readonly awsvpcSubnet?: string;
   readonly metadataPort: number;
   readonly memoryReserveMiB: number;
+  readonly imagePullBehavior: PullBehavior;
 }
 
 export async function runAgent(opts: AgentCommandOptions): Promise<void> {
@@ -56,6 +58,7 @@ export async function runAgent(opts: AgentCommandOptions): Promise<void> {
         ...(opts.awsvpcSubnet ? { awsvpcSubnet: opts.awsvpcSubnet } : {}),
         metadataPort: opts.metadataPort,
         memoryReserveMiB: opts.memoryReserveMiB,
+        imagePullBehavior: opts.imagePullBehavior,
         logger,
       }),
     );

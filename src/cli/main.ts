@@ -11,15 +11,24 @@ process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { pullBehaviors, type PullBehavior } from "../agent/image-pull.js";
 import { exportLines, readInstanceInfo } from "./instance-file.js";
 import { readCommonSettings, withCommonOptions } from "./settings.js";
+
+/** The ECS agent's ECS_IMAGE_PULL_BEHAVIOR, as a flag with that variable as its fallback. */
+const imagePullBehaviorOption = (): Option =>
+  new Option("--image-pull-behavior <behavior>", "when the agent pulls a task's image")
+    .choices(pullBehaviors)
+    .env("ECS_IMAGE_PULL_BEHAVIOR")
+    .default("default");
 
 const program = new Command("berth").description("Amazon ECS without AWS.").showHelpAfterError();
 
 withCommonOptions(program.command("up").description("run everything on this machine: control plane, registry, logs, and a local agent"))
   .option("--metadata-port <port>", "the local agent's task metadata endpoint port", "51679")
   .option("--awsvpc-subnet <cidr>", "the local agent's awsvpc subnet (default: a free /24 in 10.213.0.0/16)")
+  .addOption(imagePullBehaviorOption())
   .action(async (opts: Record<string, unknown>) => {
     const { serve } = await import("./serve-command.js");
     await serve(
@@ -28,6 +37,7 @@ withCommonOptions(program.command("up").description("run everything on this mach
         agent: {
           metadataPort: Number(opts["metadataPort"]),
           ...(typeof opts["awsvpcSubnet"] === "string" ? { awsvpcSubnet: opts["awsvpcSubnet"] } : {}),
+          imagePullBehavior: opts["imagePullBehavior"] as PullBehavior,
         },
       },
       "(all in one)",
@@ -58,6 +68,7 @@ program
   .option("--awsvpc-subnet <cidr>", "the subnet of this host's awsvpc network (default: a /24 in 10.213.0.0/16)")
   .option("--metadata-port <port>", "the task metadata endpoint's port", "51679")
   .option("--memory-reserve <mib>", "memory kept back for the host, in MiB", "0")
+  .addOption(imagePullBehaviorOption())
   .action(async (opts: Record<string, string | string[] | undefined>) => {
     const { runAgent } = await import("./agent-command.js");
     await runAgent({
@@ -72,6 +83,7 @@ program
       ...(opts["awsvpcSubnet"] ? { awsvpcSubnet: String(opts["awsvpcSubnet"]) } : {}),
       metadataPort: Number(opts["metadataPort"]),
       memoryReserveMiB: Number(opts["memoryReserve"]),
+      imagePullBehavior: opts["imagePullBehavior"] as PullBehavior,
     });
   });
 

@@ -4,12 +4,13 @@
 import { join } from "node:path";
 import pino from "pino";
 import type { RunningAgent } from "../agent/agent.js";
+import type { PullBehavior } from "../agent/image-pull.js";
 import { startControlPlane } from "../control-plane.js";
 import { exportLines, removeInstanceInfo, writeInstanceInfo, type InstanceInfo } from "./instance-file.js";
 import type { CommonSettings } from "./settings.js";
 
 export interface UpSettings extends CommonSettings {
-  readonly agent: { readonly metadataPort?: number; readonly awsvpcSubnet?: string };
+  readonly agent: { readonly metadataPort?: number; readonly awsvpcSubnet?: string; readonly imagePullBehavior?: PullBehavior };
 }
 
 export async function serve(settings: UpSettings, what: string, withAgent: boolean): Promise<void> {
@@ -48,6 +49,7 @@ export async function serve(settings: UpSettings, what: string, withAgent: boole
           attributes: {},
           ...(settings.agent.metadataPort !== undefined ? { metadataPort: settings.agent.metadataPort } : {}),
           ...(settings.agent.awsvpcSubnet ? { awsvpcSubnet: settings.agent.awsvpcSubnet } : {}),
+          ...(settings.agent.imagePullBehavior ? { imagePullBehavior: settings.agent.imagePullBehavior } : {}),
           logger: logger.child({ component: "agent" }),
         }),
       );

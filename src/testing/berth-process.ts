@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { labels } from "../agent/container-config.js";
+import type { PullBehavior } from "../agent/image-pull.js";
 import { awsJson } from "./aws-cli.js";
 import type { TestServer } from "./harness.js";
 
@@ -204,6 +205,7 @@ export interface AgentOptions {
   readonly availabilityZone?: string;
   readonly cluster?: string;
   readonly memoryReserveMiB?: number;
+  readonly imagePullBehavior?: PullBehavior;
   readonly name?: string;
 }
 
@@ -312,6 +314,7 @@ export class BerthTestbed {
     if (opts.instanceType) args.push("--instance-type", opts.instanceType);
     if (opts.availabilityZone) args.push("--availability-zone", opts.availabilityZone);
     if (opts.memoryReserveMiB !== undefined) args.push("--memory-reserve", String(opts.memoryReserveMiB));
+    if (opts.imagePullBehavior) args.push("--image-pull-behavior", opts.imagePullBehavior);
     for (const [k, v] of Object.entries(opts.attributes ?? {})) args.push("--attribute", `${k}=${v}`);
     const p = new ChildBerth({
       role: "agent",

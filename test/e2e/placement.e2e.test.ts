@@ -1,7 +1,8 @@
 // Placement across several real `berth agent` processes on one machine: one
 // `berth server` and three EC2 agents in zones a, b, c (a custom attribute marks
 // two of them), driven by the aws CLI. Also a FARGATE task with no FARGATE
-// capacity, which waits in PROVISIONING.
+// capacity, which waits in PROVISIONING, and an agent whose pull behaviour is
+// `always`.
 
 import { after, before, describe, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -144,5 +145,16 @@ describe("placement across three berth agents", { skip: docker ? false : "Docker
     );
     await ecs.call("stop-task", "--cluster", cluster, "--task", arn);
     await ecs.waitFor(cluster, [arn], stopped, "the waiting task to stop", 15_000);
+  });
+
+  test("an agent started with --image-pull-behavior always pulls: an image only in Docker's cache fails the task", async () => {
+    // Its own cluster, so the placement tests above keep their three instances.
+    await ecs.call("create-cluster", "--cluster-name", "e2e-pull-always");
+    await bed.agent(server, { cluster: "e2e-pull-always", imagePullBehavior: "always", name: "agent pull always" });
+    const r = await ecs.run({ cluster: "e2e-pull-always", taskDefinition: def });
+    assert.deepEqual(r.failures, []);
+    const [task] = await ecs.waitFor("e2e-pull-always", [r.tasks[0].taskArn], stopped, "the task to fail its pull");
+    assert.equal(task.stopCode, "TaskFailedToStart");
+    assert.match(task.containers[0].reason ?? "", /^CannotPullContainerError/);
   });
 });
