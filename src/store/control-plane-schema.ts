@@ -60,6 +60,12 @@ export interface ControlPlaneTables {
    * or their attributes, so a reader can tell whether what it decoded before is current.
    */
   cluster_instance_versions: { cluster_arn: string; version: string };
+  /**
+   * How many live tasks (placed, not STOPPED) hold each distinct reservation on each
+   * instance, kept by every task write: what a RunTask reads to know what its
+   * cluster's instances have left, whatever the number of tasks.
+   */
+  live_reservations: { cluster_arn: string; container_instance_arn: string; reservation: string; tasks: number };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -208,6 +214,37 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
           .createTable("cluster_instance_versions")
           .addColumn("cluster_arn", key, (c) => c.primaryKey())
           .addColumn("version", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
+  ],
+  [
+    "0007_live_reservations",
+    {
+      async up(db: AnyDb) {
+        const key = keyText(db);
+        const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+        await db.schema
+          .createTable("live_reservations")
+          .addColumn("cluster_arn", key, (c) => c.notNull())
+          .addColumn("container_instance_arn", key, (c) => c.notNull())
+          .addColumn("reservation", key, (c) => c.notNull())
+          .addColumn("tasks", "integer", (c) => c.notNull())
+          .addPrimaryKeyConstraint("live_reservations_pk", ["cluster_arn", "container_instance_arn", "reservation"])
+          // SQLite keeps the rows in the key's own b-tree: a cluster's rows are one range read.
+          .$call((t) => (postgres ? t : t.modifyEnd(sql`without rowid`)))
+          .execute();
+        await db
+          .insertInto("live_reservations")
+          .columns(["cluster_arn", "container_instance_arn", "reservation", "tasks"])
+          .expression(
+            db
+              .selectFrom("tasks")
+              .select(["cluster_arn", "container_instance_arn", "reservation", db.fn.countAll().as("tasks")])
+              .where("last_status", "!=", "STOPPED")
+              .where("container_instance_arn", "is not", null)
+              .groupBy(["cluster_arn", "container_instance_arn", "reservation"]),
+          )
           .execute();
       },
     },

@@ -96,12 +96,60 @@ const instanceVersion = prepareQuery((db, clusterArn: string) =>
 );
 
 const liveReservationRows = prepareQuery((db, clusterArn: string) =>
+  db.selectFrom("live_reservations").select(["container_instance_arn", "reservation", "tasks"]).where("cluster_arn", "=", clusterArn),
+);
+
+// A task write moves its count in live_reservations: one more under what it holds now, one fewer under what it held.
+
+const countLiveReservation = prepareQuery((db, clusterArn: string, instanceArn: string, reservation: string) =>
   db
-    .selectFrom("tasks")
-    .select(["container_instance_arn", "reservation"])
+    .insertInto("live_reservations")
+    .values({ cluster_arn: clusterArn, container_instance_arn: instanceArn, reservation, tasks: 1 })
+    .onConflict((oc) =>
+      oc.columns(["cluster_arn", "container_instance_arn", "reservation"]).doUpdateSet((eb) => ({ tasks: eb("live_reservations.tasks", "+", 1) })),
+    ),
+);
+
+const uncountLiveReservation = prepareQuery((db, clusterArn: string, instanceArn: string, reservation: string) =>
+  db
+    .updateTable("live_reservations")
+    .set((eb) => ({ tasks: eb("tasks", "-", 1) }))
     .where("cluster_arn", "=", clusterArn)
-    .where("last_status", "!=", "STOPPED")
-    .where("container_instance_arn", "is not", null),
+    .where("container_instance_arn", "=", instanceArn)
+    .where("reservation", "=", reservation),
+);
+
+const dropSpentReservation = prepareQuery((db, clusterArn: string, instanceArn: string, reservation: string) =>
+  db
+    .deleteFrom("live_reservations")
+    .where("cluster_arn", "=", clusterArn)
+    .where("container_instance_arn", "=", instanceArn)
+    .where("reservation", "=", reservation)
+    .where("tasks", "<=", 0),
+);
+
+/** The live_reservations row a task row counts toward; none unless placed and not STOPPED. */
+interface LiveKey {
+  readonly cluster: string;
+  readonly instance: string;
+  readonly reservation: string;
+}
+
+function liveKey(row: Pick<Database["tasks"], "cluster_arn" | "container_instance_arn" | "last_status" | "reservation">): LiveKey | undefined {
+  return row.container_instance_arn !== null && row.last_status !== "STOPPED"
+    ? { cluster: row.cluster_arn, instance: row.container_instance_arn, reservation: row.reservation }
+    : undefined;
+}
+
+/** A total order on keys: the order a transaction takes their rows' locks in. */
+function keyOrder(a: LiveKey, b: LiveKey): number {
+  const x = `${a.instance}\n${a.reservation}`;
+  const y = `${b.instance}\n${b.reservation}`;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const heldBefore = prepareQuery((db, arn: string) =>
+  db.selectFrom("tasks").select(["cluster_arn", "container_instance_arn", "last_status", "reservation"]).where("arn", "=", arn),
 );
 
 /** DescribeTasks reads up to 100 tasks a call: one query per count of ARNs. */
@@ -561,6 +609,8 @@ class SqlTx implements Tx {
         r.doc,
       ),
     );
+    const key = liveKey(r);
+    if (key) await this.moveLiveCount(key, 1);
   }
   async getTask(arn: string): Promise<Task | undefined> {
     let q = this.db.selectFrom("tasks").select("doc").where("arn", "=", arn);
@@ -575,7 +625,20 @@ class SqlTx implements Tx {
   }
   async putTask(t: Task): Promise<void> {
     const { arn, ...row } = taskRow(t);
+    const before = await heldBefore.first(this.db, arn);
     await this.db.updateTable("tasks").set(row).where("arn", "=", arn).execute();
+    const was = before && liveKey(before);
+    const now = before && liveKey(row);
+    if (was && now && keyOrder(was, now) === 0) return;
+    const moves = [...(was ? [{ key: was, by: -1 as const }] : []), ...(now ? [{ key: now, by: 1 as const }] : [])];
+    // Two transactions moving counts between the same rows lock them in the same order.
+    for (const { key, by } of moves.sort((a, b) => keyOrder(a.key, b.key))) await this.moveLiveCount(key, by);
+  }
+  /** One more (by 1) or one fewer (by -1) live task under `key`. */
+  private async moveLiveCount({ cluster, instance, reservation }: LiveKey, by: 1 | -1): Promise<void> {
+    if (by === 1) return countLiveReservation.run(this.db, cluster, instance, reservation);
+    await uncountLiveReservation.run(this.db, cluster, instance, reservation);
+    await dropSpentReservation.run(this.db, cluster, instance, reservation);
   }
   async listTaskArns(query: TaskQuery): Promise<Page<string>> {
     let q = this.db.selectFrom("tasks").select("arn").where("cluster_arn", "=", query.clusterArn);
@@ -612,21 +675,22 @@ class SqlTx implements Tx {
     return rows.map((r) => decodeDoc<Task>(r.doc));
   }
   async liveReservations(clusterArn: string): Promise<readonly HeldReservation[]> {
-    // A RunTask reads every live task of the cluster: two columns, unordered, and each
-    // distinct reservation (most tasks of a service hold the same) parsed once.
+    // A RunTask reads a row per instance and distinct reservation, and parses each
+    // distinct reservation (most tasks of a service hold the same) once.
     const parsed = new Map<string, Reservation>();
     return (await liveReservationRows.all(this.db, clusterArn)).map((r) => {
       let held = parsed.get(r.reservation);
       if (!held) parsed.set(r.reservation, (held = JSON.parse(r.reservation) as Reservation));
       // Written out rather than spread: a spread copy costs more than the rest of the read.
       return {
-        containerInstanceArn: r.container_instance_arn!,
+        containerInstanceArn: r.container_instance_arn,
         cpu: held.cpu,
         memory: held.memory,
         tcpPorts: held.tcpPorts,
         udpPorts: held.udpPorts,
         address: held.address,
         group: held.group,
+        tasks: r.tasks,
       };
     });
   }

@@ -1021,6 +1021,23 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           assert.equal((await tx((t) => t.getTask(taskArn("web", "t1"))))?.version, concurrency);
         });
 
+        it("live task counts: tasks placed and stopped side by side on one instance", async () => {
+          const ids = Array.from({ length: concurrency }, (_, i) => `t${i}`);
+          await Promise.all(ids.map((id) => tx((t) => t.insertTask(task(id, "PENDING", { containers: [] })))));
+          const held = async (): Promise<number[]> => (await tx((t) => t.liveReservations(clusterArn("web")))).map((h) => h.tasks);
+          assert.deepEqual(await held(), [concurrency]);
+          await Promise.all(
+            ids.slice(1).map((id) =>
+              tx(async (t) => {
+                const k = (await t.getTask(taskArn("web", id)))!;
+                await yieldToOthers();
+                await t.putTask({ ...k, lastStatus: "STOPPED" });
+              }),
+            ),
+          );
+          assert.deepEqual(await held(), [1]);
+        });
+
         it("task definitions", async () => {
           await tx((t) => t.insertTaskDefinition(taskDefinition("web", 1, "ACTIVE", { registeredBy: "0" })));
           await bumpAll(async (t) => {
@@ -1061,9 +1078,9 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.deepEqual(
           held.map((h) => JSON.parse(JSON.stringify(h)) as unknown),
           [
-            { containerInstanceArn: i1, group: "service:api", cpu: 100, memory: 512, tcpPorts: [32768], udpPorts: [] },
-            { containerInstanceArn: i1, cpu: 500, memory: 512, tcpPorts: [8080], udpPorts: [53] },
-            { containerInstanceArn: i2, cpu: 200, memory: 64, tcpPorts: [], udpPorts: [], address: "10.0.0.5" },
+            { containerInstanceArn: i1, group: "service:api", cpu: 100, memory: 512, tcpPorts: [32768], udpPorts: [], tasks: 1 },
+            { containerInstanceArn: i1, cpu: 500, memory: 512, tcpPorts: [8080], udpPorts: [53], tasks: 1 },
+            { containerInstanceArn: i2, cpu: 200, memory: 64, tcpPorts: [], udpPorts: [], address: "10.0.0.5", tasks: 1 },
           ],
         );
         // A waiting task placed later holds its instance; one that reaches STOPPED lets go.
@@ -1072,8 +1089,40 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           await t.putTask(task("a", "STOPPED", { group: "service:api", cpu: "100" }));
         });
         const after = [...(await tx((t) => t.liveReservations(web)))].sort(byInstanceThenCpu);
-        assert.deepEqual(after.map((h) => [h.containerInstanceArn, h.cpu]), [[i1, 500], [i2, 200], [i2, 400]]);
+        assert.deepEqual(after.map((h) => [h.containerInstanceArn, h.cpu, h.tasks]), [[i1, 500, 1], [i2, 200, 1], [i2, 400, 1]]);
         assert.deepEqual(await tx((t) => t.liveReservations(clusterArn("none"))), []);
+      });
+
+      it("liveReservations counts the tasks holding the same on an instance, through every kind of write", async () => {
+        const counts = async (): Promise<unknown[]> =>
+          (await tx((t) => t.liveReservations(web))).map((h) => [h.containerInstanceArn, h.cpu, h.tcpPorts, h.tasks]).sort((a, b) => byCodePoint(JSON.stringify(a), JSON.stringify(b)));
+        const unbound = { cpu: "10", containers: [] };
+        await tx(async (t) => {
+          for (const id of ["a", "b", "c"]) await t.insertTask(task(id, "PENDING", unbound));
+          await t.insertTask(task("d", "PENDING", { ...unbound, containerInstanceArn: i2 }));
+        });
+        assert.deepEqual(await counts(), [[i1, 10, [], 3], [i2, 10, [], 1]]);
+        // Bound to a host port, a task holds something else; rewritten unchanged, it holds the same.
+        const bound = { cpu: "10", containers: [{ name: "web", networkBindings: [{ containerPort: 80, hostPort: 8080 }] }] };
+        await tx(async (t) => {
+          await t.putTask(task("a", "RUNNING", bound));
+          await t.putTask(task("b", "PENDING", unbound));
+        });
+        assert.deepEqual(await counts(), [[i1, 10, [8080], 1], [i1, 10, [], 2], [i2, 10, [], 1]]);
+        // A write rolled back leaves the counts as they were.
+        await assert.rejects(
+          tx(async (t) => {
+            await t.putTask(task("b", "STOPPED", unbound));
+            throw new Error("abandoned");
+          }),
+        );
+        assert.deepEqual(await counts(), [[i1, 10, [8080], 1], [i1, 10, [], 2], [i2, 10, [], 1]]);
+        await tx(async (t) => {
+          for (const id of ["b", "c"]) await t.putTask(task(id, "STOPPED", unbound));
+          await t.putTask(task("d", "STOPPED", { ...unbound, containerInstanceArn: i2 }));
+          await t.putTask(task("ghost", "RUNNING", unbound));
+        });
+        assert.deepEqual(await counts(), [[i1, 10, [8080], 1]]);
       });
 
       it("clusterInstances: every instance with its attributes, in ARN order, current after every kind of write", async () => {

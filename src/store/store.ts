@@ -91,9 +91,11 @@ export interface InstanceWithAttributes {
   readonly attributes: Readonly<Record<string, string | null>>;
 }
 
-/** What a placed task that has not reached STOPPED holds, and on which instance. */
+/** What placed tasks that have not reached STOPPED hold, and on which instance. */
 export interface HeldReservation extends Reservation {
   readonly containerInstanceArn: string;
+  /** How many live tasks on the instance hold exactly this. */
+  readonly tasks: number;
 }
 
 /** What one transaction can read and write. */
@@ -163,7 +165,11 @@ export interface Tx {
   liveTasksOnInstance(containerInstanceArn: string): Promise<readonly Task[]>;
   /** Tasks in a cluster that have not reached STOPPED, placed or not. */
   liveTasksInCluster(clusterArn: string): Promise<readonly Task[]>;
-  /** What each placed task of the cluster that has not reached STOPPED holds, in no set order, without decoding the tasks. */
+  /**
+   * What the placed tasks of the cluster that have not reached STOPPED hold: one entry per
+   * instance and distinct reservation, with how many tasks hold it; in no set order, read
+   * without decoding or even visiting the tasks.
+   */
   liveReservations(clusterArn: string): Promise<readonly HeldReservation[]>;
   /** Tasks waiting in PROVISIONING for capacity (no instance yet), oldest first. */
   waitingTasks(limit: number): Promise<readonly Task[]>;

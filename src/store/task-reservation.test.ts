@@ -1,5 +1,5 @@
-// What a task holds on its instance, read from its document; and the migration that
-// gives tasks written before the reservation column theirs.
+// What a task holds on its instance, read from its document; and the migrations that
+// give tasks written before the reservation column theirs, and count them per instance.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,8 +41,8 @@ describe("reservationOf", () => {
   });
 });
 
-describe("0006_task_reservations", () => {
-  it("gives tasks written before it their reservation, from their documents", async () => {
+describe("0006_task_reservations and 0007_live_reservations", () => {
+  it("give tasks written before them their reservation, from their documents, counted per instance", async () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-reservations-"));
     const file = join(dir, "berth.db");
     try {
@@ -52,30 +52,32 @@ describe("0006_task_reservations", () => {
         provider: { getMigrations: () => Promise.resolve(Object.fromEntries(migrations) as Record<string, Migration>) },
       });
       assert.equal((await migrator.migrateTo("0005_services")).error, undefined);
-      // The row as 0004's table holds it: no reservation column yet.
-      await db
-        .insertInto("tasks")
-        .values({
-          arn: task.taskArn!,
-          cluster_arn: cluster,
-          container_instance_arn: instance,
-          family: "web",
-          started_by: null,
-          group_name: "service:web",
-          launch_type: "EC2",
-          last_status: "RUNNING",
-          desired_status: "RUNNING",
-          created_at: 0,
-          stopped_at: null,
-          doc: encodeDoc(task),
-        } as Database["tasks"])
-        .execute();
+      // The rows as 0004's table holds them: no reservation column yet.
+      for (const arn of [task.taskArn!, `${task.taskArn!}-twin`]) {
+        await db
+          .insertInto("tasks")
+          .values({
+            arn,
+            cluster_arn: cluster,
+            container_instance_arn: instance,
+            family: "web",
+            started_by: null,
+            group_name: "service:web",
+            launch_type: "EC2",
+            last_status: "RUNNING",
+            desired_status: "RUNNING",
+            created_at: 0,
+            stopped_at: null,
+            doc: encodeDoc({ ...task, taskArn: arn }),
+          } as Database["tasks"])
+          .execute();
+      }
       await db.destroy();
 
       const store = await openSqliteStore(file);
       try {
         const held = await store.read((tx) => tx.liveReservations(cluster));
-        assert.deepEqual(JSON.parse(JSON.stringify(held)) as unknown, [{ containerInstanceArn: instance, ...reservationOf(task) }]);
+        assert.deepEqual(JSON.parse(JSON.stringify(held)) as unknown, [{ containerInstanceArn: instance, ...reservationOf(task), tasks: 2 }]);
       } finally {
         await store.close();
       }

@@ -210,11 +210,12 @@ function withTasks(idle: InstanceSnapshot, held: readonly HeldReservation[]): In
   let udp = idle.usedUdpPorts;
   const tasks: { group?: string }[] = [];
   for (const r of held) {
-    cpu -= r.cpu;
-    memory -= r.memory;
+    cpu -= r.cpu * r.tasks;
+    memory -= r.memory * r.tasks;
     if (r.tcpPorts.length > 0) tcp = new Set([...tcp, ...r.tcpPorts]);
     if (r.udpPorts.length > 0) udp = new Set([...udp, ...r.udpPorts]);
-    tasks.push(r.group ? { group: r.group } : {});
+    const task = r.group ? { group: r.group } : {};
+    for (let i = 0; i < r.tasks; i++) tasks.push(task);
   }
   // Written out rather than spread from `idle`: this runs for every busy instance on every RunTask.
   return {
@@ -235,8 +236,8 @@ function withTasks(idle: InstanceSnapshot, held: readonly HeldReservation[]): In
 }
 
 /**
- * The placement snapshot of a cluster, from the store's decoded instances and the
- * reservations of live tasks (never their documents), each read once.
+ * The placement snapshot of a cluster, from the store's decoded instances and what
+ * its live tasks hold, counted per instance and distinct reservation (never the tasks).
  * Invariant: the caller holds the cluster's row (getCluster locks it), so no other
  * placement in the cluster commits between this read and the caller's commit.
  */
