@@ -146,7 +146,7 @@ async function benchCommitted(): Promise<string[][]> {
     const def = await ecs.send(
       new RegisterTaskDefinitionCommand({ family: "bench-place", containerDefinitions: [{ name: "main", image: busyboxImage, cpu: 16, memory: 32, essential: true }] }),
     );
-    const calls = quick ? 50 : 200;
+    const calls = quick ? 50 : 1_000;
     const strategy = [
       { type: "spread" as const, field: "attribute:ecs.availability-zone" },
       { type: "binpack" as const, field: "memory" },
