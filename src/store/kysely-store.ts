@@ -99,21 +99,21 @@ const liveReservationRows = prepareQuery((db, clusterArn: string) =>
   db.selectFrom("live_reservations").select(["container_instance_arn", "reservation", "tasks"]).where("cluster_arn", "=", clusterArn),
 );
 
-// A task write moves its count in live_reservations: one more under what it holds now, one fewer under what it held.
+// Task writes move counts in live_reservations: up under what a task holds now, down under what it held.
 
-const countLiveReservation = prepareQuery((db, clusterArn: string, instanceArn: string, reservation: string) =>
+const addLiveTasks = prepareQuery((db, clusterArn: string, instanceArn: string, reservation: string, tasks: number) =>
   db
     .insertInto("live_reservations")
-    .values({ cluster_arn: clusterArn, container_instance_arn: instanceArn, reservation, tasks: 1 })
+    .values({ cluster_arn: clusterArn, container_instance_arn: instanceArn, reservation, tasks })
     .onConflict((oc) =>
-      oc.columns(["cluster_arn", "container_instance_arn", "reservation"]).doUpdateSet((eb) => ({ tasks: eb("live_reservations.tasks", "+", 1) })),
+      oc.columns(["cluster_arn", "container_instance_arn", "reservation"]).doUpdateSet((eb) => ({ tasks: eb("live_reservations.tasks", "+", tasks) })),
     ),
 );
 
-const uncountLiveReservation = prepareQuery((db, clusterArn: string, instanceArn: string, reservation: string) =>
+const removeLiveTasks = prepareQuery((db, clusterArn: string, instanceArn: string, reservation: string, tasks: number) =>
   db
     .updateTable("live_reservations")
-    .set((eb) => ({ tasks: eb("tasks", "-", 1) }))
+    .set((eb) => ({ tasks: eb("tasks", "-", tasks) }))
     .where("cluster_arn", "=", clusterArn)
     .where("container_instance_arn", "=", instanceArn)
     .where("reservation", "=", reservation),
@@ -128,24 +128,11 @@ const dropSpentReservation = prepareQuery((db, clusterArn: string, instanceArn: 
     .where("tasks", "<=", 0),
 );
 
-/** The live_reservations row a task row counts toward; none unless placed and not STOPPED. */
-interface LiveKey {
-  readonly cluster: string;
-  readonly instance: string;
-  readonly reservation: string;
-}
-
-function liveKey(row: Pick<Database["tasks"], "cluster_arn" | "container_instance_arn" | "last_status" | "reservation">): LiveKey | undefined {
+/** The live_reservations row a task row counts toward, as one string (its fields joined by NUL); none unless placed and not STOPPED. */
+function liveKey(row: Pick<Database["tasks"], "cluster_arn" | "container_instance_arn" | "last_status" | "reservation">): string | undefined {
   return row.container_instance_arn !== null && row.last_status !== "STOPPED"
-    ? { cluster: row.cluster_arn, instance: row.container_instance_arn, reservation: row.reservation }
+    ? `${row.cluster_arn}\0${row.container_instance_arn}\0${row.reservation}`
     : undefined;
-}
-
-/** A total order on keys: the order a transaction takes their rows' locks in. */
-function keyOrder(a: LiveKey, b: LiveKey): number {
-  const x = `${a.instance}\n${a.reservation}`;
-  const y = `${b.instance}\n${b.reservation}`;
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 const heldBefore = prepareQuery((db, arn: string) =>
@@ -282,6 +269,8 @@ type InstanceCache = Map<string, { readonly version: string; readonly instances:
 
 class SqlTx implements Tx {
   readonly services: KyselyServiceTx;
+  /** Net change to each live_reservations count (by key) that this transaction has not written yet. */
+  private readonly liveMoves = new Map<string, number>();
   constructor(
     private readonly db: Kysely<Database>,
     private readonly quirks: DialectQuirks,
@@ -609,8 +598,7 @@ class SqlTx implements Tx {
         r.doc,
       ),
     );
-    const key = liveKey(r);
-    if (key) await this.moveLiveCount(key, 1);
+    this.moveLiveTasks(liveKey(r), 1);
   }
   async getTask(arn: string): Promise<Task | undefined> {
     let q = this.db.selectFrom("tasks").select("doc").where("arn", "=", arn);
@@ -627,18 +615,31 @@ class SqlTx implements Tx {
     const { arn, ...row } = taskRow(t);
     const before = await heldBefore.first(this.db, arn);
     await this.db.updateTable("tasks").set(row).where("arn", "=", arn).execute();
-    const was = before && liveKey(before);
-    const now = before && liveKey(row);
-    if (was && now && keyOrder(was, now) === 0) return;
-    const moves = [...(was ? [{ key: was, by: -1 as const }] : []), ...(now ? [{ key: now, by: 1 as const }] : [])];
-    // Two transactions moving counts between the same rows lock them in the same order.
-    for (const { key, by } of moves.sort((a, b) => keyOrder(a.key, b.key))) await this.moveLiveCount(key, by);
+    if (before) {
+      this.moveLiveTasks(liveKey(before), -1);
+      this.moveLiveTasks(liveKey(row), 1);
+    }
   }
-  /** One more (by 1) or one fewer (by -1) live task under `key`. */
-  private async moveLiveCount({ cluster, instance, reservation }: LiveKey, by: 1 | -1): Promise<void> {
-    if (by === 1) return countLiveReservation.run(this.db, cluster, instance, reservation);
-    await uncountLiveReservation.run(this.db, cluster, instance, reservation);
-    await dropSpentReservation.run(this.db, cluster, instance, reservation);
+  private moveLiveTasks(key: string | undefined, by: number): void {
+    if (key) this.liveMoves.set(key, (this.liveMoves.get(key) ?? 0) + by);
+  }
+  /**
+   * Writes the transaction's net moves of live_reservations counts, in key order: every
+   * transaction takes those rows' locks in one order, and takes them last (before
+   * commit) or just before reading them, so the counts never deadlock two writers.
+   */
+  async flushLiveMoves(): Promise<void> {
+    if (this.liveMoves.size === 0) return;
+    const moves = [...this.liveMoves].filter(([, by]) => by !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.liveMoves.clear();
+    for (const [key, by] of moves) {
+      const [cluster, instance, reservation] = key.split("\0") as [string, string, string];
+      if (by > 0) await addLiveTasks.run(this.db, cluster, instance, reservation, by);
+      else {
+        await removeLiveTasks.run(this.db, cluster, instance, reservation, -by);
+        await dropSpentReservation.run(this.db, cluster, instance, reservation);
+      }
+    }
   }
   async listTaskArns(query: TaskQuery): Promise<Page<string>> {
     let q = this.db.selectFrom("tasks").select("arn").where("cluster_arn", "=", query.clusterArn);
@@ -677,6 +678,7 @@ class SqlTx implements Tx {
   async liveReservations(clusterArn: string): Promise<readonly HeldReservation[]> {
     // A RunTask reads a row per instance and distinct reservation, and parses each
     // distinct reservation (most tasks of a service hold the same) once.
+    await this.flushLiveMoves();
     const parsed = new Map<string, Reservation>();
     return (await liveReservationRows.all(this.db, clusterArn)).map((r) => {
       let held = parsed.get(r.reservation);
@@ -776,7 +778,12 @@ export class KyselyStore implements Store {
   }
 
   tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new SqlTx(trx, this.quirks, this.instanceCache)));
+    return this.db.transaction().execute(async (trx) => {
+      const tx = new SqlTx(trx, this.quirks, this.instanceCache);
+      const result = await fn(tx);
+      await tx.flushLiveMoves();
+      return result;
+    });
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

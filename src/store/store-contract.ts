@@ -1038,6 +1038,22 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           assert.deepEqual(await held(), [1]);
         });
 
+        it("live task counts: transactions stopping tasks on two instances in opposite orders both commit", async () => {
+          const on = (id: string, instance: string): Task => task(id, "RUNNING", { containers: [], containerInstanceArn: instance });
+          const [i1, i2] = [containerInstanceArn("web", "i1"), containerInstanceArn("web", "i2")];
+          await tx(async (t) => {
+            for (const [id, instance] of [["a1", i1], ["a2", i1], ["b1", i2], ["b2", i2]] as const) await t.insertTask(on(id, instance));
+          });
+          const stop = (first: Task, second: Task) =>
+            tx(async (t) => {
+              await t.putTask({ ...first, lastStatus: "STOPPED" });
+              await yieldToOthers();
+              await t.putTask({ ...second, lastStatus: "STOPPED" });
+            });
+          await Promise.all([stop(on("a1", i1), on("b1", i2)), stop(on("b2", i2), on("a2", i1))]);
+          assert.deepEqual(await tx((t) => t.liveReservations(clusterArn("web"))), []);
+        });
+
         it("task definitions", async () => {
           await tx((t) => t.insertTaskDefinition(taskDefinition("web", 1, "ACTIVE", { registeredBy: "0" })));
           await bumpAll(async (t) => {
@@ -1102,6 +1118,12 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           await t.insertTask(task("d", "PENDING", { ...unbound, containerInstanceArn: i2 }));
         });
         assert.deepEqual(await counts(), [[i1, 10, [], 3], [i2, 10, [], 1]]);
+        // A transaction reads its own moves.
+        await tx(async (t) => {
+          await t.insertTask(task("e", "PENDING", { ...unbound, containerInstanceArn: i2 }));
+          assert.deepEqual((await t.liveReservations(web)).find((h) => h.containerInstanceArn === i2)?.tasks, 2);
+          await t.putTask(task("e", "STOPPED", { ...unbound, containerInstanceArn: i2 }));
+        });
         // Bound to a host port, a task holds something else; rewritten unchanged, it holds the same.
         const bound = { cpu: "10", containers: [{ name: "web", networkBindings: [{ containerPort: 80, hostPort: 8080 }] }] };
         await tx(async (t) => {
