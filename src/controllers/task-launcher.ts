@@ -122,6 +122,7 @@ function storeIn(tx: Tx, store: Store): Store {
     registry: store.registry,
     tx: <T>(fn: (t: Tx) => Promise<T>): Promise<T> => fn(view),
     read: <T>(fn: (t: Tx) => Promise<T>): Promise<T> => fn(view),
+    snapshot: <T>(fn: (t: Tx) => Promise<T>): Promise<T> => fn(view),
     close: () => Promise.resolve(),
   };
 }

@@ -786,6 +786,15 @@ export class KyselyStore implements Store {
     });
   }
 
+  snapshot<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    // SQLite's BEGIN takes one snapshot at the first read (WAL); PostgreSQL needs REPEATABLE READ for that.
+    return this.db
+      .transaction()
+      .setIsolationLevel("repeatable read")
+      .setAccessMode("read only")
+      .execute((trx) => fn(new SqlTx(trx, { ...this.quirks, rowLocks: false }, this.instanceCache)));
+  }
+
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return fn(new SqlTx(this.db, { ...this.quirks, rowLocks: false }, this.instanceCache));
   }

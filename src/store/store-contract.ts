@@ -170,6 +170,24 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       opened = undefined;
     });
 
+    describe("snapshot", () => {
+      it("its reads agree with each other even when a write commits between them", async () => {
+        await tx((t) => t.insertCluster(cluster("a")));
+        let write: Promise<unknown> | undefined;
+        const [first, second] = await store.snapshot(async (t) => {
+          const before = (await t.listClusterArns({ limit: 10 })).items;
+          write = tx((w) => w.insertCluster(cluster("b")));
+          // PostgreSQL commits the write now; SQLite's one connection holds it until the snapshot ends.
+          await Promise.race([write, new Promise((resolve) => setTimeout(resolve, 300))]);
+          return [before, (await t.listClusterArns({ limit: 10 })).items];
+        });
+        await write;
+        assert.deepEqual(first, [clusterArn("a")]);
+        assert.deepEqual(second, first);
+        assert.deepEqual((await tx((t) => t.listClusterArns({ limit: 10 }))).items, ["a", "b"].map(clusterArn));
+      });
+    });
+
     describe("clusters", () => {
       it("round-trips a cluster document exactly; an unknown ARN reads as undefined", async () => {
         const c = cluster("web", {

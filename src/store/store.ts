@@ -195,5 +195,11 @@ export interface Store {
    * and no row locks. Each query sees committed state; `fn` must not write.
    */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a read-only transaction without row locks: every query sees the
+   * same committed state, for answers whose parts must agree (a service's events
+   * and its deployments' counts). `fn` must not write.
+   */
+  snapshot<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -423,7 +423,8 @@ export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
     },
 
     DescribeServices: (input, ctx) =>
-      store.read(async (tx) => {
+      // One snapshot: a service's events must never run ahead of its deployments' counts.
+      store.snapshot(async (tx) => {
         const cluster = await requireCluster(tx, ctx, input.cluster);
         if (input.services.length < 1 || input.services.length > 10) {
           throw errors.invalidParameter("DescribeServices takes between 1 and 10 services.");
