@@ -29,7 +29,7 @@ import { place, type Demand, type InstanceSnapshot } from "../src/scheduler/plac
 import { BerthTestbed, removeAgentDockerObjects, type BerthProcess } from "../src/testing/berth-process.js";
 import { startTestServer } from "../src/testing/harness.js";
 import { AwsJsonClient } from "./lib/aws-json-client.js";
-import { processCpuMs } from "./lib/processes.js";
+import { processCpuMs, settle } from "./lib/processes.js";
 import { summarize } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
 
@@ -366,9 +366,13 @@ async function benchDocker(): Promise<void> {
     };
     const berthCpuMs = (): number => (processCpuMs(server.pid) ?? Number.NaN) + (processCpuMs(agent.pid) ?? Number.NaN);
     const seqN = quick ? 10 : 20;
+    // Every phase starts on a quiet machine: removing a burst's containers keeps Docker and
+    // the kernel busy for seconds after the call returns, and would land on the next phase.
     {
+      await settle();
       const r = await sequential("raw", (n) => raw.launch(n), seqN);
       await raw.clean();
+      await settle();
       const cpu0 = berthCpuMs();
       const b = await sequential("berth", (n) => berth.launch(n), seqN);
       const cpuMs = berthCpuMs() - cpu0;
@@ -376,8 +380,10 @@ async function benchDocker(): Promise<void> {
       phases.push({ name: `one at a time, n=${seqN}`, raw: r, berth: { ...b, cpuMs } });
     }
     for (const size of quick ? [20] : [20, 100]) {
+      await settle();
       const r = await raw.launch(size);
       await raw.clean();
+      await settle();
       const cpu0 = berthCpuMs();
       const b = await berth.launch(size);
       const cpuMs = berthCpuMs() - cpu0;
@@ -406,6 +412,7 @@ async function benchDocker(): Promise<void> {
     });
     console.log("\n(a) RunTask → RUNNING (DescribeTasks polled every 20 ms one at a time, every 100 ms in bursts) beside raw Docker create+start (dockerode), same image, same run; ms");
     console.log("    the agent runs with --image-pull-behavior prefer-cached: both sides start from the image in Docker's cache");
+    console.log("    every phase starts once the machine is quiet (≤ 15% CPU busy over 500 ms, at most 20 s)");
     console.log("    berth CPU/task: CPU time of the server and agent processes (/proc) during the phase, per task started, polling included");
     console.log(formatTable(["shape", "docker p50", "docker p99", "berth p50", "berth p99", "overhead p50", "docker tasks/s", "berth tasks/s", "berth/docker", "berth CPU/task ms"], rows));
 

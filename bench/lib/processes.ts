@@ -144,3 +144,32 @@ export function processCpuMs(pid: number): number | undefined {
   const ticks = Number(fields[11]) + Number(fields[12]);
   return Number.isFinite(ticks) ? ticks * 10 : undefined;
 }
+
+/** The machine's busy and total CPU time so far (all cores, /proc/stat), in clock ticks; undefined off Linux. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    // idle and iowait are fields 4 and 5.
+    return { busy: total - fields[3] - fields[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the machine is quiet — at most `busyShare` of its CPU busy over a
+ * 500 ms window — or `maxMs` has passed. Run between benchmark phases, so work one
+ * phase left behind (Docker removing containers, the kernel tearing down network
+ * namespaces) does not land on the next. Returns how long it waited.
+ */
+export async function settle(busyShare = 0.15, maxMs = 20_000): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const a = machineTicks();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = machineTicks();
+    if (!a || !b || b.total === a.total || (b.busy - a.busy) / (b.total - a.total) <= busyShare) break;
+  }
+  return performance.now() - t0;
+}
