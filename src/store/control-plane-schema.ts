@@ -76,7 +76,12 @@ type AnyDb = Kysely<any>;
  * pages come out the same whatever the PostgreSQL database's default collation.
  */
 export function keyText(db: AnyDb): "text" | RawBuilder<unknown> {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? sql`text collate "C"` : "text";
+  return onPostgres(db) ? sql`text collate "C"` : "text";
+}
+
+/** Whether a migration runs on PostgreSQL (else SQLite). */
+export function onPostgres(db: AnyDb): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]> = [
@@ -223,7 +228,6 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
     {
       async up(db: AnyDb) {
         const key = keyText(db);
-        const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
         await db.schema
           .createTable("live_reservations")
           .addColumn("cluster_arn", key, (c) => c.notNull())
@@ -232,7 +236,7 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
           .addColumn("tasks", "integer", (c) => c.notNull())
           .addPrimaryKeyConstraint("live_reservations_pk", ["cluster_arn", "container_instance_arn", "reservation"])
           // SQLite keeps the rows in the key's own b-tree: a cluster's rows are one range read.
-          .$call((t) => (postgres ? t : t.modifyEnd(sql`without rowid`)))
+          .$call((t) => (onPostgres(db) ? t : t.modifyEnd(sql`without rowid`)))
           .execute();
         await db
           .insertInto("live_reservations")

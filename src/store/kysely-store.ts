@@ -135,9 +135,10 @@ function liveKey(row: Pick<Database["tasks"], "cluster_arn" | "container_instanc
     : undefined;
 }
 
-const heldBefore = prepareQuery((db, arn: string) =>
-  db.selectFrom("tasks").select(["cluster_arn", "container_instance_arn", "last_status", "reservation"]).where("arn", "=", arn),
-);
+/** The task columns liveKey reads. */
+const heldColumns = ["cluster_arn", "container_instance_arn", "last_status", "reservation"] as const;
+
+const heldBefore = prepareQuery((db, arn: string) => db.selectFrom("tasks").select(heldColumns).where("arn", "=", arn));
 
 /** DescribeTasks reads up to 100 tasks a call: one query per count of ARNs. */
 const taskDocs = byShape(String, (count: number) =>
@@ -271,6 +272,8 @@ class SqlTx implements Tx {
   readonly services: KyselyServiceTx;
   /** Net change to each live_reservations count (by key) that this transaction has not written yet. */
   private readonly liveMoves = new Map<string, number>();
+  /** The live_reservations key (none: not live) of each task this transaction has read with getTask or written. */
+  private readonly heldKeys = new Map<string, string | undefined>();
   constructor(
     private readonly db: Kysely<Database>,
     private readonly quirks: DialectQuirks,
@@ -599,12 +602,15 @@ class SqlTx implements Tx {
       ),
     );
     this.moveLiveTasks(liveKey(r), 1);
+    this.heldKeys.set(r.arn, liveKey(r));
   }
   async getTask(arn: string): Promise<Task | undefined> {
-    let q = this.db.selectFrom("tasks").select("doc").where("arn", "=", arn);
+    let q = this.db.selectFrom("tasks").select(["doc", ...heldColumns]).where("arn", "=", arn);
     if (this.quirks.rowLocks) q = q.forUpdate();
     const row = await q.executeTakeFirst();
-    return row && decodeDoc<Task>(row.doc);
+    if (!row) return undefined;
+    this.heldKeys.set(arn, liveKey(row));
+    return decodeDoc<Task>(row.doc);
   }
   async getTasks(arns: readonly string[]): Promise<ReadonlyMap<string, Task>> {
     const unique = [...new Set(arns)];
@@ -613,12 +619,23 @@ class SqlTx implements Tx {
   }
   async putTask(t: Task): Promise<void> {
     const { arn, ...row } = taskRow(t);
-    const before = await heldBefore.first(this.db, arn);
+    const was = await this.heldKeyOf(arn);
     await this.db.updateTable("tasks").set(row).where("arn", "=", arn).execute();
-    if (before) {
-      this.moveLiveTasks(liveKey(before), -1);
-      this.moveLiveTasks(liveKey(row), 1);
-    }
+    if (was === null) return;
+    const now = liveKey(row);
+    this.moveLiveTasks(was, -1);
+    this.moveLiveTasks(now, 1);
+    this.heldKeys.set(arn, now);
+  }
+  /**
+   * The key a task's row counts toward (undefined: not live; null: no such task). Read
+   * only when this transaction has not already read or written the row (the usual
+   * getTask → putTask has).
+   */
+  private async heldKeyOf(arn: string): Promise<string | undefined | null> {
+    if (this.heldKeys.has(arn)) return this.heldKeys.get(arn);
+    const row = await heldBefore.first(this.db, arn);
+    return row ? liveKey(row) : null;
   }
   private moveLiveTasks(key: string | undefined, by: number): void {
     if (key) this.liveMoves.set(key, (this.liveMoves.get(key) ?? 0) + by);

@@ -7,7 +7,8 @@
 //   (group_id, ts, id, stream_id)  FilterLogEvents and retention: a whole group by time
 // Names sort byte-wise on both backends (COLLATE "C" on PostgreSQL), as AWS lists them.
 
-import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type Generated, type Kysely, type Migration } from "kysely";
+import { sql, type ColumnDefinitionBuilder, type Generated, type Kysely, type Migration } from "kysely";
+import { onPostgres } from "./control-plane-schema.js";
 
 export interface LogsTables {
   log_groups: {
@@ -50,7 +51,7 @@ export const logsMigrations: ReadonlyArray<readonly [string, Migration]> = [
     "0002_logs",
     {
       async up(db: AnyDb) {
-        const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+        const postgres = onPostgres(db);
         // An id that only grows: AUTOINCREMENT on SQLite (never reuses a deleted
         // row's id), an identity column on PostgreSQL.
         const id = (c: ColumnDefinitionBuilder): ColumnDefinitionBuilder =>
