@@ -22,4 +22,23 @@ describe("doc codec", () => {
     assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
     assert.deepEqual(Object.getOwnPropertyDescriptor(decoded, "__proto__")?.value, new Date(5));
   });
+
+  it("encodes without touching the value, sharing nothing a Date was swapped into", () => {
+    const at = new Date(42);
+    const untouched = { list: [1, "two"], inner: { n: 3 } };
+    const value = { at, untouched, list: [{ when: at }, 5], blob: Buffer.from("hi") };
+    const text = encodeDoc(value);
+    assert.equal(
+      text,
+      '{"at":{"$date":42},"untouched":{"list":[1,"two"],"inner":{"n":3}},"list":[{"when":{"$date":42}},5],"blob":{"type":"Buffer","data":[104,105]}}',
+    );
+    assert.ok(value.at instanceof Date && value.list[0] !== undefined && (value.list[0] as { when: Date }).when instanceof Date);
+    assert.deepEqual(decodeDoc<typeof value>(text).untouched, untouched);
+  });
+
+  it("encodes a '__proto__' member that holds a Date as a plain member", () => {
+    const value = JSON.parse('{"__proto__":{"n":1},"a":2}') as Record<string, unknown>;
+    Object.defineProperty(value, "__proto__", { value: new Date(9), enumerable: true, writable: true, configurable: true });
+    assert.equal(encodeDoc(value), '{"__proto__":{"$date":9},"a":2}');
+  });
 });
