@@ -30,13 +30,28 @@ interface OperationShapes {
   readonly output: unknown;
 }
 
+/**
+ * An operation's answer already encoded as its JSON body, sent as it is: for a
+ * handler that keeps encoded parts of its answers, which shapes each part to the
+ * model itself (ServiceModel.formatShape).
+ */
+export class EncodedOutput<T> {
+  declare private readonly output?: T;
+  constructor(readonly json: string) {}
+}
+
 export type Handlers<Ops extends { readonly [K in keyof Ops]: OperationShapes }> = {
   readonly [K in keyof Ops]?: (input: Ops[K]["input"], ctx: RequestContext) => Promise<Ops[K]["output"]>;
 };
 
+/** What a service is made of: handlers, any of which may answer with its output already encoded. */
+export type ServiceHandlers<Ops extends { readonly [K in keyof Ops]: OperationShapes }> = {
+  readonly [K in keyof Ops]?: (input: Ops[K]["input"], ctx: RequestContext) => Promise<Ops[K]["output"] | EncodedOutput<Ops[K]["output"]>>;
+};
+
 export function defineService<Ops extends { readonly [K in keyof Ops]: OperationShapes }>(
   model: ServiceModel,
-  handlers: Handlers<Ops>,
+  handlers: ServiceHandlers<Ops>,
 ): JsonService {
   return { model, handlers: new Map(Object.entries(handlers) as [string, Handler][]) };
 }
@@ -55,7 +70,7 @@ export function resolveTarget(services: readonly JsonService[], target: string |
   return { service, operation: target.slice(dot + 1) };
 }
 
-export async function invoke(dispatch: Dispatch, body: Uint8Array, ctx: RequestContext): Promise<Record<string, unknown>> {
+export async function invoke(dispatch: Dispatch, body: Uint8Array, ctx: RequestContext): Promise<Record<string, unknown> | EncodedOutput<unknown>> {
   const { service, operation } = dispatch;
   if (!service.model.operations.has(operation)) {
     throw errors.unknownOperation(`Unknown operation ${operation}.`);
@@ -85,5 +100,5 @@ export async function invoke(dispatch: Dispatch, body: Uint8Array, ctx: RequestC
     if (err instanceof BadPageKey) throw errors.invalidParameter("Invalid nextToken: pass the nextToken of a previous response unchanged.");
     throw err;
   }
-  return service.model.formatOutput(operation, output);
+  return output instanceof EncodedOutput ? output : service.model.formatOutput(operation, output);
 }

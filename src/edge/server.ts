@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { KeyRing } from "./access-keys.js";
 import { errors, toAwsError, type AwsError } from "./errors.js";
-import { invoke, resolveTarget, type JsonService } from "./json-protocol.js";
+import { EncodedOutput, invoke, resolveTarget, type JsonService } from "./json-protocol.js";
 import { verifySigV4 } from "./sigv4.js";
 
 /**
@@ -78,7 +78,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function send(res: ServerResponse, status: number, requestId: string, payload: unknown, contentType = "application/x-amz-json-1.1"): void {
   // Encoded once: measuring a string's length and writing it would encode it twice.
-  const body = Buffer.from(JSON.stringify(payload), "utf8");
+  const body = Buffer.from(payload instanceof EncodedOutput ? payload.json : JSON.stringify(payload), "utf8");
   res.writeHead(status, {
     "content-type": contentType,
     "content-length": body.length,

@@ -98,7 +98,12 @@ export class ServiceModel {
   formatOutput(operation: string, value: unknown): Record<string, unknown> {
     const ref = this.file.operations[operation]?.output;
     if (!ref || value === undefined || value === null) return {};
-    return this.writer(ref.shape)(value) as Record<string, unknown>;
+    return this.formatShape(ref.shape, value) as Record<string, unknown>;
+  }
+
+  /** formatOutput for one value of a named shape: a part of an answer encoded on its own. */
+  formatShape(shapeName: string, value: unknown): unknown {
+    return this.writer(shapeName)(value);
   }
 
   /**

@@ -12,7 +12,7 @@ import type {
   Task,
   TaskDefinition,
 } from "../model/generated/ecs.js";
-import { decodeDoc, encodeDoc } from "./doc-codec.js";
+import { decodeDoc, encodeDoc, type EncodedDoc } from "./doc-codec.js";
 import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import { KyselyServiceTx } from "./kysely-service-store.js";
@@ -612,10 +612,10 @@ class SqlTx implements Tx {
     this.heldKeys.set(arn, liveKey(row));
     return decodeDoc<Task>(row.doc);
   }
-  async getTasks(arns: readonly string[]): Promise<ReadonlyMap<string, Task>> {
+  async getTaskDocs(arns: readonly string[]): Promise<ReadonlyMap<string, EncodedDoc<Task>>> {
     const unique = [...new Set(arns)];
     const rows = unique.length === 0 ? [] : await taskDocs(unique.length).all(this.db, ...unique);
-    return new Map(rows.map((row) => [row.arn, decodeDoc<Task>(row.doc)]));
+    return new Map(rows.map((row) => [row.arn, row.doc]));
   }
   async putTask(t: Task): Promise<void> {
     const { arn, ...row } = taskRow(t);

@@ -16,6 +16,7 @@ import type {
   TaskDefinitionStatus,
 } from "../model/generated/ecs.js";
 
+import type { EncodedDoc } from "./doc-codec.js";
 import type { LogStore } from "./log-store.js";
 import type { Reservation } from "./task-reservation.js";
 import type { RegistryStore } from "./registry-store.js";
@@ -157,8 +158,12 @@ export interface Tx {
   insertTask(task: Task): Promise<void>;
   /** Locks the row for the rest of the transaction where the backend can. */
   getTask(arn: string): Promise<Task | undefined>;
-  /** Up to 100 tasks by ARN for a read, without row locks; an ARN with no task has no entry. */
-  getTasks(arns: readonly string[]): Promise<ReadonlyMap<string, Task>>;
+  /**
+   * Up to 100 tasks' documents by ARN for a read, without row locks; an ARN with no
+   * task has no entry. Encoded (decodeDoc gives the task), so a reader can keep what
+   * it derives from a document until the document changes.
+   */
+  getTaskDocs(arns: readonly string[]): Promise<ReadonlyMap<string, EncodedDoc<Task>>>;
   putTask(task: Task): Promise<void>;
   listTaskArns(query: TaskQuery): Promise<Page<string>>;
   /** Tasks on an instance that have not reached STOPPED: what holds its resources and what its agent runs. */

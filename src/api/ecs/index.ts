@@ -13,7 +13,7 @@ import type { EcsDeps, InstanceNotifier } from "./deps.js";
 import { tagHandlers } from "./tags.js";
 import { taskDefinitionsHandlers } from "./task-definitions.js";
 import { serviceHandlers } from "./services.js";
-import { taskHandlers } from "./tasks.js";
+import { describeTasksHandler, taskHandlers } from "./tasks.js";
 
 export const ecsModel = ServiceModel.load("ecs");
 
@@ -26,6 +26,7 @@ export function ecsService(deps: EcsDeps): JsonService {
     ...tagHandlers(deps),
     ...accountSettingHandlers(deps),
     ...taskHandlers(deps),
+    DescribeTasks: describeTasksHandler(deps, ecsModel),
     ...serviceHandlers(deps),
   });
 }

@@ -19,6 +19,7 @@ import {
   type ECSClient,
 } from "@aws-sdk/client-ecs";
 import { startTestServer, type TestServer } from "../../testing/harness.js";
+import { rawClient } from "../../testing/raw-client.js";
 import { requirePostgresUrl } from "../../testing/postgres.js";
 
 let server: TestServer;
@@ -252,6 +253,38 @@ describe("the lifecycle an agent drives", () => {
     await assert.rejects(ecs.send(new StopTaskCommand({ cluster: "life", task: "0123456789abcdef0123456789abcdef" })), {
       name: "InvalidParameterException",
     });
+  });
+});
+
+describe("DescribeTasks answers", () => {
+  it("the same, member for member, from kept JSON as freshly shaped (with TAGS), and shows a change at once", async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: "kept" }));
+    await instance("kept", 4096);
+    const run = await ecs.send(new RunTaskCommand({ cluster: "kept", taskDefinition: "app", count: 2, tags: [{ key: "k", value: "v" }] }));
+    const arns = run.tasks!.map((t) => t.taskArn!);
+    const raw = rawClient(server);
+    const describeRaw = async (include?: string[]) => {
+      const out = await raw.send({ operation: "DescribeTasks", body: { cluster: "kept", tasks: [...arns, "0123456789abcdef0123456789abcdef"], ...(include ? { include } : {}) } });
+      assert.equal(out.status, 200, out.text);
+      return out.body as { tasks: Record<string, unknown>[]; failures: unknown[] };
+    };
+    const fresh = await describeRaw(["TAGS"]);
+    assert.deepEqual(fresh.tasks.map((t) => t["tags"]), [[{ key: "k", value: "v" }], [{ key: "k", value: "v" }]]);
+    const untagged = fresh.tasks.map(({ tags: _, ...t }) => t);
+    // The first answer renders and keeps each task; the second is made of what was kept.
+    for (const kept of [await describeRaw(), await describeRaw()]) {
+      assert.deepEqual(kept.tasks, untagged);
+      assert.deepEqual(kept.failures, fresh.failures);
+      assert.equal(kept.failures.length, 1);
+    }
+    await ecs.send(new SubmitTaskStateChangeCommand({ cluster: "kept", task: arns[0], status: "RUNNING", containers: [{ containerName: "app", status: "RUNNING" }] }));
+    const after = await describeRaw();
+    assert.deepEqual(after.tasks.map((t) => t["lastStatus"]), ["RUNNING", "PENDING"]);
+    // A task of another cluster is MISSING here, kept or not.
+    await ecs.send(new CreateClusterCommand({ clusterName: "kept-other" }));
+    const elsewhere = await ecs.send(new DescribeTasksCommand({ cluster: "kept-other", tasks: [arns[0]] }));
+    assert.deepEqual(elsewhere.failures?.map((f) => f.reason), ["MISSING"]);
+    assert.deepEqual(elsewhere.tasks, []);
   });
 });
 

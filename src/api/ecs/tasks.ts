@@ -8,16 +8,18 @@
 import { randomUUID } from "node:crypto";
 import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../../agent/engine-types.js";
 import { errors } from "../../edge/errors.js";
-import type { RequestContext } from "../../edge/json-protocol.js";
+import { EncodedOutput, type RequestContext, type ServiceHandlers } from "../../edge/json-protocol.js";
 import type {
   Attachment,
   CapacityProviderStrategyItem,
   Cluster,
   Container,
   ContainerInstance,
+  DescribeTasksResponse,
   Failure,
   NetworkBinding,
   NetworkConfiguration,
+  Operations,
   PlacementConstraint,
   PlacementStrategy,
   PropagateTags,
@@ -26,6 +28,8 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from "../../model/generated/ecs.js";
+import type { ServiceModel } from "../../model/service-model.js";
+import { decodeDoc, type EncodedDoc } from "../../store/doc-codec.js";
 import { allocateAddress } from "../../scheduler/awsvpc-addresses.js";
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
 import type { HeldReservation, InstanceWithAttributes, Tx } from "../../store/store.js";
@@ -405,6 +409,65 @@ export function presentTask(task: Task, tags: readonly Tag[] | undefined): Task 
   };
 }
 
+/**
+ * Tasks as DescribeTasks shows them, kept as JSON while their documents are
+ * unchanged: a client waiting on tasks asks for the same ones over and over, and
+ * decoding, presenting and encoding each one again was most of the call's cost.
+ * A changed document is a different text, so nothing stale is ever shown. Bounded:
+ * the least recently rendered go first.
+ */
+class TaskRenderings {
+  private readonly kept = new Map<string, { readonly doc: EncodedDoc<Task>; readonly clusterArn: string; readonly json: string }>();
+
+  constructor(
+    private readonly model: ServiceModel,
+    private readonly max = 1_000,
+  ) {}
+
+  of(arn: string, doc: EncodedDoc<Task>): { readonly clusterArn: string; readonly json: string } {
+    const known = this.kept.get(arn);
+    if (known?.doc === doc) return known;
+    const task = decodeDoc(doc);
+    const rendered = { doc, clusterArn: task.clusterArn ?? "", json: JSON.stringify(this.model.formatShape("Task", presentTask(task, undefined))) };
+    this.kept.delete(arn);
+    this.kept.set(arn, rendered);
+    if (this.kept.size > this.max) this.kept.delete(this.kept.keys().next().value!);
+    return rendered;
+  }
+}
+
+/** DescribeTasks, answered with each task's kept JSON unless TAGS are asked for (tags live beside the document). */
+export function describeTasksHandler({ store }: Pick<EcsDeps, "store">, model: ServiceModel): NonNullable<ServiceHandlers<Operations>["DescribeTasks"]> {
+  const renderings = new TaskRenderings(model);
+  return (input, ctx) =>
+    store.read(async (tx) => {
+      const cluster = await requireCluster(tx, ctx, input.cluster);
+      if (input.tasks.length > 100) throw errors.invalidParameter("DescribeTasks takes at most 100 tasks.");
+      const failures: Failure[] = [];
+      const arnsOf = input.tasks.map((ref) => taskArnOf(ctx, cluster, ref));
+      const found = await tx.getTaskDocs(arnsOf);
+      if (input.include?.includes("TAGS")) {
+        const tasks: Task[] = [];
+        for (const arn of arnsOf) {
+          const doc = found.get(arn);
+          const task = doc === undefined ? undefined : decodeDoc(doc);
+          if (!task || task.clusterArn !== cluster.clusterArn) failures.push({ arn, reason: "MISSING" });
+          else tasks.push(presentTask(task, await tx.getTags(arn)));
+        }
+        return { tasks, failures };
+      }
+      const parts: string[] = [];
+      for (const arn of arnsOf) {
+        const doc = found.get(arn);
+        const rendered = doc === undefined ? undefined : renderings.of(arn, doc);
+        if (!rendered || rendered.clusterArn !== cluster.clusterArn) failures.push({ arn, reason: "MISSING" });
+        else parts.push(rendered.json);
+      }
+      // The members in the model's order (DescribeTasksResponse: tasks, failures), as formatOutput writes them.
+      return new EncodedOutput<DescribeTasksResponse>(`{"tasks":[${parts.join(",")}],"failures":${JSON.stringify(model.formatShape("Failures", failures))}}`);
+    });
+}
+
 async function resolveDefinition(tx: Tx, scope: Scope, ref: string): Promise<TaskDefinition> {
   const r = taskDefinitionRef(scope, ref);
   const def = await tx.getTaskDefinition(r.family, r.revision);
@@ -665,23 +728,6 @@ export function taskHandlers({ store, notifier, random }: EcsDeps): EcsHandlers 
       nudgeServices(task);
       return { task: presentTask(task, undefined) };
     },
-
-    DescribeTasks: (input, ctx) =>
-      store.read(async (tx) => {
-        const cluster = await requireCluster(tx, ctx, input.cluster);
-        if (input.tasks.length > 100) throw errors.invalidParameter("DescribeTasks takes at most 100 tasks.");
-        const tasks: Task[] = [];
-        const failures: Failure[] = [];
-        const withTags = input.include?.includes("TAGS") ?? false;
-        const arnsOf = input.tasks.map((ref) => taskArnOf(ctx, cluster, ref));
-        const found = await tx.getTasks(arnsOf);
-        for (const arn of arnsOf) {
-          const task = found.get(arn);
-          if (!task || task.clusterArn !== cluster.clusterArn) failures.push({ arn, reason: "MISSING" });
-          else tasks.push(presentTask(task, withTags ? await tx.getTags(arn) : undefined));
-        }
-        return { tasks, failures };
-      }),
 
     ListTasks: (input, ctx) =>
       store.read(async (tx) => {
