@@ -212,14 +212,30 @@ export class TaskOwner {
   /** The version of the task document last posted to the mailbox. */
   private assignedVersion: number | undefined;
 
+  /**
+   * The owner's own signal, aborted with the engine's. Its mailbox and Docker calls
+   * add and remove abort listeners all the time, and Node searches a signal's
+   * listeners on every add and remove: on the engine's signal, which every task's
+   * long waits (a container's exit) also listen to, that search grew with the
+   * number of tasks.
+   */
+  private readonly signal: AbortSignal;
+  private readonly untie: () => void;
+
   private constructor(
     private readonly ctx: EngineContext,
     taskArn: string,
     clusterArn: string,
-    private readonly signal: AbortSignal,
+    engineSignal: AbortSignal,
   ) {
     this.taskArn = taskArn;
     this.clusterArn = clusterArn;
+    const own = new AbortController();
+    const abort = (): void => own.abort(engineSignal.reason);
+    if (engineSignal.aborted) abort();
+    else engineSignal.addEventListener("abort", abort, { once: true });
+    this.signal = own.signal;
+    this.untie = () => engineSignal.removeEventListener("abort", abort);
   }
 
   static forAssigned(ctx: EngineContext, assigned: AssignedTask, signal: AbortSignal): TaskOwner {
@@ -308,6 +324,7 @@ export class TaskOwner {
       if (!this.signal.aborted) this.ctx.log.error({ err, taskArn: this.taskArn }, "task owner stopped unexpectedly");
     }
     await Promise.allSettled([...this.inflight]);
+    this.untie();
   }
 
   private newContainer(name: string, role: "app" | "pause", essential: boolean, image: string, dockerName: string): ContainerState {
