@@ -2,7 +2,7 @@
 // process, so every target is loaded the same way from the same load generator.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 
@@ -143,6 +143,31 @@ export function processCpuMs(pid: number): number | undefined {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(fields[11]) + Number(fields[12]);
   return Number.isFinite(ticks) ? ticks * 10 : undefined;
+}
+
+/** The pid of the first process whose command name (/proc/<pid>/comm) is `name`; undefined if none or off Linux. */
+export function pidOf(name: string): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === name) return Number(entry);
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return undefined;
+}
+
+/** CPU time the whole machine has spent busy so far (all cores, /proc/stat), in milliseconds; undefined off Linux. */
+export function machineBusyMs(): number | undefined {
+  const t = machineTicks();
+  return t === undefined ? undefined : t.busy * 10;
 }
 
 /** The machine's busy and total CPU time so far (all cores, /proc/stat), in clock ticks; undefined off Linux. */
