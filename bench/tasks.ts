@@ -237,7 +237,7 @@ interface TaskStatus {
 class BerthRunner {
   private readonly runs: string[] = [];
   /**
-   * The SDK for the calls, a lean client for the polls: DescribeTasks every 10 ms
+   * The SDK for the calls, a lean client for the polls: DescribeTasks every 20 ms
    * through the SDK cost the load generator about as much CPU as the server spends
    * answering it, taken from the same two cores Docker and Berth share.
    */
@@ -255,14 +255,16 @@ class BerthRunner {
 
   /**
    * Launches `count` tasks as concurrent RunTasks of up to 10; per-task latency until
-   * RUNNING is seen. One task is polled every 10 ms (half of that, on average, is
+   * RUNNING is seen. One task is polled every 20 ms (half of that, on average, is
    * added to what Berth is measured at, which raw Docker's returning call does not
-   * pay); a burst every 100 ms (≤ 2% of its length), since 10 ms polls of up to 100
-   * tasks would load the two cores the burst competes for several hundred times
-   * harder than any real client (the SDKs' tasksRunning waiter polls every 6 s).
+   * pay; polling every 10 ms took enough of the two cores, server and client, to
+   * slow Docker's own create+start more than it saved); a burst every 100 ms (≤ 2%
+   * of its length), since 20 ms polls of up to 100 tasks would load the two cores
+   * the burst competes for several hundred times harder than any real client (the
+   * SDKs' tasksRunning waiter polls every 6 s).
    */
   async launch(count: number): Promise<{ latencies: number[]; wallMs: number }> {
-    const pollMs = count === 1 ? 10 : 100;
+    const pollMs = count === 1 ? 20 : 100;
     const t0 = performance.now();
     const calls: Promise<string[]>[] = [];
     for (let left = count; left > 0; left -= 10) {
@@ -447,7 +449,7 @@ async function benchDocker(): Promise<void> {
       perTask(p.berth, p.berth.cpu.server),
       perTask(p.berth, p.berth.cpu.agent),
     ]);
-    console.log("\n(a) RunTask → RUNNING (DescribeTasks polled every 10 ms one at a time, every 100 ms in bursts) beside raw Docker create+start (dockerode), same image, same run; ms");
+    console.log("\n(a) RunTask → RUNNING (DescribeTasks polled every 20 ms one at a time, every 100 ms in bursts) beside raw Docker create+start (dockerode), same image, same run; ms");
     console.log("    the agent runs with --image-pull-behavior prefer-cached: both sides start from the image in Docker's cache");
     console.log("    every phase starts once the machine is quiet (≤ 15% CPU busy over 500 ms, at most 20 s)");
     console.log(formatTable(["shape", "docker p50", "docker p99", "berth p50", "berth p99", "overhead p50", "docker tasks/s", "berth tasks/s", "berth/docker"], rows));
