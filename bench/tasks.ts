@@ -28,7 +28,7 @@ import { place, type Demand, type InstanceSnapshot } from "../src/scheduler/plac
 import { BerthTestbed, removeAgentDockerObjects, type BerthProcess } from "../src/testing/berth-process.js";
 import { startTestServer } from "../src/testing/harness.js";
 import { AwsJsonClient } from "./lib/aws-json-client.js";
-import { machineBusyMs, pidOf, processCpuMs, settle } from "./lib/processes.js";
+import { machineCpuMs, pidOf, processCpuMs, settle } from "./lib/processes.js";
 import { summarize } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
 
@@ -213,9 +213,10 @@ function vmRssMiB(pid: number): number {
   }
 }
 
-/** CPU used during a phase, in ms: the whole machine's, and that of dockerd and Berth's two processes (/proc). */
+/** CPU used during a phase, in ms: the whole machine's (and what the hypervisor stole), and that of dockerd and Berth's two processes (/proc). */
 interface CpuSplit {
   readonly machine: number;
+  readonly stolen: number;
   readonly dockerd: number;
   readonly server: number;
   readonly agent: number;
@@ -388,7 +389,8 @@ async function benchDocker(): Promise<void> {
     // (a): the same shapes for raw Docker and Berth, one after the other.
     const dockerd = pidOf("dockerd");
     const cpuNow = (): CpuSplit => ({
-      machine: machineBusyMs() ?? Number.NaN,
+      machine: machineCpuMs()?.busy ?? Number.NaN,
+      stolen: machineCpuMs()?.stolen ?? Number.NaN,
       dockerd: dockerd === undefined ? Number.NaN : (processCpuMs(dockerd) ?? Number.NaN),
       server: processCpuMs(server.pid) ?? Number.NaN,
       agent: processCpuMs(agent.pid) ?? Number.NaN,
@@ -400,7 +402,10 @@ async function benchDocker(): Promise<void> {
       const a = cpuNow();
       const r = await run();
       const b = cpuNow();
-      return { ...r, cpu: { machine: b.machine - a.machine, dockerd: b.dockerd - a.dockerd, server: b.server - a.server, agent: b.agent - a.agent } };
+      return {
+        ...r,
+        cpu: { machine: b.machine - a.machine, stolen: b.stolen - a.stolen, dockerd: b.dockerd - a.dockerd, server: b.server - a.server, agent: b.agent - a.agent },
+      };
     };
     const sequential = async (run: (n: number) => Promise<{ latencies: number[]; wallMs: number }>, n: number) => {
       const latencies: number[] = [];
@@ -445,6 +450,8 @@ async function benchDocker(): Promise<void> {
       p.name,
       perTask(p.raw, p.raw.cpu.machine),
       perTask(p.berth, p.berth.cpu.machine),
+      perTask(p.raw, p.raw.cpu.stolen),
+      perTask(p.berth, p.berth.cpu.stolen),
       perTask(p.raw, p.raw.cpu.dockerd),
       perTask(p.berth, p.berth.cpu.dockerd),
       perTask(p.berth, p.berth.cpu.server),
@@ -454,8 +461,8 @@ async function benchDocker(): Promise<void> {
     console.log("    the agent runs with --image-pull-behavior prefer-cached: both sides start from the image in Docker's cache");
     console.log("    every phase starts once the machine is quiet (≤ 15% CPU busy over 500 ms, at most 20 s)");
     console.log(formatTable(["shape", "docker p50", "docker p99", "berth p50", "berth p99", "overhead p50", "docker tasks/s", "berth tasks/s", "berth/docker"], rows));
-    console.log("\n(a) CPU per task started, ms (/proc, during each phase; Berth's polling included): the whole machine, dockerd, and Berth's server and agent");
-    console.log(formatTable(["shape", "machine, docker", "machine, berth", "dockerd, docker", "dockerd, berth", "berth server", "berth agent"], cpuRows));
+    console.log("\n(a) CPU per task started, ms (/proc, during each phase; Berth's polling included): the whole machine (busy; and stolen by the hypervisor), dockerd, and Berth's server and agent");
+    console.log(formatTable(["shape", "machine, docker", "machine, berth", "stolen, docker", "stolen, berth", "dockerd, docker", "dockerd, berth", "berth server", "berth agent"], cpuRows));
 
     console.log("\n(c) berth agent process RSS (/proc/<pid>/status VmRSS)");
     console.log(

@@ -164,19 +164,24 @@ export function pidOf(name: string): number | undefined {
   return undefined;
 }
 
-/** CPU time the whole machine has spent busy so far (all cores, /proc/stat), in milliseconds; undefined off Linux. */
-export function machineBusyMs(): number | undefined {
+/**
+ * CPU time the whole machine has spent so far (all cores, /proc/stat), in
+ * milliseconds: busy on its own work, and stolen (time the hypervisor gave its
+ * cores to other guests, which slows whatever runs here); undefined off Linux.
+ */
+export function machineCpuMs(): { readonly busy: number; readonly stolen: number } | undefined {
   const t = machineTicks();
-  return t === undefined ? undefined : t.busy * 10;
+  return t === undefined ? undefined : { busy: t.busy * 10, stolen: t.stolen * 10 };
 }
 
-/** The machine's busy and total CPU time so far (all cores, /proc/stat), in clock ticks; undefined off Linux. */
-function machineTicks(): { busy: number; total: number } | undefined {
+/** The machine's busy, stolen and total CPU time so far (all cores, /proc/stat), in clock ticks; undefined off Linux. */
+function machineTicks(): { busy: number; stolen: number; total: number } | undefined {
   try {
     const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    // idle and iowait are fields 4 and 5.
-    return { busy: total - fields[3] - fields[4], total };
+    // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user and nice.
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    const stolen = fields[7] ?? 0;
+    return { busy: total - fields[3] - fields[4] - stolen, stolen, total };
   } catch {
     return undefined;
   }
