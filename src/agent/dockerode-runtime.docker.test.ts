@@ -4,11 +4,9 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import type { Agent } from "node:http";
-import { inspect } from "node:util";
 import { labels } from "./container-config.js";
 import { DockerRuntimeError } from "./docker-runtime.js";
-import { DockerodeRuntime, engineClient } from "./dockerode-runtime.js";
+import { DockerodeRuntime } from "./dockerode-runtime.js";
 import { ensurePauseImage } from "./pause-image.js";
 import { busyboxImage, ensureBusyboxImage } from "./testing/busybox-image.js";
 import { dockerForTests, removeAgentObjects } from "./testing/docker-test-support.js";
@@ -24,25 +22,6 @@ after(async () => {
 const runtime = new DockerodeRuntime();
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 const spec = (cmd: string[]) => ({ Image: busyboxImage, Cmd: cmd, Labels: { [labels.agent]: agentId }, HostConfig: { NetworkMode: "none" } });
-
-test("calls one after another reuse one connection to the engine's socket", async (t) => {
-  if (!docker) return t.skip("Docker is not available here");
-  const client = engineClient();
-  const agent = (client.modem as unknown as { agent?: Agent }).agent;
-  assert.ok(agent, "a client of the local socket keeps its connections");
-  let opened = 0;
-  const open = agent.createConnection.bind(agent);
-  agent.createConnection = (...args: Parameters<Agent["createConnection"]>) => {
-    opened++;
-    return open(...args);
-  };
-  const mine = new DockerodeRuntime({ docker: client });
-  for (let i = 0; i < 5; i++) assert.ok(await mine.inspectImage(busyboxImage, signal()));
-  assert.equal(opened, 1);
-  // docker-modem inspects every request's options, this agent among them.
-  assert.equal(inspect(agent, { showHidden: true, depth: null }), "EngineSocketAgent");
-  agent.destroy();
-});
 
 test("engine facts, and a missing image or a failed pull as typed errors", async (t) => {
   if (!docker) return t.skip("Docker is not available here");

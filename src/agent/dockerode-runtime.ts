@@ -3,8 +3,7 @@
 // timeout and turns Docker's HTTP errors into DockerRuntimeError kinds.
 
 import Docker from "dockerode";
-import { Agent, type IncomingMessage } from "node:http";
-import { inspect } from "node:util";
+import type { IncomingMessage } from "node:http";
 import {
   DockerRuntimeError,
   type ContainerInfo,
@@ -81,31 +80,12 @@ const statusCodes = {
   503: "unavailable",
 } as const;
 
-/**
- * Keeps connections to the engine's local socket open between calls: a task takes
- * several calls, and a fresh connection for each cost the agent and dockerd alike.
- * docker-modem runs util.inspect over every request's options, this agent among
- * them, even with its debug output off: shown by name, it costs nothing there.
- */
-class EngineSocketAgent extends Agent {
-  [inspect.custom](): string {
-    return "EngineSocketAgent";
-  }
-}
-
-/** A client for the engine DOCKER_HOST names (the local socket by default), reusing connections when it is a local socket. */
-export function engineClient(): Docker {
-  const host = process.env["DOCKER_HOST"];
-  const options: Docker.DockerOptions & { agent?: Agent } = host === undefined || host === "" || host.startsWith("unix://") ? { agent: new EngineSocketAgent({ keepAlive: true }) } : {};
-  return new Docker(options);
-}
-
 export class DockerodeRuntime implements DockerRuntime {
   readonly docker: Docker;
   private readonly timeouts: DockerTimeouts;
 
   constructor(opts: { docker?: Docker; timeouts?: Partial<DockerTimeouts> } = {}) {
-    this.docker = opts.docker ?? engineClient();
+    this.docker = opts.docker ?? new Docker();
     this.timeouts = { ...defaultDockerTimeouts, ...opts.timeouts };
   }
 
