@@ -397,8 +397,9 @@ for (const kind of kinds) {
         assert.equal(primary.rolloutStateReason, "ECS deployment circuit breaker: tasks failed to start.");
         // Failures are counted a pass at a time, so the tally can pass the threshold (3) by the tasks of the last batch.
         assert.ok(primary.failedTasks! >= 3 && primary.failedTasks! <= 4, `failedTasks ${primary.failedTasks}`);
+        // One snapshot for both reads: a task whose desired status moves to STOPPED between them would count twice.
         const launchedBy = (id: string) =>
-          w.plane.cp.store.tx(async (tx) => {
+          w.plane.cp.store.snapshot(async (tx) => {
             const running = await tx.listTaskArns({ clusterArn, startedBy: id, desiredStatus: "RUNNING", limit: 100 });
             const stopped = await tx.listTaskArns({ clusterArn, startedBy: id, desiredStatus: "STOPPED", limit: 100 });
             return running.items.length + stopped.items.length;
