@@ -436,7 +436,7 @@ class TaskRenderings {
   }
 }
 
-/** DescribeTasks, answered with each task's kept JSON unless TAGS are asked for (tags live beside the document). */
+/** DescribeTasks: one pass over the tasks; answered with their kept JSON unless TAGS are asked for (tags live beside the document). */
 export function describeTasksHandler({ store }: Pick<EcsDeps, "store">, model: ServiceModel): NonNullable<ServiceHandlers<Operations>["DescribeTasks"]> {
   const renderings = new TaskRenderings(model);
   return (input, ctx) =>
@@ -446,23 +446,17 @@ export function describeTasksHandler({ store }: Pick<EcsDeps, "store">, model: S
       const failures: Failure[] = [];
       const arnsOf = input.tasks.map((ref) => taskArnOf(ctx, cluster, ref));
       const found = await tx.getTaskDocs(arnsOf);
-      if (input.include?.includes("TAGS")) {
-        const tasks: Task[] = [];
-        for (const arn of arnsOf) {
-          const doc = found.get(arn);
-          const task = doc === undefined ? undefined : decodeDoc(doc);
-          if (!task || task.clusterArn !== cluster.clusterArn) failures.push({ arn, reason: "MISSING" });
-          else tasks.push(presentTask(task, await tx.getTags(arn)));
-        }
-        return { tasks, failures };
-      }
+      const withTags = input.include?.includes("TAGS") ?? false;
+      const tagged: Task[] = [];
       const parts: string[] = [];
       for (const arn of arnsOf) {
         const doc = found.get(arn);
         const rendered = doc === undefined ? undefined : renderings.of(arn, doc);
         if (!rendered || rendered.clusterArn !== cluster.clusterArn) failures.push({ arn, reason: "MISSING" });
+        else if (withTags) tagged.push(presentTask(decodeDoc(doc!), await tx.getTags(arn)));
         else parts.push(rendered.json);
       }
+      if (withTags) return { tasks: tagged, failures };
       // The members in the model's order (DescribeTasksResponse: tasks, failures), as formatOutput writes them.
       return new EncodedOutput<DescribeTasksResponse>(`{"tasks":[${parts.join(",")}],"failures":${JSON.stringify(model.formatShape("Failures", failures))}}`);
     });
