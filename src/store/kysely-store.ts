@@ -145,39 +145,69 @@ const taskDocs = byShape(String, (count: number) =>
   prepareQuery((db, ...arns: string[]) => db.selectFrom("tasks").select(["arn", "doc"]).where("arn", "in", arns), count),
 );
 
-/** RunTask writes up to ten tasks a call. */
-const insertTaskRow = prepareQuery(
-  (
-    db,
-    arn: string,
-    clusterArn: string,
-    containerInstanceArn: string | null,
-    family: string,
-    startedBy: string | null,
-    group: string | null,
-    launchType: string,
-    lastStatus: string,
-    desiredStatus: string,
-    createdAt: number,
-    stoppedAt: number | null,
-    reservation: string,
-    doc: string,
-  ) =>
-    db.insertInto("tasks").values({
-      arn,
-      cluster_arn: clusterArn,
-      container_instance_arn: containerInstanceArn,
-      family,
-      started_by: startedBy,
-      group_name: group,
-      launch_type: launchType,
-      last_status: lastStatus,
-      desired_status: desiredStatus,
-      created_at: createdAt,
-      stopped_at: stoppedAt,
-      reservation,
-      doc,
-    }),
+/** A task row's columns in one order, so that the prepared task writes can take them as values. */
+type TaskRowValues = [
+  arn: string,
+  clusterArn: string,
+  containerInstanceArn: string | null,
+  family: string,
+  startedBy: string | null,
+  group: string | null,
+  launchType: string,
+  lastStatus: string,
+  desiredStatus: string,
+  createdAt: number,
+  stoppedAt: number | null,
+  reservation: string,
+  doc: string,
+];
+
+const taskRowValues = (r: Database["tasks"]): TaskRowValues => [
+  r.arn,
+  r.cluster_arn,
+  r.container_instance_arn,
+  r.family,
+  r.started_by,
+  r.group_name,
+  r.launch_type,
+  r.last_status,
+  r.desired_status,
+  r.created_at,
+  r.stopped_at,
+  r.reservation,
+  r.doc,
+];
+
+const taskRowOf = ([arn, clusterArn, instanceArn, family, startedBy, group, launchType, lastStatus, desiredStatus, createdAt, stoppedAt, reservation, doc]: TaskRowValues): Database["tasks"] => ({
+  arn,
+  cluster_arn: clusterArn,
+  container_instance_arn: instanceArn,
+  family,
+  started_by: startedBy,
+  group_name: group,
+  launch_type: launchType,
+  last_status: lastStatus,
+  desired_status: desiredStatus,
+  created_at: createdAt,
+  stopped_at: stoppedAt,
+  reservation,
+  doc,
+});
+
+const taskRowArity = 13;
+
+// What RunTask writes (up to ten tasks a call) and every task state change reads
+// and writes, compiled once.
+
+const insertTaskRow = prepareQuery((db, ...values: TaskRowValues) => db.insertInto("tasks").values(taskRowOf(values)), taskRowArity);
+
+const updateTaskRow = prepareQuery((db, ...values: TaskRowValues) => {
+  const { arn, ...columns } = taskRowOf(values);
+  return db.updateTable("tasks").set(columns).where("arn", "=", arn);
+}, taskRowArity);
+
+const taskForChange = byShape(String, (locked: boolean) =>
+  prepareQuery((db, arn: string) => lockedIf(db.selectFrom("tasks").select(["doc", ...heldColumns]).where("arn", "=", arn), locked)),
 );
 
 /** Statuses of a task that is on its way up, counted as pending. */
@@ -583,31 +613,12 @@ class SqlTx implements Tx {
   // Tasks.
   async insertTask(t: Task): Promise<void> {
     const r = taskRow(t);
-    await this.insert(() =>
-      insertTaskRow.all(
-        this.db,
-        r.arn,
-        r.cluster_arn,
-        r.container_instance_arn,
-        r.family,
-        r.started_by,
-        r.group_name,
-        r.launch_type,
-        r.last_status,
-        r.desired_status,
-        r.created_at,
-        r.stopped_at,
-        r.reservation,
-        r.doc,
-      ),
-    );
+    await this.insert(() => insertTaskRow.run(this.db, ...taskRowValues(r)));
     this.moveLiveTasks(liveKey(r), 1);
     this.heldKeys.set(r.arn, liveKey(r));
   }
   async getTask(arn: string): Promise<Task | undefined> {
-    let q = this.db.selectFrom("tasks").select(["doc", ...heldColumns]).where("arn", "=", arn);
-    if (this.quirks.rowLocks) q = q.forUpdate();
-    const row = await q.executeTakeFirst();
+    const row = await taskForChange(this.quirks.rowLocks).first(this.db, arn);
     if (!row) return undefined;
     this.heldKeys.set(arn, liveKey(row));
     return decodeDoc<Task>(row.doc);
@@ -618,9 +629,10 @@ class SqlTx implements Tx {
     return new Map(rows.map((row) => [row.arn, row.doc]));
   }
   async putTask(t: Task): Promise<void> {
-    const { arn, ...row } = taskRow(t);
+    const row = taskRow(t);
+    const arn = row.arn;
     const was = await this.heldKeyOf(arn);
-    await this.db.updateTable("tasks").set(row).where("arn", "=", arn).execute();
+    await updateTaskRow.run(this.db, ...taskRowValues(row));
     if (was === null) return;
     const now = liveKey(row);
     this.moveLiveTasks(was, -1);
