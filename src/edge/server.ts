@@ -98,16 +98,13 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const log = opts.logger;
 
   async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    // AWS clients send every JSON call to "/", which needs no URL parsing.
-    const url = req.url === undefined || req.url === "/" ? undefined : new URL(req.url, "http://edge");
     const dispatch = resolveTarget(opts.services, header(req, "x-amz-target"));
     const body = await readBody(req, maxJsonBody);
     const now = opts.clock.now();
-    const principal = await verifySigV4(
+    const principal = verifySigV4(
       {
         method: req.method ?? "POST",
-        path: url ? decodeURIComponent(url.pathname) : "/",
-        query: url ? Object.fromEntries(url.searchParams) : {},
+        target: req.url ?? "/",
         headers: req.headers as Record<string, string | undefined>,
         body,
       },

@@ -1,21 +1,20 @@
 // Verifies AWS Signature Version 4 exactly as AWS does: the signature is
-// recomputed with the caller's secret by a maintained signer and compared in
-// constant time; scope, date and skew are checked first with AWS's messages.
+// recomputed with the caller's secret by a maintained signer (aws4, which signs
+// with Node's own crypto and nothing else: it runs on every request) and
+// compared in constant time; scope, date and skew are checked first with AWS's messages.
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import aws4 from "aws4";
 import { errors } from "./errors.js";
 import type { KeyRing, Principal } from "./access-keys.js";
 
 export interface SignedRequest {
   readonly method: string;
-  /** The path as decoded from the request line. */
-  readonly path: string;
-  readonly query: Readonly<Record<string, string | string[]>>;
+  /** The request line's target as sent: path and query, still percent-encoded. */
+  readonly target: string;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: Uint8Array;
+  readonly body: Buffer;
 }
 
 export interface VerifyOptions {
@@ -86,27 +85,8 @@ function formatAmzDate(date: Date): string {
   return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
-const signers = new Map<string, SignatureV4>();
-
-function signerFor(principal: Principal, region: string, service: string): SignatureV4 {
-  const key = `${principal.accessKeyId}\0${region}\0${service}`;
-  let signer = signers.get(key);
-  if (!signer) {
-    signer = new SignatureV4({
-      credentials: { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey },
-      region,
-      service,
-      // Node's own SHA-256 (OpenSSL), not a JavaScript one: signature checks run on every request.
-      sha256: Hash.bind(null, "sha256"),
-      applyChecksum: false,
-    });
-    signers.set(key, signer);
-  }
-  return signer;
-}
-
 /** Returns the caller's principal, or throws the AWS error a real client expects. */
-export async function verifySigV4(req: SignedRequest, opts: VerifyOptions): Promise<Principal> {
+export function verifySigV4(req: SignedRequest, opts: VerifyOptions): Principal {
   const authorization = req.headers["authorization"];
   if (!authorization) throw errors.missingAuthenticationToken("Request is missing Authentication Token");
   const auth = parseAuthorization(authorization);
@@ -154,16 +134,28 @@ export async function verifySigV4(req: SignedRequest, opts: VerifyOptions): Prom
   const principal = opts.keys.lookup(auth.accessKeyId);
   if (!principal) throw errors.unrecognizedClient("The security token included in the request is invalid.");
 
+  // Exactly the headers the caller signed: aws4 adds none (content-type, content-length,
+  // host, x-amz-date) and leaves none out (it skips user-agent and a few others by default).
   const headers: Record<string, string> = {};
+  const signed: Record<string, true> = {};
   for (const name of auth.signedHeaders) {
+    signed[name] = true;
     const value = req.headers[name];
     if (value !== undefined) headers[name] = value;
   }
-  const signed = await signerFor(principal, auth.scopeRegion, auth.scopeService).sign(
-    { method: req.method, protocol: "http:", hostname: headers["host"] ?? "", path: req.path, query: req.query, headers, body: req.body },
-    { signingDate: signedAt, signableHeaders: new Set(auth.signedHeaders) },
-  );
-  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers["authorization"]))?.[1] ?? "";
+  const request: aws4.Request & { readonly extraHeadersToInclude: Readonly<Record<string, true>> } = {
+    method: req.method,
+    path: req.target,
+    headers,
+    body: req.body,
+    service: auth.scopeService,
+    region: auth.scopeRegion,
+    doNotModifyHeaders: true,
+    extraHeadersToInclude: signed,
+  };
+  const signer = new aws4.RequestSigner(request, { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey });
+  signer.datetime = dateHeader;
+  const expected = signer.signature();
   const given = Buffer.from(auth.signature);
   if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) {
     throw errors.invalidSignature(
