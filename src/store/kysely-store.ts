@@ -442,8 +442,12 @@ class SqlTx implements Tx {
     );
   }
   async getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined> {
+    const doc = await this.getTaskDefinitionDoc(family, revision);
+    return doc && decodeDoc(doc);
+  }
+  async getTaskDefinitionDoc(family: string, revision?: number): Promise<EncodedDoc<TaskDefinition> | undefined> {
     const row = await taskDefinitionDoc({ latest: revision === undefined, locked: this.quirks.rowLocks }).first(this.db, family, revision ?? 0);
-    return row && decodeDoc<TaskDefinition>(row.doc);
+    return row?.doc;
   }
   async putTaskDefinition(d: TaskDefinition): Promise<void> {
     await this.db

@@ -364,6 +364,10 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         assert.equal(got.registeredAt.getTime(), d.registeredAt!.getTime());
         assert.equal(await tx((t) => t.getTaskDefinition("web", 2)), undefined);
         assert.equal(await tx((t) => t.getTaskDefinition("nope")), undefined);
+        // The stored text decodes to the same revision; the latest is read the same way.
+        assert.deepEqual(decodeDoc((await tx((t) => t.getTaskDefinitionDoc("web", 1)))!), d);
+        assert.deepEqual(decodeDoc((await tx((t) => t.getTaskDefinitionDoc("web")))!), d);
+        assert.equal(await tx((t) => t.getTaskDefinitionDoc("web", 2)), undefined);
       });
 
       it("reads the latest ACTIVE revision when no revision is given", async () => {

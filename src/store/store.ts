@@ -130,6 +130,8 @@ export interface Tx {
   insertTaskDefinition(definition: TaskDefinition): Promise<void>;
   /** A revision, or the latest ACTIVE one when `revision` is undefined. */
   getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined>;
+  /** The same, as its stored text. */
+  getTaskDefinitionDoc(family: string, revision?: number): Promise<EncodedDoc<TaskDefinition> | undefined>;
   putTaskDefinition(definition: TaskDefinition): Promise<void>;
   listTaskDefinitionArns(query: TaskDefinitionQuery): Promise<Page<string>>;
   listTaskDefinitionFamilies(query: FamilyQuery): Promise<Page<string>>;

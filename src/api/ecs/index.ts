@@ -11,7 +11,7 @@ import { clusterHandlers } from "./clusters.js";
 import { containerInstancesHandlers } from "./container-instances.js";
 import type { EcsDeps, InstanceNotifier } from "./deps.js";
 import { tagHandlers } from "./tags.js";
-import { taskDefinitionsHandlers } from "./task-definitions.js";
+import { describeTaskDefinitionHandler, taskDefinitionsHandlers } from "./task-definitions.js";
 import { serviceHandlers } from "./services.js";
 import { describeTasksHandler, taskHandlers } from "./tasks.js";
 
@@ -22,6 +22,7 @@ export function ecsService(deps: EcsDeps): JsonService {
     ...clusterHandlers(deps),
     ...capacityProviderHandlers(deps),
     ...taskDefinitionsHandlers(deps),
+    DescribeTaskDefinition: describeTaskDefinitionHandler(deps, ecsModel),
     ...containerInstancesHandlers(deps),
     ...tagHandlers(deps),
     ...accountSettingHandlers(deps),

@@ -18,6 +18,7 @@ import {
   type TaskDefinition,
 } from "@aws-sdk/client-ecs";
 import { aws, awsJson, boto3 } from "../../testing/aws-cli.js";
+import { rawClient } from "../../testing/raw-client.js";
 import { startTestServer, testAccount, testRegion, type TestServer } from "../../testing/harness.js";
 import { deleteFailureReasons } from "./task-definitions.js";
 
@@ -671,5 +672,33 @@ describe("describe, deregister and delete edge cases", () => {
     assert.deepEqual(again.failures, []);
     const tooMany = await rejection(ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: Array.from({ length: 11 }, (_, i) => `doomed:${i + 1}`) })));
     assert.equal(tooMany.name, "InvalidParameterException");
+  });
+});
+
+describe("DescribeTaskDefinition answers", () => {
+  it("the same, member for member, from kept JSON as freshly shaped (with TAGS), and shows a change at once", async () => {
+    await register(simple("kept-def", { tags: [{ key: "k", value: "v" }], cpu: "256", volumes: [{ name: "data", host: { sourcePath: "/tmp" } }] }));
+    await register(simple("kept-def"));
+    const raw = rawClient(server);
+    const describeRaw = async (taskDefinition: string, include?: string[]) => {
+      const out = await raw.send({ operation: "DescribeTaskDefinition", body: { taskDefinition, ...(include ? { include } : {}) } });
+      assert.equal(out.status, 200, out.text);
+      return out.body as { taskDefinition: Record<string, unknown>; tags?: unknown };
+    };
+    const fresh = await describeRaw("kept-def:1", ["TAGS"]);
+    assert.deepEqual(fresh.tags, [{ key: "k", value: "v" }]);
+    // The first answer renders and keeps the revision; the second is made of what was kept.
+    for (const kept of [await describeRaw("kept-def:1"), await describeRaw(arnOf("kept-def", 1))]) {
+      assert.deepEqual(kept, { taskDefinition: fresh.taskDefinition });
+    }
+    // The latest revision, then a change to it (deregistered: the latest is revision 1 again), each shown at once.
+    assert.equal((await describeRaw("kept-def")).taskDefinition["revision"], 2);
+    await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: "kept-def:2" }));
+    assert.equal((await describeRaw("kept-def:2")).taskDefinition["status"], "INACTIVE");
+    assert.equal((await describeRaw("kept-def")).taskDefinition["revision"], 1);
+    // Through the SDK, which parses the kept answer as any other.
+    const sdk = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: "kept-def:1" }));
+    assert.equal(sdk.taskDefinition?.volumes?.[0]?.host?.sourcePath, "/tmp");
+    assert.ok(sdk.taskDefinition?.registeredAt instanceof Date);
   });
 });

@@ -6,10 +6,14 @@
 //   status:   ACTIVE --deregister--> INACTIVE --delete--> DELETE_IN_PROGRESS
 
 import { AwsError, errors } from "../../edge/errors.js";
-import type { Failure, TaskDefinition, TaskDefinitionStatus } from "../../model/generated/ecs.js";
+import { EncodedOutput, type ServiceHandlers } from "../../edge/json-protocol.js";
+import type { DescribeTaskDefinitionResponse, Failure, Operations, TaskDefinition, TaskDefinitionStatus } from "../../model/generated/ecs.js";
+import type { ServiceModel } from "../../model/service-model.js";
+import { decodeDoc } from "../../store/doc-codec.js";
 import { arns, taskDefinitionRef, type Scope, type TaskDefinitionRef } from "./arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { nextToken, pageRequest } from "./pagination.js";
+import { Renderings } from "./renderings.js";
 import { prepareTaskDefinition } from "./task-definition-rules.js";
 import { validateTags } from "./tags.js";
 
@@ -24,6 +28,32 @@ export const deleteFailureReasons = {
 } as const;
 
 const unableToDescribe = "Unable to describe task definition.";
+
+/**
+ * DescribeTaskDefinition, answered with the revision's kept JSON unless TAGS are
+ * asked for (tags live beside the document): deploy tools and dashboards describe
+ * the same few revisions over and over, and decoding and shaping one again was
+ * most of the call's cost.
+ */
+export function describeTaskDefinitionHandler(
+  { store }: Pick<EcsDeps, "store">,
+  model: ServiceModel,
+): NonNullable<ServiceHandlers<Operations>["DescribeTaskDefinition"]> {
+  const renderings = new Renderings<TaskDefinition, string>((definition) => JSON.stringify(model.formatShape("TaskDefinition", definition)));
+  return (input, ctx) => {
+    const ref = taskDefinitionRef(ctx, input.taskDefinition);
+    return store.read(async (tx) => {
+      const doc = await tx.getTaskDefinitionDoc(ref.family, ref.revision);
+      if (!doc) throw errors.client(unableToDescribe);
+      if (input.include?.includes("TAGS")) {
+        const taskDefinition = decodeDoc(doc);
+        return { taskDefinition, tags: [...(await tx.getTags(taskDefinition.taskDefinitionArn!))] };
+      }
+      // The one member (DescribeTaskDefinitionResponse: taskDefinition, then tags), as formatOutput writes it.
+      return new EncodedOutput<DescribeTaskDefinitionResponse>(`{"taskDefinition":${renderings.of(`${ref.family}:${ref.revision ?? "latest"}`, doc)}}`);
+    });
+  };
+}
 
 export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
   return {
@@ -46,16 +76,6 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
         await tx.insertTaskDefinition(taskDefinition);
         if (tags.length > 0) await tx.putTags(taskDefinition.taskDefinitionArn!, tags);
         return { taskDefinition, ...(input.tags === undefined ? {} : { tags }) };
-      });
-    },
-
-    async DescribeTaskDefinition(input, ctx) {
-      const ref = taskDefinitionRef(ctx, input.taskDefinition);
-      return deps.store.read(async (tx) => {
-        const taskDefinition = await tx.getTaskDefinition(ref.family, ref.revision);
-        if (!taskDefinition) throw errors.client(unableToDescribe);
-        const withTags = input.include?.includes("TAGS") ?? false;
-        return { taskDefinition, ...(withTags ? { tags: [...(await tx.getTags(taskDefinition.taskDefinitionArn!))] } : {}) };
       });
     },
 

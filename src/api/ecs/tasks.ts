@@ -29,7 +29,7 @@ import type {
   TaskOverride,
 } from "../../model/generated/ecs.js";
 import type { ServiceModel } from "../../model/service-model.js";
-import { decodeDoc, type EncodedDoc } from "../../store/doc-codec.js";
+import { decodeDoc } from "../../store/doc-codec.js";
 import { allocateAddress } from "../../scheduler/awsvpc-addresses.js";
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
 import type { HeldReservation, InstanceWithAttributes, Tx } from "../../store/store.js";
@@ -38,6 +38,7 @@ import { builtinProviders, findCapacityProvider, validateStrategy } from "./capa
 import { requireCluster } from "./clusters.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { nextToken, pageRequest } from "./pagination.js";
+import { Renderings } from "./renderings.js";
 import { applyTaskEvent, type TaskEvent } from "./task-lifecycle.js";
 import { prodServiceController } from "../../controllers/service-signal.js";
 import { validateTags } from "./tags.js";
@@ -410,35 +411,16 @@ export function presentTask(task: Task, tags: readonly Tag[] | undefined): Task 
 }
 
 /**
- * Tasks as DescribeTasks shows them, kept as JSON while their documents are
- * unchanged: a client waiting on tasks asks for the same ones over and over, and
- * decoding, presenting and encoding each one again was most of the call's cost.
- * A changed document is a different text, so nothing stale is ever shown. Bounded:
- * the least recently rendered go first.
+ * DescribeTasks: one pass over the tasks; answered with their kept JSON unless TAGS
+ * are asked for (tags live beside the document). A client waiting on tasks asks for
+ * the same ones over and over, and decoding, presenting and encoding each one again
+ * was most of the call's cost.
  */
-class TaskRenderings {
-  private readonly kept = new Map<string, { readonly doc: EncodedDoc<Task>; readonly clusterArn: string; readonly json: string }>();
-
-  constructor(
-    private readonly model: ServiceModel,
-    private readonly max = 1_000,
-  ) {}
-
-  of(arn: string, doc: EncodedDoc<Task>): { readonly clusterArn: string; readonly json: string } {
-    const known = this.kept.get(arn);
-    if (known?.doc === doc) return known;
-    const task = decodeDoc(doc);
-    const rendered = { doc, clusterArn: task.clusterArn ?? "", json: JSON.stringify(this.model.formatShape("Task", presentTask(task, undefined))) };
-    this.kept.delete(arn);
-    this.kept.set(arn, rendered);
-    if (this.kept.size > this.max) this.kept.delete(this.kept.keys().next().value!);
-    return rendered;
-  }
-}
-
-/** DescribeTasks: one pass over the tasks; answered with their kept JSON unless TAGS are asked for (tags live beside the document). */
 export function describeTasksHandler({ store }: Pick<EcsDeps, "store">, model: ServiceModel): NonNullable<ServiceHandlers<Operations>["DescribeTasks"]> {
-  const renderings = new TaskRenderings(model);
+  const renderings = new Renderings<Task, { readonly clusterArn: string; readonly json: string }>((task) => ({
+    clusterArn: task.clusterArn ?? "",
+    json: JSON.stringify(model.formatShape("Task", presentTask(task, undefined))),
+  }));
   return (input, ctx) =>
     store.read(async (tx) => {
       const cluster = await requireCluster(tx, ctx, input.cluster);
