@@ -145,66 +145,44 @@ const taskDocs = byShape(String, (count: number) =>
   prepareQuery((db, ...arns: string[]) => db.selectFrom("tasks").select(["arn", "doc"]).where("arn", "in", arns), count),
 );
 
-/** A task row's columns in one order, so that the prepared task writes can take them as values. */
-type TaskRowValues = [
-  arn: string,
-  clusterArn: string,
-  containerInstanceArn: string | null,
-  family: string,
-  startedBy: string | null,
-  group: string | null,
-  launchType: string,
-  lastStatus: string,
-  desiredStatus: string,
-  createdAt: number,
-  stoppedAt: number | null,
-  reservation: string,
-  doc: string,
-];
+/** A task row's columns in one order, so that the prepared task writes can take a row as values. */
+const taskColumns = [
+  "arn",
+  "cluster_arn",
+  "container_instance_arn",
+  "family",
+  "started_by",
+  "group_name",
+  "launch_type",
+  "last_status",
+  "desired_status",
+  "created_at",
+  "stopped_at",
+  "reservation",
+  "doc",
+] as const satisfies readonly (keyof Database["tasks"])[];
+// Every column is listed: a new one fails to compile here until it is.
+const everyTaskColumn: Exclude<keyof Database["tasks"], (typeof taskColumns)[number]> extends never ? true : never = true;
+void everyTaskColumn;
 
-const taskRowValues = (r: Database["tasks"]): TaskRowValues => [
-  r.arn,
-  r.cluster_arn,
-  r.container_instance_arn,
-  r.family,
-  r.started_by,
-  r.group_name,
-  r.launch_type,
-  r.last_status,
-  r.desired_status,
-  r.created_at,
-  r.stopped_at,
-  r.reservation,
-  r.doc,
-];
+/** The values of `Columns` of a task row, in their order. */
+type TaskColumnValues<Columns extends readonly (keyof Database["tasks"])[]> = { -readonly [I in keyof Columns]: Database["tasks"][Columns[I]] };
+type TaskRowValues = TaskColumnValues<typeof taskColumns>;
 
-const taskRowOf = ([arn, clusterArn, instanceArn, family, startedBy, group, launchType, lastStatus, desiredStatus, createdAt, stoppedAt, reservation, doc]: TaskRowValues): Database["tasks"] => ({
-  arn,
-  cluster_arn: clusterArn,
-  container_instance_arn: instanceArn,
-  family,
-  started_by: startedBy,
-  group_name: group,
-  launch_type: launchType,
-  last_status: lastStatus,
-  desired_status: desiredStatus,
-  created_at: createdAt,
-  stopped_at: stoppedAt,
-  reservation,
-  doc,
-});
+const taskRowValues = (r: Database["tasks"]): TaskRowValues => taskColumns.map((c) => r[c]) as unknown as TaskRowValues;
 
-const taskRowArity = 13;
+const taskRowOf = (values: TaskRowValues): Database["tasks"] =>
+  Object.fromEntries(taskColumns.map((c, i) => [c, values[i]])) as unknown as Database["tasks"];
 
 // What RunTask writes (up to ten tasks a call) and every task state change reads
 // and writes, compiled once.
 
-const insertTaskRow = prepareQuery((db, ...values: TaskRowValues) => db.insertInto("tasks").values(taskRowOf(values)), taskRowArity);
+const insertTaskRow = prepareQuery((db, ...values: TaskRowValues) => db.insertInto("tasks").values(taskRowOf(values)), taskColumns.length);
 
 const updateTaskRow = prepareQuery((db, ...values: TaskRowValues) => {
   const { arn, ...columns } = taskRowOf(values);
   return db.updateTable("tasks").set(columns).where("arn", "=", arn);
-}, taskRowArity);
+}, taskColumns.length);
 
 const taskForChange = byShape(String, (locked: boolean) =>
   prepareQuery((db, arn: string) => lockedIf(db.selectFrom("tasks").select(["doc", ...heldColumns]).where("arn", "=", arn), locked)),
