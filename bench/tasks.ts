@@ -417,13 +417,16 @@ async function benchDocker(): Promise<void> {
 
     // (a): the same shapes for raw Docker and Berth, in alternating rounds.
     const dockerd = pidOf("dockerd");
-    const cpuNow = (): CpuSplit => ({
-      machine: machineCpuMs()?.busy ?? Number.NaN,
-      stolen: machineCpuMs()?.stolen ?? Number.NaN,
-      dockerd: dockerd === undefined ? Number.NaN : (processCpuMs(dockerd) ?? Number.NaN),
-      server: processCpuMs(server.pid) ?? Number.NaN,
-      agent: processCpuMs(agent.pid) ?? Number.NaN,
-    });
+    const cpuNow = (): CpuSplit => {
+      const machine = machineCpuMs();
+      return {
+        machine: machine?.busy ?? Number.NaN,
+        stolen: machine?.stolen ?? Number.NaN,
+        dockerd: dockerd === undefined ? Number.NaN : (processCpuMs(dockerd) ?? Number.NaN),
+        server: processCpuMs(server.pid) ?? Number.NaN,
+        agent: processCpuMs(agent.pid) ?? Number.NaN,
+      };
+    };
     // Every phase starts on a quiet machine: removing a burst's containers keeps Docker and
     // the kernel busy for seconds after the call returns, and would land on the next phase.
     const measure = async (run: () => Promise<Launch>): Promise<Phase> => {
