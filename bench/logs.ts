@@ -226,7 +226,7 @@ async function benchTarget(kind: TargetKind, opts: Options): Promise<TargetRepor
   } catch (err) {
     return { kind, status: "failed", reason: err instanceof Error ? err.message : String(err) };
   } finally {
-    client.close();
+    await client.close();
     await target.stop();
   }
 }

@@ -178,7 +178,7 @@ async function startBerth(name: string, base: string, postgres?: ScratchDatabase
       await client.call("CreateRepository", { repositoryName });
     },
     async stop() {
-      client.close();
+      await client.close();
       await server.stop();
       await postgres?.drop();
     },

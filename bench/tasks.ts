@@ -177,7 +177,7 @@ async function benchCommitted(): Promise<string[][]> {
       rates.push({ placed: r.tasks?.length ?? 0, ms: Number(process.hrtime.bigint() - s) / 1e6, cpuMs: cpuSeconds(process.cpuUsage(cpu0)) * 1000 });
       failures += r.failures?.length ?? 0;
     }
-    client.close();
+    await client.close();
     const window = (from: number, to: number) => {
       const part = rates.slice(from, to);
       const placed = part.reduce((n, r) => n + r.placed, 0);
@@ -475,7 +475,7 @@ async function benchDocker(): Promise<void> {
       }
       phases.push({ name: shape.name, ...sides! });
     }
-    client.close();
+    await client.close();
 
     const rows = phases.map((p) => {
       const r = summarize(p.raw.latencies);

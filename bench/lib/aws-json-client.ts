@@ -2,8 +2,14 @@
 // maintained SigV4 signer ahead of time (signatures stay valid for 15 minutes),
 // then sent over keep-alive sockets, so the load generator spends its CPU on
 // sending, not on signing, and treats every target exactly alike.
+//
+// Sending goes through undici's lowest-level API (a connection pool and
+// dispatch callbacks, no streams): on a machine whose cores the load generator
+// shares with the target, node:http's client cost more than twice the CPU per
+// request, and its own pauses (its garbage collection above all) showed up in
+// every target's tail latency as if the target had been slow.
 
-import { Agent, request } from "node:http";
+import { Pool, type Dispatcher } from "undici";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 
@@ -45,7 +51,7 @@ export class CallError extends Error {
 
 export class AwsJsonClient {
   private readonly url: URL;
-  private readonly agent: Agent;
+  private readonly pool: Pool;
   private readonly signer: SignatureV4;
 
   constructor(
@@ -53,7 +59,7 @@ export class AwsJsonClient {
     opts: { readonly maxSockets?: number } = {},
   ) {
     this.url = new URL(target.endpoint);
-    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 16 });
+    this.pool = new Pool(this.url.origin, { connections: opts.maxSockets ?? 16, pipelining: 1 });
     this.signer = new SignatureV4({
       credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey },
       region: target.region,
@@ -88,17 +94,23 @@ export class AwsJsonClient {
   /** Sends a signed call; resolves with any status, rejects only when the transport fails. */
   send(call: SignedCall): Promise<CallResult> {
     return new Promise((resolve, reject) => {
-      const req = request(
-        { host: this.url.hostname, port: this.url.port, method: "POST", path: "/", headers: call.headers, agent: this.agent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-          res.on("error", reject);
+      let status = 0;
+      const chunks: Buffer[] = [];
+      const handler: Dispatcher.DispatchHandler = {
+        // undici calls each of these; a request is never aborted here.
+        onConnect: () => undefined,
+        onHeaders: (statusCode) => {
+          status = statusCode;
+          return true;
         },
-      );
-      req.on("error", reject);
-      req.end(call.body);
+        onData: (chunk) => {
+          chunks.push(chunk);
+          return true;
+        },
+        onComplete: () => resolve({ status, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }),
+        onError: reject,
+      };
+      this.pool.dispatch({ origin: this.url.origin, path: "/", method: "POST", headers: call.headers, body: call.body }, handler);
     });
   }
 
@@ -115,8 +127,8 @@ export class AwsJsonClient {
     return JSON.parse(result.body.toString("utf8")) as T;
   }
 
-  close(): void {
-    this.agent.destroy();
+  close(): Promise<void> {
+    return this.pool.destroy();
   }
 }
 
