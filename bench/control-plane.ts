@@ -6,8 +6,8 @@
 // A fourth target, the floor, is a bare node:http server that answers `{}`: the
 // best this machine and load generator can do, to read the others against.
 //
-//   every target: start → seed (1 cluster, 20 task definitions) → check → warm up
-//   then c1 on each target in turn, then c16 on each (pre-sign, run, summarise)
+//   every target: start → seed (1 cluster, 20 task definitions) → check
+//   then c1 on each target in turn, then c16 on each (pre-sign, warm up, run, summarise)
 //   then stop them all → print
 //
 // Usage: node dist/bench/control-plane.js [--quick] [--only sqlite,postgres,moto,floor]
@@ -260,10 +260,19 @@ interface Cell {
   readonly serverCpuUsPerRequest: number;
 }
 
-async function measure(client: AwsJsonClient, calls: readonly PlannedCall[], concurrency: number, serverPid: number): Promise<Cell> {
+async function measure(client: AwsJsonClient, calls: readonly PlannedCall[], warmup: readonly PlannedCall[], concurrency: number, serverPid: number): Promise<Cell> {
   // Signed before the clock starts, so signing costs the load generator nothing while measuring.
-  const signed: SignedCall[] = [];
-  for (const c of calls) signed.push(await client.sign(c.op, c.input));
+  const sign = async (planned: readonly PlannedCall[]): Promise<SignedCall[]> => {
+    const signed: SignedCall[] = [];
+    for (const c of planned) signed.push(await client.sign(c.op, c.input));
+    return signed;
+  };
+  const warm = await sign(warmup);
+  const signed = await sign(calls);
+  // Warmed up right before the clock starts: a target that sat idle (through other
+  // targets' cells, or while the calls were signed) answered its first few hundred
+  // calls slowly, as did the load generator with the signing's garbage to collect.
+  await runClosedLoop({ concurrency, count: warm.length, send: (i) => client.expectOk(warm[i]) });
   const cpuBefore = processCpuMs(serverPid);
   const result = await runClosedLoop({ concurrency, count: signed.length, send: (i) => client.expectOk(signed[i]) });
   const cpuAfter = processCpuMs(serverPid);
@@ -301,7 +310,7 @@ interface Ready {
 
 const failure = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** Starts, seeds and warms up one target; a target that cannot run comes back as its result. */
+/** Starts and seeds one target; a target that cannot run comes back as its result. */
 async function prepare(kind: TargetKind, entries: readonly MixEntry[], opts: Options): Promise<Ready | TargetResult> {
   const label = targetLabels[kind];
   progress(`${label}: starting`);
@@ -317,18 +326,16 @@ async function prepare(kind: TargetKind, entries: readonly MixEntry[], opts: Opt
       progress(`${label}: seeding`);
       await seed(client, entries.some((e) => e.op.includes("TaskDefinition")));
     }
-    progress(`${label}: warming up (${opts.warmup} requests at concurrency 16)`);
-    await measure(client, plan(entries, opts.warmup, 99), 16, target.pid);
     return { kind, target, client };
   } catch (err) {
-    client.close();
+    await client.close();
     await target.stop();
     return { kind, status: "failed", reason: failure(err) };
   }
 }
 
 /**
- * Every target is started, seeded and warmed up first; then each concurrency is
+ * Every target is started and seeded first; then each concurrency is
  * measured on every target in turn, so the cells a ratio compares ran minutes
  * apart at most, under the same background load.
  */
@@ -347,7 +354,7 @@ async function benchAll(kinds: readonly TargetKind[], entries: readonly MixEntry
         if (results.has(r.kind)) continue;
         progress(`${targetLabels[r.kind]}: concurrency ${c}, ${opts.requests[c]} requests`);
         try {
-          cells.get(r.kind)!.push(await measure(r.client, plan(entries, opts.requests[c], c), c, r.target.pid));
+          cells.get(r.kind)!.push(await measure(r.client, plan(entries, opts.requests[c], c), plan(entries, opts.warmup, 99), c, r.target.pid));
         } catch (err) {
           results.set(r.kind, { kind: r.kind, status: "failed", reason: failure(err) });
         }
@@ -356,7 +363,7 @@ async function benchAll(kinds: readonly TargetKind[], entries: readonly MixEntry
     for (const r of ready) if (!results.has(r.kind)) results.set(r.kind, { kind: r.kind, status: "measured", cells: cells.get(r.kind)! });
   } finally {
     for (const r of ready) {
-      r.client.close();
+      await r.client.close();
       await r.target.stop();
     }
   }
@@ -457,7 +464,7 @@ async function main(): Promise<void> {
   console.log("Berth control-plane benchmark");
   console.log(`  mix          ${mixDescription(entries)}`);
   console.log(`  seed         1 cluster, ${seedFamilies * seedRevisions} task definitions (${seedFamilies} families × ${seedRevisions} revisions)`);
-  console.log(`  requests     ${concurrencies.map((c) => `${opts.requests[c]} at concurrency ${c}`).join(", ")}, after ${opts.warmup} warm-up`);
+  console.log(`  requests     ${concurrencies.map((c) => `${opts.requests[c]} at concurrency ${c}`).join(", ")}, each after ${opts.warmup} warm-up calls at its concurrency`);
   console.log(`  client       pre-signed SigV4 JSON 1.1 over keep-alive HTTP, one socket per concurrent request`);
   const [startLoad] = loadavg();
   console.log(`  machine      ${cpus().length} cores, Node ${process.version}, load average ${fixed(startLoad, 1)}; each target is its own process`);
