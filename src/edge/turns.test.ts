@@ -31,7 +31,7 @@ describe("Turns", () => {
     assert.deepEqual(order, ["a", "b", "next pass", "c"]);
   });
 
-  it("takes the next turn at once when nobody is waiting, and again after a pause", async () => {
+  it("grants a lone taker its turn without waiting on anyone, though never synchronously, and again after a pause", async () => {
     const turns = new Turns();
     await turns.take();
     await new Promise((resolve) => setTimeout(resolve, 5));
