@@ -25,6 +25,7 @@ import { createScratchDatabase, type ScratchDatabase } from "../src/testing/post
 import { AwsJsonClient } from "./lib/aws-json-client.js";
 import { freePort, startServer, type RunningServer } from "./lib/processes.js";
 import { summarize } from "./lib/stats.js";
+import { startPeer, Unavailable } from "./lib/targets.js";
 import { fixed, formatTable } from "./lib/table.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -207,7 +208,10 @@ async function startDockerRegistry(base: string): Promise<Target> {
       "",
     ].join("\n"),
   );
-  const server = await startServer({ name: "docker-registry", command: "docker-registry", args: ["serve", config], readyUrl: `http://127.0.0.1:${port}/v2/` });
+  const server = await startPeer(
+    { name: "docker-registry", command: "docker-registry", args: ["serve", config], readyUrl: `http://127.0.0.1:${port}/v2/` },
+    "apt-get install docker-registry",
+  );
   return {
     name: "docker-registry",
     host: `127.0.0.1:${port}`,
@@ -296,7 +300,14 @@ async function main(): Promise<void> {
         notes.push(`berth (PostgreSQL) skipped: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (want("docker-registry")) targets.push(await startDockerRegistry(base));
+    if (want("docker-registry")) {
+      try {
+        targets.push(await startDockerRegistry(base));
+      } catch (err) {
+        if (!(err instanceof Unavailable)) throw err;
+        notes.push(`docker-registry skipped: ${err.message}`);
+      }
+    }
     for (const t of targets) {
       await t.createRepository("bench/big");
       await t.createRepository("bench/small");

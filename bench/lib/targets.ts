@@ -1,14 +1,14 @@
 // The servers the API benchmarks measure, each started as its own process:
 // Berth (`berth server` on SQLite, or on a scratch PostgreSQL database) and
-// moto's server. A target that cannot run here throws Unavailable, which the
-// benchmarks report as skipped.
+// moto's server; startPeer for any other peer program. A target that cannot run
+// here throws Unavailable, which the benchmarks report as skipped.
 
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createScratchDatabase, type ScratchDatabase } from "../../src/testing/postgres.js";
-import { freePort, startServer, type RunningServer } from "./processes.js";
+import { freePort, startServer, type RunningServer, type ServerSpec } from "./processes.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const berthMain = join(repoRoot, "dist", "src", "cli", "main.js");
@@ -98,21 +98,22 @@ export async function startBerth(t: BerthTarget): Promise<Target> {
   };
 }
 
-export async function startMoto(): Promise<Target> {
-  const port = await freePort();
-  let server: RunningServer;
+/** Starts a peer program that may not be installed here; if it is not, throws Unavailable saying how to install it. */
+export async function startPeer(spec: ServerSpec, install: string): Promise<RunningServer> {
   try {
-    server = await startServer({
-      name: "moto_server",
-      command: "moto_server",
-      args: ["-p", String(port)],
-      readyUrl: `http://127.0.0.1:${port}/moto-api/`,
-      startTimeoutMs: 60_000,
-    });
+    return await startServer(spec);
   } catch (err) {
-    if (err instanceof Error && "code" in err && err.code === "ENOENT") throw new Unavailable("moto_server is not on PATH (pip install 'moto[server]')");
+    if (err instanceof Error && "code" in err && err.code === "ENOENT") throw new Unavailable(`${spec.command} is not on PATH (${install})`);
     throw err;
   }
+}
+
+export async function startMoto(): Promise<Target> {
+  const port = await freePort();
+  const server = await startPeer(
+    { name: "moto_server", command: "moto_server", args: ["-p", String(port)], readyUrl: `http://127.0.0.1:${port}/moto-api/`, startTimeoutMs: 60_000 },
+    "pip install 'moto[server]'",
+  );
   return { endpoint: `http://127.0.0.1:${port}`, pid: server.pid, stop: () => server.stop() };
 }
 
