@@ -64,13 +64,9 @@ function parseAuthorization(header: string): ParsedAuthorization {
     }
   }
   if (!credentialText || !signedHeaders || !signature) {
-    const given = { Credential: credentialText, SignedHeaders: signedHeaders, Signature: signature };
-    throw errors.incompleteSignature(
-      (Object.keys(given) as (keyof typeof given)[])
-        .filter((k) => !given[k])
-        .map((k) => `Authorization header requires '${k}' parameter.`)
-        .join(" ") + ` Authorization=${header.slice(0, 120)}`,
-    );
+    const given = [["Credential", credentialText], ["SignedHeaders", signedHeaders], ["Signature", signature]] as const;
+    const missing = given.filter(([, value]) => !value).map(([name]) => `Authorization header requires '${name}' parameter.`);
+    throw errors.incompleteSignature(`${missing.join(" ")} Authorization=${header.slice(0, 120)}`);
   }
   const credential = credentialText.split("/");
   if (credential.length !== 5 || credential[4] !== "aws4_request") {
