@@ -11,7 +11,7 @@
 //   then stop them all → print
 //
 // Usage: node dist/bench/control-plane.js [--quick] [--only sqlite,postgres,moto,floor]
-//          [--requests-c1 N] [--requests-c16 N] [--warmup N] [--ops Op1,Op2]
+//          [--requests-c1 N] [--requests-c16 N] [--warmup-seconds S] [--ops Op1,Op2]
 //          [--postgres-url URL] [--cpu-prof DIR]
 
 import { existsSync } from "node:fs";
@@ -20,7 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AwsJsonClient, type SignedCall } from "./lib/aws-json-client.js";
-import { pickWeighted, runClosedLoop, seededRandom } from "./lib/load.js";
+import { pickWeighted, runClosedLoop, seededRandom, warmUp } from "./lib/load.js";
 import { freePort, processCpuMs, startServer } from "./lib/processes.js";
 import { summarize, type LatencySummary } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
@@ -38,13 +38,16 @@ const seedRevisions = 4;
 /** Families RegisterTaskDefinition adds revisions to while measuring; the seeded ones stay as seeded. */
 const deployFamilies = 4;
 const concurrencies = [1, 16] as const;
+/** Warm-up calls signed for each cell, sent over and over for the warm-up's seconds. */
+const warmupPool = 2_000;
 
 // ---------------------------------------------------------------------------
 // Options.
 
 interface Options {
   readonly requests: Readonly<Record<(typeof concurrencies)[number], number>>;
-  readonly warmup: number;
+  /** How long each cell warms its target up for, right before its clock starts. */
+  readonly warmupSeconds: number;
   readonly only: ReadonlySet<TargetKind>;
   readonly ops?: ReadonlySet<string>;
   readonly postgresUrl: string;
@@ -59,7 +62,7 @@ function readOptions(): Options {
       ops: { type: "string" },
       "requests-c1": { type: "string" },
       "requests-c16": { type: "string" },
-      warmup: { type: "string" },
+      "warmup-seconds": { type: "string" },
       "postgres-url": { type: "string" },
       "cpu-prof": { type: "string" },
     },
@@ -69,6 +72,11 @@ function readOptions(): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive whole number of requests, got '${text}'`);
     return n;
   };
+  const seconds = (text: string | undefined, fallback: number): number => {
+    const n = text === undefined ? fallback : Number(text);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number of seconds (0 or more), got '${text}'`);
+    return n;
+  };
   const quick = values.quick;
   const kinds = (values.only ?? targetKinds.join(",")).split(",").map((s) => s.trim());
   for (const k of kinds) if (!targetKinds.includes(k as TargetKind)) throw new Error(`--only takes ${targetKinds.join(", ")}; got '${k}'`);
@@ -76,7 +84,7 @@ function readOptions(): Options {
   for (const op of ops ?? []) if (!mix.some((m) => m.op === op)) throw new Error(`--ops takes ${mix.map((m) => m.op).join(", ")}; got '${op}'`);
   return {
     requests: { 1: count(values["requests-c1"], quick ? 300 : 2_000), 16: count(values["requests-c16"], quick ? 1_000 : 8_000) },
-    warmup: count(values.warmup, quick ? 300 : 1_000),
+    warmupSeconds: seconds(values["warmup-seconds"], quick ? 1 : 5),
     only: new Set(kinds as TargetKind[]),
     ...(ops ? { ops: new Set(ops) } : {}),
     postgresUrl:
@@ -258,21 +266,30 @@ interface Cell {
   readonly byOp: ReadonlyMap<string, LatencySummary>;
   /** The target process's CPU time per request (user + system), when /proc shows it. */
   readonly serverCpuUsPerRequest: number;
+  /** Calls sent while warming up, right before the clock started. */
+  readonly warmupCalls: number;
 }
 
-async function measure(client: AwsJsonClient, calls: readonly PlannedCall[], warmup: readonly PlannedCall[], concurrency: number, serverPid: number): Promise<Cell> {
+async function measure(
+  client: AwsJsonClient,
+  calls: readonly PlannedCall[],
+  warmup: { readonly calls: readonly PlannedCall[]; readonly seconds: number },
+  concurrency: number,
+  serverPid: number,
+): Promise<Cell> {
   // Signed before the clock starts, so signing costs the load generator nothing while measuring.
   const sign = async (planned: readonly PlannedCall[]): Promise<SignedCall[]> => {
     const signed: SignedCall[] = [];
     for (const c of planned) signed.push(await client.sign(c.op, c.input));
     return signed;
   };
-  const warm = await sign(warmup);
+  const warm = await sign(warmup.calls);
   const signed = await sign(calls);
-  // Warmed up right before the clock starts: a target that sat idle (through other
-  // targets' cells, or while the calls were signed) answered its first few hundred
-  // calls slowly, as did the load generator with the signing's garbage to collect.
-  await runClosedLoop({ concurrency, count: warm.length, send: (i) => client.expectOk(warm[i]) });
+  // Warmed up right before the clock starts, and for a while: a target that sat idle
+  // (through other targets' cells, or while the calls were signed) answered its first
+  // calls slowly, as did the load generator with the signing's garbage to collect; and
+  // V8 goes on compiling and optimizing Berth's code for its first seconds under load.
+  const warmed = await warmUp({ concurrency, seconds: warmup.seconds, count: warm.length, send: (i) => client.expectOk(warm[i]) });
   const cpuBefore = processCpuMs(serverPid);
   const result = await runClosedLoop({ concurrency, count: signed.length, send: (i) => client.expectOk(signed[i]) });
   const cpuAfter = processCpuMs(serverPid);
@@ -293,6 +310,7 @@ async function measure(client: AwsJsonClient, calls: readonly PlannedCall[], war
     latency: summarize(Array.from(result.latenciesMs)),
     byOp: new Map([...byOpSamples].map(([op, samples]) => [op, summarize(samples)])),
     serverCpuUsPerRequest: cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : ((cpuAfter - cpuBefore) * 1000) / calls.length,
+    warmupCalls: warmed.sent,
   };
 }
 
@@ -354,7 +372,10 @@ async function benchAll(kinds: readonly TargetKind[], entries: readonly MixEntry
         if (results.has(r.kind)) continue;
         progress(`${targetLabels[r.kind]}: concurrency ${c}, ${opts.requests[c]} requests`);
         try {
-          cells.get(r.kind)!.push(await measure(r.client, plan(entries, opts.requests[c], c), plan(entries, opts.warmup, 99), c, r.target.pid));
+          const warmup = { calls: plan(entries, warmupPool, 99), seconds: opts.warmupSeconds };
+          const cell = await measure(r.client, plan(entries, opts.requests[c], c), warmup, c, r.target.pid);
+          progress(`${targetLabels[r.kind]}: concurrency ${c}, ${fixed(cell.reqPerSec, 0)} req/s, after ${cell.warmupCalls} warm-up calls`);
+          cells.get(r.kind)!.push(cell);
         } catch (err) {
           results.set(r.kind, { kind: r.kind, status: "failed", reason: failure(err) });
         }
@@ -464,7 +485,7 @@ async function main(): Promise<void> {
   console.log("Berth control-plane benchmark");
   console.log(`  mix          ${mixDescription(entries)}`);
   console.log(`  seed         1 cluster, ${seedFamilies * seedRevisions} task definitions (${seedFamilies} families × ${seedRevisions} revisions)`);
-  console.log(`  requests     ${concurrencies.map((c) => `${opts.requests[c]} at concurrency ${c}`).join(", ")}, each after ${opts.warmup} warm-up calls at its concurrency`);
+  console.log(`  requests     ${concurrencies.map((c) => `${opts.requests[c]} at concurrency ${c}`).join(", ")}, each after ${opts.warmupSeconds} s of warm-up calls at its concurrency`);
   console.log(`  client       pre-signed SigV4 JSON 1.1 over keep-alive HTTP, one socket per concurrent request`);
   const [startLoad] = loadavg();
   console.log(`  machine      ${cpus().length} cores, Node ${process.version}, load average ${fixed(startLoad, 1)}; each target is its own process`);

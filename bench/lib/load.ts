@@ -46,6 +46,35 @@ export async function runClosedLoop(opts: {
   return { latenciesMs, ok, errors, errorSamples: [...errorSamples], elapsedMs: performance.now() - started };
 }
 
+/**
+ * Warms a target up: a closed loop of `concurrency` workers sending requests
+ * 0…count-1 over and over until `seconds` have passed; returns how many it sent.
+ * Answers are not kept, and a failed request is counted and sent past: the
+ * measured run that follows reports errors.
+ */
+export async function warmUp(opts: {
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly count: number;
+  readonly send: (i: number) => Promise<unknown>;
+}): Promise<{ readonly sent: number; readonly errors: number }> {
+  const { concurrency, seconds, count, send } = opts;
+  const until = performance.now() + seconds * 1000;
+  let sent = 0;
+  let errors = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < until) {
+      try {
+        await send(sent++ % count);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { sent, errors };
+}
+
 /** A small seeded PRNG (mulberry32), so every target gets the same request sequence. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
