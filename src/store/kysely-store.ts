@@ -17,6 +17,7 @@ import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import { KyselyServiceTx } from "./kysely-service-store.js";
 import { byShape, prepareQuery } from "./prepared-query.js";
+import { rowsOf } from "./read-cache.js";
 import type { Database } from "./schema.js";
 import { reservationOf, type Reservation } from "./task-reservation.js";
 import {
@@ -79,13 +80,17 @@ const lockedIf = <Q extends { forUpdate(): Q }>(query: Q, locked: boolean): Q =>
 // prepared-query.ts).
 
 const clusterDoc = byShape(String, (locked: boolean) =>
-  prepareQuery((db, arn: string) => lockedIf(db.selectFrom("clusters").select("doc").where("arn", "=", arn), locked)),
+  prepareQuery((db, arn: string) => lockedIf(db.selectFrom("clusters").select("doc").where("arn", "=", arn), locked), {
+    dependsOn: ([arn]) => [rowsOf("clusters", arn)],
+  }),
 );
 
 /** Every ARN sorts after "", so a first page is the page after "". */
 const clusterArnsPage = byShape(String, (limit: number) =>
-  prepareQuery((db, after: string) =>
-    db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE").where("arn", ">", after).orderBy("arn").limit(limit + 1),
+  prepareQuery(
+    (db, after: string) =>
+      db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE").where("arn", ">", after).orderBy("arn").limit(limit + 1),
+    { dependsOn: () => [rowsOf("clusters")] },
   ),
 );
 
@@ -142,7 +147,7 @@ const heldBefore = prepareQuery((db, arn: string) => db.selectFrom("tasks").sele
 
 /** DescribeTasks reads up to 100 tasks a call: one query per count of ARNs. */
 const taskDocs = byShape(String, (count: number) =>
-  prepareQuery((db, ...arns: string[]) => db.selectFrom("tasks").select(["arn", "doc"]).where("arn", "in", arns), count),
+  prepareQuery((db, ...arns: string[]) => db.selectFrom("tasks").select(["arn", "doc"]).where("arn", "in", arns), { arity: count }),
 );
 
 /** A task row's columns in one order, so that the prepared task writes can take a row as values. */
@@ -177,12 +182,12 @@ const taskRowOf = (values: TaskRowValues): Database["tasks"] =>
 // What RunTask writes (up to ten tasks a call) and every task state change reads
 // and writes, compiled once.
 
-const insertTaskRow = prepareQuery((db, ...values: TaskRowValues) => db.insertInto("tasks").values(taskRowOf(values)), taskColumns.length);
+const insertTaskRow = prepareQuery((db, ...values: TaskRowValues) => db.insertInto("tasks").values(taskRowOf(values)), { arity: taskColumns.length });
 
 const updateTaskRow = prepareQuery((db, ...values: TaskRowValues) => {
   const { arn, ...columns } = taskRowOf(values);
   return db.updateTable("tasks").set(columns).where("arn", "=", arn);
-}, taskColumns.length);
+}, { arity: taskColumns.length });
 
 const taskForChange = byShape(String, (locked: boolean) =>
   prepareQuery((db, arn: string) => lockedIf(db.selectFrom("tasks").select(["doc", ...heldColumns]).where("arn", "=", arn), locked)),
@@ -191,8 +196,9 @@ const taskForChange = byShape(String, (locked: boolean) =>
 /** Statuses of a task that is on its way up, counted as pending. */
 const pendingStatuses = ["PROVISIONING", "PENDING", "ACTIVATING"];
 
-const clusterCounts = prepareQuery((db, arn: string) =>
-  db.selectNoFrom((eb) => [
+const clusterCounts = prepareQuery(
+  (db, arn: string) =>
+    db.selectNoFrom((eb) => [
     eb
       .selectFrom("container_instances")
       .select(eb.fn.countAll<number>().as("n"))
@@ -208,10 +214,12 @@ const clusterCounts = prepareQuery((db, arn: string) =>
       .as("pending"),
     eb.selectFrom("services").select(eb.fn.countAll<number>().as("n")).where("cluster_arn", "=", arn).where("status", "=", "ACTIVE").as("services"),
   ]),
+  { dependsOn: ([arn]) => [rowsOf("container_instances", arn), rowsOf("tasks", arn), rowsOf("services", arn)] },
 );
 
-const resourceTags = prepareQuery((db, arn: string) =>
-  db.selectFrom("tags").select(["key", "value"]).where("resource_arn", "=", arn).orderBy("key"),
+const resourceTags = prepareQuery(
+  (db, arn: string) => db.selectFrom("tags").select(["key", "value"]).where("resource_arn", "=", arn).orderBy("key"),
+  { dependsOn: ([arn]) => [rowsOf("tags", arn)] },
 );
 
 // The writes behind RegisterTaskDefinition, the most frequent write.
@@ -240,10 +248,13 @@ const insertTaskDefinitionRow = prepareQuery(
 const taskDefinitionDoc = byShape(
   (s: { readonly latest: boolean; readonly locked: boolean }) => `${s.latest}:${s.locked}`,
   ({ latest, locked }) =>
-    prepareQuery((db, family: string, revision: number) => {
-      const q = db.selectFrom("task_definitions").select("doc").where("family", "=", family);
-      return lockedIf(latest ? q.where("status", "=", "ACTIVE").orderBy("revision", "desc").limit(1) : q.where("revision", "=", revision), locked);
-    }),
+    prepareQuery(
+      (db, family: string, revision: number) => {
+        const q = db.selectFrom("task_definitions").select("doc").where("family", "=", family);
+        return lockedIf(latest ? q.where("status", "=", "ACTIVE").orderBy("revision", "desc").limit(1) : q.where("revision", "=", revision), locked);
+      },
+      { dependsOn: ([family]) => [rowsOf("task_definitions", family)] },
+    ),
 );
 
 interface TaskDefinitionArnsShape {
@@ -270,6 +281,8 @@ const taskDefinitionArnsPage = byShape(
         }
         return q.orderBy("family", dir).orderBy("revision", dir).limit(s.limit + 1);
       },
+      // Filtered to one family, the page depends on that family's rows only.
+      { dependsOn: ([, , family]) => [s.family ? rowsOf("task_definitions", family) : rowsOf("task_definitions")] },
     ),
 );
 

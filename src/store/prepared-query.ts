@@ -5,9 +5,27 @@
 //
 //   prepareQuery(build) ─ first run on a database ─→ build(db, …placeholders) → compile → keep
 //                       ─ every run ─→ kept SQL + the placeholders replaced by this run's values
+//
+// A read that names what it depends on (`dependsOn`) is answered from a
+// ReadCache where its database has one (read-cache.ts: the SQLite store's own
+// reads, never a transaction's).
 
 import type { CompiledQuery, Compilable, Kysely } from "kysely";
+import type { ReadCache } from "./read-cache.js";
 import type { Database } from "./schema.js";
+
+const readCaches = new WeakMap<Kysely<Database>, ReadCache>();
+
+/**
+ * Answers `db`'s prepared reads that name what they depend on from `cache`.
+ * `db` is a store's own Kysely instance: a transaction is another instance, so
+ * its reads always run.
+ */
+export function cacheReads(db: Kysely<Database>, cache: ReadCache): void {
+  readCaches.set(db, cache);
+}
+
+let preparedQueries = 0;
 
 /** Stands for the `index`-th value while a query is built; replaced by that value when it runs. */
 class Placeholder {
@@ -16,7 +34,7 @@ class Placeholder {
 
 export interface PreparedQuery<Values extends readonly unknown[], Row> {
   /** Every row, in the query's order. */
-  all(db: Kysely<Database>, ...values: Values): Promise<Row[]>;
+  all(db: Kysely<Database>, ...values: Values): Promise<readonly Row[]>;
   first(db: Kysely<Database>, ...values: Values): Promise<Row | undefined>;
   /** For a write: runs it and discards what it returns. */
   run(db: Kysely<Database>, ...values: Values): Promise<void>;
@@ -32,9 +50,15 @@ export interface PreparedQuery<Values extends readonly unknown[], Row> {
  */
 export function prepareQuery<Values extends readonly unknown[], Row>(
   build: (db: Kysely<Database>, ...values: Values) => Compilable<Row>,
-  /** How many values `build` takes; needed only when it takes them as a rest parameter. */
-  arity = build.length - 1,
+  opts: {
+    /** How many values `build` takes; needed only when it takes them as a rest parameter. */
+    readonly arity?: number;
+    /** For a read: the rows its answer depends on (`rowsOf`), so that it may be answered from a ReadCache. */
+    readonly dependsOn?: (values: NoInfer<Values>) => readonly string[];
+  } = {},
 ): PreparedQuery<Values, Row> {
+  const { arity = build.length - 1, dependsOn } = opts;
+  const id = ++preparedQueries;
   // Keyed by the dialect adapter, which a transaction shares with its database.
   const compiled = new WeakMap<object, CompiledQuery<Row>>();
   const compile = (db: Kysely<Database>): CompiledQuery<Row> => {
@@ -47,11 +71,22 @@ export function prepareQuery<Values extends readonly unknown[], Row>(
     }
     return query;
   };
-  const all = async (db: Kysely<Database>, ...values: Values): Promise<Row[]> => {
+  const execute = async (db: Kysely<Database>, values: Values): Promise<Row[]> => {
     const query = compile(db);
     const parameters = query.parameters.map((p) => (p instanceof Placeholder ? values[p.index] : p));
     const result = await db.executeQuery<Row>({ ...query, parameters });
     return result.rows;
+  };
+  const all = async (db: Kysely<Database>, ...values: Values): Promise<readonly Row[]> => {
+    const cache = dependsOn && readCaches.get(db);
+    if (!cache) return execute(db, values);
+    const key = `${id}:${JSON.stringify(values)}`;
+    const kept = cache.get(key) as readonly Row[] | undefined;
+    if (kept) return kept;
+    const readAt = cache.now();
+    const rows = await execute(db, values);
+    cache.keep(key, dependsOn(values), rows, readAt);
+    return rows;
   };
   return {
     all,

@@ -2,11 +2,14 @@
 // Writers are serialised by Kysely's single connection, so a transaction never
 // meets another mid-way; synchronous=NORMAL in WAL mode loses nothing a crashed
 // process had committed. Checkpoints run on a worker thread (sqlite-checkpointer.ts).
+// The hottest reads are answered from memory until a row they read changes (read-cache.ts).
 
 import Sqlite from "better-sqlite3";
 import { Kysely, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type QueryCompiler } from "kysely";
 import { KyselyStore, type DialectQuirks } from "./kysely-store.js";
 import { migrate } from "./migrate.js";
+import { cacheReads } from "./prepared-query.js";
+import { ReadCache, watchedTables } from "./read-cache.js";
 import type { Database } from "./schema.js";
 import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.js";
 import type { Store } from "./store.js";
@@ -28,6 +31,25 @@ function cachePreparedStatements(sqlite: Sqlite.Database, max = 512): void {
     }
     return statement;
   }) as typeof sqlite.prepare;
+}
+
+/**
+ * Reports every row written to a watched table to `cache`, from temporary
+ * triggers: they belong to this connection (the one every write goes through),
+ * and leave the file as other programs see it.
+ */
+function reportChanges(sqlite: Sqlite.Database, cache: ReadCache): void {
+  sqlite.function("berth_row_changed", { deterministic: false }, (table: unknown, key: unknown) => {
+    cache.changed(String(table), key);
+    return null;
+  });
+  const rows = { insert: ["new"], update: ["old", "new"], delete: ["old"] } as const;
+  for (const [table, column] of Object.entries(watchedTables)) {
+    for (const [event, which] of Object.entries(rows)) {
+      const reports = which.map((row) => `select berth_row_changed('${table}', ${row}."${column}");`).join(" ");
+      sqlite.exec(`create temp trigger "berth_${event}_${table}" after ${event} on main."${table}" begin ${reports} end`);
+    }
+  }
 }
 
 /**
@@ -85,6 +107,9 @@ export async function openSqliteStore(file: string): Promise<Store> {
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new BerthSqliteDialect({ database: sqlite }) });
   await migrate(db);
+  const cache = new ReadCache();
+  reportChanges(sqlite, cache);
+  cacheReads(db, cache);
   const checkpointer = startCheckpointer(file);
   return new SqliteStore(db, {
     kind: "sqlite",

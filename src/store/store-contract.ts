@@ -897,6 +897,107 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       });
     });
 
+    describe("reads outside a transaction (store.read)", () => {
+      const read = <T>(fn: (t: Tx) => Promise<T>): Promise<T> => store.read(fn);
+      const web = clusterArn("web");
+      const latestRevision = async (family: string): Promise<number | undefined> =>
+        (await read((t) => t.getTaskDefinition(family)))?.revision;
+      const clusterArns = async (): Promise<readonly string[]> => (await read((t) => t.listClusterArns({ limit: 10 }))).items;
+      const familyRevisions = async (family: string, status?: TaskDefinitionStatus): Promise<readonly string[]> =>
+        (await read((t) => t.listTaskDefinitionArns({ family, ...(status ? { status } : {}), descending: false, limit: 10 }))).items;
+
+      it("each of the hottest reads, asked twice, follows every kind of write to what it returns", async () => {
+        assert.deepEqual(await clusterArns(), []);
+        await tx((t) => t.insertCluster(cluster("web")));
+        assert.deepEqual(await clusterArns(), [web]);
+        await tx((t) => t.insertCluster(cluster("api")));
+        assert.deepEqual(await clusterArns(), [clusterArn("api"), web]);
+        assert.equal((await read((t) => t.getCluster(web)))?.status, "ACTIVE");
+        await tx((t) => t.putCluster(cluster("api", { status: "INACTIVE" })));
+        assert.deepEqual(await clusterArns(), [web]);
+        assert.equal((await read((t) => t.getCluster(clusterArn("api"))))?.status, "INACTIVE");
+
+        const usage = () => read((t) => t.clusterUsage(web));
+        assert.deepEqual(await usage(), { registeredContainerInstancesCount: 0, runningTasksCount: 0, pendingTasksCount: 0, activeServicesCount: 0 });
+        await tx((t) => t.insertContainerInstance(web, containerInstance("web", "i1")));
+        assert.equal((await usage()).registeredContainerInstancesCount, 1);
+        await tx((t) => t.insertTask(task("t1", "PENDING")));
+        assert.deepEqual(await usage(), { registeredContainerInstancesCount: 1, runningTasksCount: 0, pendingTasksCount: 1, activeServicesCount: 0 });
+        await tx((t) => t.putTask(task("t1", "RUNNING")));
+        assert.equal((await usage()).runningTasksCount, 1);
+        await tx((t) => t.putContainerInstance(web, containerInstance("web", "i1", "INACTIVE")));
+        assert.equal((await usage()).registeredContainerInstancesCount, 0);
+
+        assert.equal(await latestRevision("app"), undefined);
+        await tx((t) => t.insertTaskDefinition(taskDefinition("app", 1)));
+        assert.equal(await latestRevision("app"), 1);
+        await tx((t) => t.insertTaskDefinition(taskDefinition("app", 2)));
+        assert.equal(await latestRevision("app"), 2);
+        assert.deepEqual(await familyRevisions("app"), [taskDefinitionArn("app", 1), taskDefinitionArn("app", 2)]);
+        await tx((t) => t.putTaskDefinition(taskDefinition("app", 2, "INACTIVE")));
+        assert.equal(await latestRevision("app"), 1);
+        assert.equal((await read((t) => t.getTaskDefinition("app", 2)))?.status, "INACTIVE");
+        assert.deepEqual(await familyRevisions("app", "ACTIVE"), [taskDefinitionArn("app", 1)]);
+
+        const tags = () => read((t) => t.getTags(web));
+        assert.deepEqual(await tags(), []);
+        await tx((t) => t.putTags(web, [{ key: "team", value: "a" }]));
+        assert.deepEqual(await tags(), [{ key: "team", value: "a" }]);
+        await tx((t) => t.deleteTags(web));
+        assert.deepEqual(await tags(), []);
+      });
+
+      it("never answers with a rolled-back write, and keeps answering with what was there", async () => {
+        await tx((t) => t.insertTaskDefinition(taskDefinition("app", 1)));
+        assert.equal(await latestRevision("app"), 1);
+        await assert.rejects(
+          tx(async (t) => {
+            await t.insertTaskDefinition(taskDefinition("app", 2));
+            assert.equal(await t.getTaskDefinition("app").then((d) => d?.revision), 2, "the transaction reads its own write");
+            throw new Deliberate();
+          }),
+          Deliberate,
+        );
+        assert.equal(await latestRevision("app"), 1);
+        assert.equal(await latestRevision("app"), 1);
+      });
+
+      it("a read racing a write to the same rows is followed by reads of what the write committed", async () => {
+        await tx((t) => t.insertTaskDefinition(taskDefinition("app", 1)));
+        assert.equal(await latestRevision("app"), 1);
+        for (const revision of range(2, 6)) {
+          const [, racing] = await Promise.all([
+            tx(async (t) => {
+              await yieldToOthers();
+              await t.insertTaskDefinition(taskDefinition("app", revision));
+            }),
+            latestRevision("app"),
+          ]);
+          assert.ok(racing === revision - 1 || racing === revision, `read ${racing} while ${revision} was written`);
+          assert.equal(await latestRevision("app"), revision);
+        }
+      });
+
+      it("a write to one family, cluster or ARN changes nothing read of the others", async () => {
+        await tx(async (t) => {
+          await t.insertCluster(cluster("web"));
+          await t.insertTaskDefinition(taskDefinition("app", 1));
+          await t.insertTaskDefinition(taskDefinition("other", 1));
+        });
+        assert.equal(await latestRevision("app"), 1);
+        assert.equal((await read((t) => t.clusterUsage(web))).runningTasksCount, 0);
+        await tx(async (t) => {
+          await t.insertTaskDefinition(taskDefinition("other", 2));
+          await t.insertCluster(cluster("api"));
+          await t.putTags(clusterArn("api"), [{ key: "k", value: "v" }]);
+        });
+        assert.equal(await latestRevision("app"), 1);
+        assert.equal(await latestRevision("other"), 2);
+        assert.deepEqual(await read((t) => t.getTags(web)), []);
+        assert.equal((await read((t) => t.clusterUsage(web))).runningTasksCount, 0);
+      });
+    });
+
     describe("transactions", () => {
       it("returns the callback's value and lets it read its own writes", async () => {
         const got = await tx(async (t) => {
