@@ -44,15 +44,22 @@ describe("ReadCache", () => {
     assert.throws(() => (kept[0].revision = 3), TypeError);
   });
 
-  it("keeps at most its limit of answers, dropping the oldest", () => {
-    const cache = new ReadCache(2);
-    for (const key of ["a", "b", "c"]) cache.keep(key, appRows, [key], cache.now());
-    assert.equal(cache.get("a"), undefined);
-    assert.deepEqual(cache.get("c"), ["c"]);
+  it("keeps answers up to its size budget, dropping the oldest, and never one too large for it", () => {
+    const cache = new ReadCache({ maxSize: 64, maxChanges: 100 });
+    const row = (text: string) => [{ doc: text }];
+    for (const key of ["a", "b", "c"]) cache.keep(key, appRows, row(key.repeat(3)), cache.now());
+    cache.keep("large", appRows, row("x".repeat(5)), cache.now());
+    assert.equal(cache.get("large"), undefined, "over a sixteenth of the budget");
+    for (const key of ["d", "e", "f"]) cache.keep(key, appRows, row(key.repeat(4)), cache.now());
+    for (let i = 0; i < 12; i++) cache.keep(`k${i}`, appRows, row("zzzz"), cache.now());
+    assert.equal(cache.get("a"), undefined, "the oldest went first");
+    assert.deepEqual(cache.get("k11"), row("zzzz"));
+    cache.keep("k11", appRows, row("yyy"), cache.now());
+    assert.deepEqual(cache.get("k11"), row("yyy"), "kept again under the same key");
   });
 
   it("past its limit of recorded changes, forgets them with every answer, and keeps nothing read before", () => {
-    const cache = new ReadCache(100, 2);
+    const cache = new ReadCache({ maxSize: 1024, maxChanges: 2 });
     const clusterX = [rowsOf("clusters", "x")];
     cache.keep("kept", clusterX, ["old"], cache.now());
     const inFlight = cache.now();

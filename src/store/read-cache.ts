@@ -12,6 +12,8 @@
 // Transactions never use it: they see their own writes, which may yet roll back.
 // A read that finds its rows changed runs on the one connection, so it waits for a
 // transaction in progress to end and reads what it committed (or rolled back).
+// Memory is bounded: the oldest answers go past a budget of kept text, and past
+// a number of recorded changes every change and answer is forgotten at once.
 
 /** The tables whose changes are reported, each with the column a read may depend on. */
 export const watchedTables = {
@@ -25,9 +27,11 @@ export const watchedTables = {
 
 export type WatchedTable = keyof typeof watchedTables;
 
+const keyed = (table: string, key: string): string => `${table}\u0000${key}`;
+
 /** What a read depends on: every row of `table`, or those whose key column holds `key`. */
 export function rowsOf(table: WatchedTable, key?: string): string {
-  return key === undefined ? table : `${table}\u0000${key}`;
+  return key === undefined ? table : keyed(table, key);
 }
 
 interface Kept {
@@ -35,6 +39,17 @@ interface Kept {
   /** The clock when the read began: every change up to it is in the rows. */
   readonly readAt: number;
   readonly dependsOn: readonly string[];
+  /** What the rows hold, in characters of text, counted against the cache's budget. */
+  readonly size: number;
+}
+
+/** Roughly what `rows` hold: the length of their text values, 8 for anything else. */
+function sizeOf(rows: readonly unknown[]): number {
+  let size = 0;
+  for (const row of rows) {
+    for (const value of Object.values(row as object)) size += typeof value === "string" ? value.length : 8;
+  }
+  return size;
 }
 
 export class ReadCache {
@@ -45,23 +60,29 @@ export class ReadCache {
   /** Reads that began before this time may have missed a change that is no longer recorded. */
   private forgottenBefore = 0;
   private readonly kept = new Map<string, Kept>();
+  private keptSize = 0;
 
   constructor(
-    private readonly maxKept = 4096,
-    private readonly maxChanges = 65_536,
+    private readonly limits: {
+      /** Characters of text kept at most (task definitions run to tens of kilobytes). */
+      readonly maxSize: number;
+      /** Changes recorded at most before all are forgotten. */
+      readonly maxChanges: number;
+    } = { maxSize: 16 * 1024 * 1024, maxChanges: 65_536 },
   ) {}
 
   /** A row of `table` whose key column holds `key` was inserted, updated or deleted. */
   changed(table: string, key: unknown): void {
     const at = ++this.clock;
-    if (this.changedAt.size >= this.maxChanges) {
+    if (this.changedAt.size >= this.limits.maxChanges) {
       // Bounded memory: forget every change and every kept answer, and keep none read before now.
       this.changedAt.clear();
       this.kept.clear();
+      this.keptSize = 0;
       this.forgottenBefore = at;
     }
     this.changedAt.set(table, at);
-    this.changedAt.set(`${table}\u0000${String(key)}`, at);
+    this.changedAt.set(keyed(table, String(key)), at);
   }
 
   /** The time to pass to `keep` for a read that begins now. */
@@ -74,7 +95,7 @@ export class ReadCache {
     const kept = this.kept.get(key);
     if (!kept) return undefined;
     if (this.changedSince(kept.dependsOn, kept.readAt)) {
-      this.kept.delete(key);
+      this.drop(key, kept);
       return undefined;
     }
     return kept.rows;
@@ -83,9 +104,24 @@ export class ReadCache {
   /** Keeps the rows of a read that began at `readAt`, unless what they depend on changed since. */
   keep(key: string, dependsOn: readonly string[], rows: readonly unknown[], readAt: number): void {
     if (readAt < this.forgottenBefore || this.changedSince(dependsOn, readAt)) return;
-    if (this.kept.size >= this.maxKept) this.kept.delete(this.kept.keys().next().value!);
+    const size = sizeOf(rows);
+    // An answer that would take a sixteenth of the budget is read each time instead.
+    if (size > this.limits.maxSize / 16) return;
+    const previous = this.kept.get(key);
+    if (previous) this.drop(key, previous);
+    // The oldest answers make room.
+    for (const [oldKey, old] of this.kept) {
+      if (this.keptSize + size <= this.limits.maxSize) break;
+      this.drop(oldKey, old);
+    }
     for (const row of rows) Object.freeze(row);
-    this.kept.set(key, { rows: Object.freeze(rows), readAt, dependsOn });
+    this.kept.set(key, { rows: Object.freeze(rows), readAt, dependsOn, size });
+    this.keptSize += size;
+  }
+
+  private drop(key: string, kept: Kept): void {
+    this.kept.delete(key);
+    this.keptSize -= kept.size;
   }
 
   private changedSince(dependsOn: readonly string[], readAt: number): boolean {
