@@ -266,8 +266,8 @@ interface Cell {
   readonly byOp: ReadonlyMap<string, LatencySummary>;
   /** The target process's CPU time per request (user + system), when /proc shows it. */
   readonly serverCpuUsPerRequest: number;
-  /** Calls sent while warming up, right before the clock started. */
-  readonly warmupCalls: number;
+  /** Calls sent while warming up, right before the clock started, and how many of them failed. */
+  readonly warmup: { readonly sent: number; readonly errors: number };
 }
 
 async function measure(
@@ -310,7 +310,7 @@ async function measure(
     latency: summarize(Array.from(result.latenciesMs)),
     byOp: new Map([...byOpSamples].map(([op, samples]) => [op, summarize(samples)])),
     serverCpuUsPerRequest: cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : ((cpuAfter - cpuBefore) * 1000) / calls.length,
-    warmupCalls: warmed.sent,
+    warmup: warmed,
   };
 }
 
@@ -374,7 +374,8 @@ async function benchAll(kinds: readonly TargetKind[], entries: readonly MixEntry
         try {
           const warmup = { calls: plan(entries, warmupPool, 99), seconds: opts.warmupSeconds };
           const cell = await measure(r.client, plan(entries, opts.requests[c], c), warmup, c, r.target.pid);
-          progress(`${targetLabels[r.kind]}: concurrency ${c}, ${fixed(cell.reqPerSec, 0)} req/s, after ${cell.warmupCalls} warm-up calls`);
+          const failed = cell.warmup.errors > 0 ? ` (${cell.warmup.errors} failed)` : "";
+          progress(`${targetLabels[r.kind]}: concurrency ${c}, ${fixed(cell.reqPerSec, 0)} req/s, after ${cell.warmup.sent} warm-up calls${failed}`);
           cells.get(r.kind)!.push(cell);
         } catch (err) {
           results.set(r.kind, { kind: r.kind, status: "failed", reason: failure(err) });
