@@ -77,7 +77,8 @@ const lockedIf = <Q extends { forUpdate(): Q }>(query: Q, locked: boolean): Q =>
 
 // The reads behind DescribeClusters, ListClusters, DescribeTaskDefinition and
 // ListTaskDefinitions, the most frequent calls, compiled once per shape (see
-// prepared-query.ts).
+// prepared-query.ts); each names the rows it depends on, so that on SQLite it is
+// answered from memory until one of them changes (read-cache.ts).
 
 const clusterDoc = byShape(String, (locked: boolean) =>
   prepareQuery((db, arn: string) => lockedIf(db.selectFrom("clusters").select("doc").where("arn", "=", arn), locked), {
@@ -199,21 +200,21 @@ const pendingStatuses = ["PROVISIONING", "PENDING", "ACTIVATING"];
 const clusterCounts = prepareQuery(
   (db, arn: string) =>
     db.selectNoFrom((eb) => [
-    eb
-      .selectFrom("container_instances")
-      .select(eb.fn.countAll<number>().as("n"))
-      .where("cluster_arn", "=", arn)
-      .where("status", "in", ["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING"])
-      .as("instances"),
-    eb.selectFrom("tasks").select(eb.fn.countAll<number>().as("n")).where("cluster_arn", "=", arn).where("last_status", "=", "RUNNING").as("running"),
-    eb
-      .selectFrom("tasks")
-      .select(eb.fn.countAll<number>().as("n"))
-      .where("cluster_arn", "=", arn)
-      .where("last_status", "in", pendingStatuses)
-      .as("pending"),
-    eb.selectFrom("services").select(eb.fn.countAll<number>().as("n")).where("cluster_arn", "=", arn).where("status", "=", "ACTIVE").as("services"),
-  ]),
+      eb
+        .selectFrom("container_instances")
+        .select(eb.fn.countAll<number>().as("n"))
+        .where("cluster_arn", "=", arn)
+        .where("status", "in", ["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING"])
+        .as("instances"),
+      eb.selectFrom("tasks").select(eb.fn.countAll<number>().as("n")).where("cluster_arn", "=", arn).where("last_status", "=", "RUNNING").as("running"),
+      eb
+        .selectFrom("tasks")
+        .select(eb.fn.countAll<number>().as("n"))
+        .where("cluster_arn", "=", arn)
+        .where("last_status", "in", pendingStatuses)
+        .as("pending"),
+      eb.selectFrom("services").select(eb.fn.countAll<number>().as("n")).where("cluster_arn", "=", arn).where("status", "=", "ACTIVE").as("services"),
+    ]),
   { dependsOn: ([arn]) => [rowsOf("container_instances", arn), rowsOf("tasks", arn), rowsOf("services", arn)] },
 );
 
