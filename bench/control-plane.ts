@@ -367,12 +367,13 @@ async function benchAll(kinds: readonly TargetKind[], entries: readonly MixEntry
       else results.set(kind, r);
     }
     const cells = new Map<TargetKind, Cell[]>(ready.map((r) => [r.kind, []]));
+    // One warm-up sequence for every cell, planned once.
+    const warmup = { calls: plan(entries, warmupPool, 99), seconds: opts.warmupSeconds };
     for (const c of concurrencies) {
       for (const r of ready) {
         if (results.has(r.kind)) continue;
         progress(`${targetLabels[r.kind]}: concurrency ${c}, ${opts.requests[c]} requests`);
         try {
-          const warmup = { calls: plan(entries, warmupPool, 99), seconds: opts.warmupSeconds };
           const cell = await measure(r.client, plan(entries, opts.requests[c], c), warmup, c, r.target.pid);
           const failed = cell.warmup.errors > 0 ? ` (${cell.warmup.errors} failed)` : "";
           progress(`${targetLabels[r.kind]}: concurrency ${c}, ${fixed(cell.reqPerSec, 0)} req/s, after ${cell.warmup.sent} warm-up calls${failed}`);
