@@ -3,7 +3,7 @@
 # every test file, on SQLite and — when PostgreSQL is installed — on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm run build --silent
+npm run build:all --silent
 npm run lint --silent
 if [ -z "${BERTH_TEST_POSTGRES_URL:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   BERTH_TEST_POSTGRES_URL=$(scripts/start-postgres.sh)
