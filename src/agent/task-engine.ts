@@ -4,7 +4,8 @@
 
 import { readFile } from "node:fs/promises";
 import type { Task } from "../model/generated/ecs.js";
-import type { AssignedTask, StateReporter, TaskEngine } from "./engine-types.js";
+import type { AssignedTask } from "../protocol/channel.js";
+import type { StateReporter, TaskEngine } from "./engine-types.js";
 import { AbortError, isAbortError, systemAgentClock, type AgentClock } from "./agent-clock.js";
 import { labels } from "./container-config.js";
 import type { ContainerInfo, DockerRuntime, RegistryCredentials, RuntimeEvent } from "./docker-runtime.js";

@@ -4,7 +4,7 @@
 // concurrently and post their results back to the mailbox.
 
 import type { ContainerDefinition, HealthStatus, KeyValuePair, NetworkBinding, SubmitTaskStateChangeRequest, Task } from "../model/generated/ecs.js";
-import type { AssignedTask } from "./engine-types.js";
+import type { AssignedTask } from "../protocol/channel.js";
 import type { AgentClock } from "./agent-clock.js";
 import { isAbortError } from "./agent-clock.js";
 import {
