@@ -30,7 +30,7 @@ import { pauseImageTag } from "./pause-image.js";
 import { failureReason, removeTask, runAction, type ActionScope } from "./task-actions.js";
 import { healthOf, stateChange } from "./task-report.js";
 import { snapshotOf, type TaskSnapshot } from "./task-snapshot.js";
-import { nextTransition, taskKnownStatus, taskStopReason, type RuntimeAction } from "./task-state-machine.js";
+import { nextTransition, taskKnownStatus, taskStopReason, type ContainerView, type RuntimeAction } from "./task-state-machine.js";
 
 type Message =
   | { readonly kind: "assign"; readonly assigned: AssignedTask }
@@ -279,7 +279,7 @@ export class TaskOwner {
   private progress(): void {
     const owned = this.task;
     const now = this.ctx.clock.now().getTime();
-    const views = (): ReturnType<typeof containerView>[] => owned.containers.map((x) => containerView(owned, x, this.ctx.startTimeoutSeconds));
+    const views = (): ContainerView[] => owned.containers.map((x) => containerView(owned, x, this.ctx.startTimeoutSeconds));
     // Bookkeeping moves (no action) may unblock others: repeat until nothing moves.
     for (let round = 0; round < 50; round++) {
       if (owned.desired === "RUNNING") {
