@@ -11,7 +11,7 @@ import type { Operations as EcrOperations } from "../model/generated/ecr.js";
 import type { AgentParts, HostDescription } from "./agent.js";
 import { AwsJsonCaller, ecrService } from "./aws-json-caller.js";
 import type { RegistryCredentials } from "./docker-runtime.js";
-import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "./engine-types.js";
+import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../protocol/attributes.js";
 import { DockerodeRuntime } from "./dockerode-runtime.js";
 import { measureHost } from "./host-resources.js";
 import { startLogShipper } from "./log-shipper.js";

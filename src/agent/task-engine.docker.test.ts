@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
 import type { ContainerDefinition, TaskDefinition } from "../model/generated/ecs.js";
-import type { AssignedTask } from "./engine-types.js";
+import type { AssignedTask } from "../protocol/channel.js";
 import { labels } from "./container-config.js";
 import { DockerodeRuntime } from "./dockerode-runtime.js";
 import { awsvpcNetworkName, DockerTaskEngine, type TaskEngineConfig } from "./task-engine.js";

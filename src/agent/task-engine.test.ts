@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ContainerDefinition, SubmitTaskStateChangeRequest, TaskDefinition } from "../model/generated/ecs.js";
-import type { AssignedTask } from "./engine-types.js";
+import type { AssignedTask } from "../protocol/channel.js";
 import { labels } from "./container-config.js";
 import { DockerTaskEngine, type TaskEngineConfig } from "./task-engine.js";
 import { FakeDockerRuntime } from "./testing/fake-docker-runtime.js";

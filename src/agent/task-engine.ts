@@ -4,15 +4,17 @@
 
 import { readFile } from "node:fs/promises";
 import type { Task } from "../model/generated/ecs.js";
-import type { AssignedTask, StateReporter, TaskEngine } from "./engine-types.js";
+import type { AssignedTask, TaskHealth } from "../protocol/channel.js";
+import type { StateReporter, TaskEngine } from "./engine-types.js";
 import { AbortError, isAbortError, systemAgentClock, type AgentClock } from "./agent-clock.js";
 import { labels } from "./container-config.js";
 import type { ContainerInfo, DockerRuntime, RegistryCredentials, RuntimeEvent } from "./docker-runtime.js";
+import type { AgentLogger, EngineContext } from "./engine-context.js";
 import { SharedImageCalls, type PullBehavior } from "./image-pull.js";
 import { startMetadataServer, type MetadataServer, type MetadataSource } from "./metadata-server.js";
 import { defaultPortRange, HostPortAllocator, portKey, readHostPortsInUse, type PortRange } from "./ports.js";
 import { TaskStateReports, type ReportBackoff } from "./state-reports.js";
-import { TaskOwner, type AgentLogger, type EngineContext, type TaskHealthReport } from "./task-owner.js";
+import { TaskOwner } from "./task-owner.js";
 import type { ContainerSnapshot, TaskSnapshot } from "./task-snapshot.js";
 
 export interface TaskEngineConfig {
@@ -52,7 +54,7 @@ export interface TaskEngineConfig {
    * health on its telemetry channel, not in SubmitTaskStateChange. Wire it to the
    * agent channel's `health` message; `healthReports()` gives all of them (after a reconnect).
    */
-  readonly onHealth?: (report: TaskHealthReport) => void;
+  readonly onHealth?: (report: TaskHealth) => void;
   /** Host ports bound right now (protocol/port keys); default: /proc/net plus every container's published ports. */
   readonly hostPortsInUse?: (signal: AbortSignal) => Promise<Set<string>>;
 }
@@ -195,7 +197,7 @@ export class DockerTaskEngine implements TaskEngine, MetadataSource {
   }
 
   /** The health of every task held, for a channel that reconnected. */
-  healthReports(): TaskHealthReport[] {
+  healthReports(): TaskHealth[] {
     return [...this.owners.values()].map((o) => o.health());
   }
 

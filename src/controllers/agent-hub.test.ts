@@ -9,8 +9,9 @@ import { pino } from "pino";
 import WebSocket from "ws";
 import type { Task, TaskDefinition } from "../model/generated/ecs.js";
 import type { Store, Tx } from "../store/store.js";
-import { decodeDoc } from "../store/doc-codec.js";
-import { AgentHub, connectPath, type HubMessage } from "./agent-hub.js";
+import { connectPath, type HubMessage } from "../protocol/channel.js";
+import { decodeDoc } from "../protocol/doc-codec.js";
+import { AgentHub } from "./agent-hub.js";
 
 const instanceArn = "arn:aws:ecs:us-east-1:000000000000:container-instance/default/0123456789abcdef0123456789abcdef";
 const definition: TaskDefinition = { family: "fam", revision: 1, containerDefinitions: [{ name: "app", image: "app:1" }] };

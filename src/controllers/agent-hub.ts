@@ -13,34 +13,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { AssignedTask } from "../agent/engine-types.js";
 import type { Area } from "../area.js";
 import type { InstanceNotifier } from "../api/ecs/deps.js";
 import type { AgentKeys } from "../edge/agent-keys.js";
-import type { HealthStatus, Task, TaskDefinition } from "../model/generated/ecs.js";
-import { decodeDoc, encodeDoc } from "../store/doc-codec.js";
+import type { Task, TaskDefinition } from "../model/generated/ecs.js";
+import { connectPath, joinPath, type AgentMessage, type AssignedTask, type HubMessage, type JoinResponse } from "../protocol/channel.js";
+import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
 import type { Store, Tx } from "../store/store.js";
-
-export const joinPath = "/agent/v1/join";
-export const connectPath = "/agent/v1/connect";
-
-/** Messages on the channel. */
-export type HubMessage = { readonly type: "tasks"; readonly tasks: readonly AssignedTask[] };
-export type AgentMessage = {
-  readonly type: "health";
-  readonly tasks: readonly {
-    readonly taskArn: string;
-    readonly healthStatus: HealthStatus;
-    readonly containers: readonly { readonly name: string; readonly healthStatus: HealthStatus }[];
-  }[];
-};
-
-export interface JoinResponse {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly region: string;
-  readonly accountId: string;
-}
 
 export interface AgentHubOptions {
   readonly store: Store;

@@ -14,7 +14,7 @@ import { containerInstancesHandlers } from "../api/ecs/container-instances.js";
 import type { EcsDeps } from "../api/ecs/deps.js";
 import { serviceHandlers } from "../api/ecs/services.js";
 import { taskDefinitionsHandlers } from "../api/ecs/task-definitions.js";
-import { launchTypeAttributePrefix } from "../agent/engine-types.js";
+import { launchTypeAttributePrefix } from "../protocol/attributes.js";
 import type { RequestContext } from "../edge/json-protocol.js";
 import type { Task } from "../model/generated/ecs.js";
 import { openSqliteStore } from "../store/sqlite-store.js";

@@ -5,7 +5,7 @@
 // columns queries filter and sort on.
 
 import { PostgresAdapter, sql, type Kysely, type Migration, type RawBuilder } from "kysely";
-import { decodeDoc } from "./doc-codec.js";
+import { decodeDoc } from "../protocol/doc-codec.js";
 import { reservationOf } from "./task-reservation.js";
 import type { Task } from "../model/generated/ecs.js";
 

@@ -3,7 +3,7 @@
 // so a concurrent push that refreshes a row makes PostgreSQL re-check and skip it.
 
 import { sql, type Kysely, type Transaction } from "kysely";
-import { decodeDoc, encodeDoc } from "./doc-codec.js";
+import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
 import type { DialectQuirks } from "./kysely-store.js";
 import type {
   ImageIdPage,

@@ -2,7 +2,7 @@
 
 import type { Kysely } from "kysely";
 import type { ServiceEvent, ServiceRevision } from "../model/generated/ecs.js";
-import { decodeDoc, encodeDoc } from "./doc-codec.js";
+import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
 import type { DialectQuirks } from "./kysely-store.js";
 import type { Database } from "./schema.js";
 import type {

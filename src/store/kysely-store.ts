@@ -12,7 +12,7 @@ import type {
   Task,
   TaskDefinition,
 } from "../model/generated/ecs.js";
-import { decodeDoc, encodeDoc, type EncodedDoc } from "./doc-codec.js";
+import { decodeDoc, encodeDoc, type EncodedDoc } from "../protocol/doc-codec.js";
 import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import { KyselyServiceTx } from "./kysely-service-store.js";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { CapacityProvider, Cluster, ContainerInstance, Task, TaskDefinition, TaskDefinitionStatus } from "../model/generated/ecs.js";
 import { UniqueViolation, type AttributeRow, type Page, type Store, type Tx } from "./store.js";
-import { decodeDoc } from "./doc-codec.js";
+import { decodeDoc } from "../protocol/doc-codec.js";
 
 export interface OpenedStore {
   readonly store: Store;

@@ -16,7 +16,7 @@ import type {
   TaskDefinitionStatus,
 } from "../model/generated/ecs.js";
 
-import type { EncodedDoc } from "./doc-codec.js";
+import type { EncodedDoc } from "../protocol/doc-codec.js";
 import type { LogStore } from "./log-store.js";
 import type { Reservation } from "./task-reservation.js";
 import type { RegistryStore } from "./registry-store.js";

@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import Sqlite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
 import type { Task } from "../model/generated/ecs.js";
-import { encodeDoc } from "./doc-codec.js";
+import { encodeDoc } from "../protocol/doc-codec.js";
 import { migrations, type Database } from "./schema.js";
 import { openSqliteStore } from "./sqlite-store.js";
 import { reservationOf } from "./task-reservation.js";

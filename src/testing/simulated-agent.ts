@@ -7,7 +7,7 @@
 
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { RegisterContainerInstanceCommand, SubmitTaskStateChangeCommand } from "@aws-sdk/client-ecs";
-import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../agent/engine-types.js";
+import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../protocol/attributes.js";
 import type { Attribute, HealthStatus, Task } from "../model/generated/ecs.js";
 import type { Store } from "../store/store.js";
 

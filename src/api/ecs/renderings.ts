@@ -4,7 +4,7 @@
 // nothing stale is ever answered. Behind DescribeTasks and DescribeTaskDefinition,
 // whose answers are mostly documents and which clients poll.
 
-import { decodeDoc, type EncodedDoc } from "../../store/doc-codec.js";
+import { decodeDoc, type EncodedDoc } from "../../protocol/doc-codec.js";
 
 export class Renderings<T, R> {
   private readonly kept = new Map<string, { readonly doc: EncodedDoc<T>; readonly rendered: R }>();

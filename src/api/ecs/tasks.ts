@@ -6,7 +6,7 @@
 //           ─ place() ─ build Task docs ─ insert ─ commit ─ notify the agents
 
 import { randomUUID } from "node:crypto";
-import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../../agent/engine-types.js";
+import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../../protocol/attributes.js";
 import { errors } from "../../edge/errors.js";
 import { EncodedOutput, type RequestContext, type ServiceHandlers } from "../../edge/json-protocol.js";
 import type {
@@ -29,7 +29,7 @@ import type {
   TaskOverride,
 } from "../../model/generated/ecs.js";
 import type { ServiceModel } from "../../model/service-model.js";
-import { decodeDoc } from "../../store/doc-codec.js";
+import { decodeDoc } from "../../protocol/doc-codec.js";
 import { allocateAddress } from "../../scheduler/awsvpc-addresses.js";
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type LaunchType } from "../../scheduler/placement.js";
 import type { HeldReservation, InstanceWithAttributes, Tx } from "../../store/store.js";
