@@ -6,7 +6,7 @@ import WebSocket from "ws";
 import type { Logger } from "pino";
 import { connectPath, joinPath, type AgentMessage, type HubMessage, type JoinResponse } from "../controllers/agent-hub.js";
 import { decodeDoc, encodeDoc } from "../store/doc-codec.js";
-import { post } from "./aws-json-caller.js";
+import { post } from "../aws-client/http-transport.js";
 import type { AssignedTask } from "./engine-types.js";
 
 /** Exchanges the join token for the agent's key pair. */

@@ -7,9 +7,9 @@ import "./dockerode-deferred-deps.js";
 import { createHash } from "node:crypto";
 import type Docker from "dockerode";
 import type { Logger } from "pino";
-import type { Operations as EcrOperations } from "../model/generated/ecr.js";
+import { AwsJsonClient } from "../aws-client/aws-json-client.js";
+import { ecrApi, type Operations as EcrOperations } from "../model/generated/ecr.js";
 import type { AgentParts, HostDescription } from "./agent.js";
-import { AwsJsonCaller, ecrService } from "./aws-json-caller.js";
 import type { RegistryCredentials } from "./docker-runtime.js";
 import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "./engine-types.js";
 import { DockerodeRuntime } from "./dockerode-runtime.js";
@@ -61,7 +61,7 @@ export async function chooseAwsvpcSubnet(docker: Docker, agentId: string): Promi
 /** Fetches (and caches) registry credentials for images in Berth's own registry. */
 function registryAuthFor(server: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }) {
   const ownHost = new URL(server).host;
-  const ecr = new AwsJsonCaller<EcrOperations>(ecrService, { endpoint: server, region, credentials });
+  const ecr = new AwsJsonClient<EcrOperations>(ecrApi, { endpoint: server, region, credentials });
   let cached: { creds: RegistryCredentials; until: number } | undefined;
   return async (imageRef: string): Promise<RegistryCredentials | undefined> => {
     const host = registryHost(imageRef);

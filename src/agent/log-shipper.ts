@@ -13,8 +13,8 @@ import "./dockerode-deferred-deps.js";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import type { Logger } from "pino";
-import type { Operations as LogsOperations, RejectedLogEventsInfo } from "../model/generated/logs.js";
-import { AwsJsonCaller, logsService } from "./aws-json-caller.js";
+import { AwsJsonClient } from "../aws-client/aws-json-client.js";
+import { logsApi, type Operations as LogsOperations, type RejectedLogEventsInfo } from "../model/generated/logs.js";
 import { labels, taskId } from "./container-config.js";
 import type { DockerRuntime, RuntimeEvent } from "./docker-runtime.js";
 import { DockerodeRuntime } from "./dockerode-runtime.js";
@@ -234,7 +234,7 @@ function errorName(err: unknown): string {
   return err instanceof Error ? err.name : "";
 }
 
-export function cloudWatchLogSink(client: AwsJsonCaller<LogsOperations>): LogSink {
+export function cloudWatchLogSink(client: AwsJsonClient<LogsOperations>): LogSink {
   const ignoreExists = (err: unknown): void => {
     if (errorName(err) !== "ResourceAlreadyExistsException") throw err;
   };
@@ -311,11 +311,11 @@ interface ShipperContext {
 export async function startLogShipper(opts: LogShipperOptions): Promise<RunningLogShipper> {
   const docker = opts.docker ?? new Docker();
   const runtime = opts.runtime ?? new DockerodeRuntime({ docker });
-  let client: AwsJsonCaller<LogsOperations> | undefined;
+  let client: AwsJsonClient<LogsOperations> | undefined;
   const sink =
     opts.sink ??
     cloudWatchLogSink(
-      (client = new AwsJsonCaller<LogsOperations>(logsService, {
+      (client = new AwsJsonClient<LogsOperations>(logsApi, {
         endpoint: opts.endpoint,
         region: opts.region,
         credentials: { accessKeyId: opts.credentials.accessKeyId, secretAccessKey: opts.credentials.secretAccessKey },
