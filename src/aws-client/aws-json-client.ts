@@ -43,7 +43,6 @@ export interface ClientOptions {
 
 /** A call signed ahead, ready to send. */
 export interface SignedCall {
-  readonly operation: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
 }
@@ -226,6 +225,6 @@ export class AwsJsonClient<Ops extends { readonly [K in keyof Ops]: OperationSha
       { method: "POST", target, headers, body, region: this.opts.region, service: this.api.signingName, datetime },
       this.opts.credentials,
     );
-    return { operation, headers: { ...headers, authorization }, body };
+    return { headers: { ...headers, authorization }, body };
   }
 }
