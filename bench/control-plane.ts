@@ -19,7 +19,9 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { AwsJsonClient, type SignedCall } from "./lib/aws-json-client.js";
+import type { SignedCall } from "../src/aws-client/aws-json-client.js";
+import { ecsApi } from "../src/model/generated/ecs.js";
+import { PooledJsonClient } from "./lib/pooled-client.js";
 import { pickWeighted, runClosedLoop, seededRandom, warmUp } from "./lib/load.js";
 import { freePort, processCpuMs, startServer } from "./lib/processes.js";
 import { summarize, type LatencySummary } from "./lib/stats.js";
@@ -232,25 +234,22 @@ async function startTarget(kind: TargetKind, opts: Options): Promise<StartedTarg
 // ---------------------------------------------------------------------------
 // Seeding, checking, measuring.
 
-function clientFor(endpoint: string, maxSockets: number): AwsJsonClient {
-  return new AwsJsonClient(
-    { endpoint, region, signingName: "ecs", targetPrefix: "AmazonEC2ContainerServiceV20141113", accessKeyId, secretAccessKey },
-    { maxSockets },
-  );
+function clientFor(endpoint: string, maxSockets: number): PooledJsonClient {
+  return new PooledJsonClient(ecsApi, { endpoint, region, accessKeyId, secretAccessKey }, { maxSockets });
 }
 
 /** One cluster and 20 task definitions (5 families × 4 revisions), then a check that the target holds them. */
-async function seed(client: AwsJsonClient, withTaskDefinitions: boolean): Promise<void> {
+async function seed(client: PooledJsonClient, withTaskDefinitions: boolean): Promise<void> {
   await client.call("CreateCluster", { clusterName, tags: [{ key: "team", value: "bench" }] });
   if (!withTaskDefinitions) return;
   for (let f = 0; f < seedFamilies; f++) {
     for (let r = 1; r <= seedRevisions; r++) await client.call("RegisterTaskDefinition", taskDefinitionInput(`bench-svc-${f}`, r));
   }
-  const listed = await client.call<{ taskDefinitionArns?: string[] }>("ListTaskDefinitions", { familyPrefix: "bench-svc-0" });
+  const listed = (await client.call("ListTaskDefinitions", { familyPrefix: "bench-svc-0" })) as { taskDefinitionArns?: string[] };
   if (listed.taskDefinitionArns?.length !== seedRevisions) {
     throw new Error(`seed check: ListTaskDefinitions(bench-svc-0) gave ${listed.taskDefinitionArns?.length ?? 0} ARNs, expected ${seedRevisions}`);
   }
-  const described = await client.call<{ taskDefinition?: { revision?: number } }>("DescribeTaskDefinition", { taskDefinition: "bench-svc-0" });
+  const described = (await client.call("DescribeTaskDefinition", { taskDefinition: "bench-svc-0" })) as { taskDefinition?: { revision?: number } };
   if (described.taskDefinition?.revision !== seedRevisions) {
     throw new Error(`seed check: DescribeTaskDefinition(bench-svc-0) gave revision ${described.taskDefinition?.revision}, expected ${seedRevisions}`);
   }
@@ -271,27 +270,23 @@ interface Cell {
 }
 
 async function measure(
-  client: AwsJsonClient,
+  client: PooledJsonClient,
   calls: readonly PlannedCall[],
   warmup: { readonly calls: readonly PlannedCall[]; readonly seconds: number },
   concurrency: number,
   serverPid: number,
 ): Promise<Cell> {
   // Signed before the clock starts, so signing costs the load generator nothing while measuring.
-  const sign = async (planned: readonly PlannedCall[]): Promise<SignedCall[]> => {
-    const signed: SignedCall[] = [];
-    for (const c of planned) signed.push(await client.sign(c.op, c.input));
-    return signed;
-  };
-  const warm = await sign(warmup.calls);
-  const signed = await sign(calls);
+  const sign = (planned: readonly PlannedCall[]): SignedCall[] => planned.map((c) => client.sign(c.op, c.input));
+  const warm = sign(warmup.calls);
+  const signed = sign(calls);
   // Warmed up right before the clock starts, and for a while: a target that sat idle
   // (through other targets' cells, or while the calls were signed) answered its first
   // calls slowly, as did the load generator with the signing's garbage to collect; and
   // V8 goes on compiling and optimizing Berth's code for its first seconds under load.
-  const warmed = await warmUp({ concurrency, seconds: warmup.seconds, count: warm.length, send: (i) => client.expectOk(warm[i]) });
+  const warmed = await warmUp({ concurrency, seconds: warmup.seconds, count: warm.length, send: (i) => client.send(warm[i]) });
   const cpuBefore = processCpuMs(serverPid);
-  const result = await runClosedLoop({ concurrency, count: signed.length, send: (i) => client.expectOk(signed[i]) });
+  const result = await runClosedLoop({ concurrency, count: signed.length, send: (i) => client.send(signed[i]) });
   const cpuAfter = processCpuMs(serverPid);
   const byOpSamples = new Map<string, number[]>();
   for (let i = 0; i < calls.length; i++) {
@@ -323,7 +318,7 @@ const progress = (line: string): void => void process.stderr.write(`  … ${line
 interface Ready {
   readonly kind: TargetKind;
   readonly target: StartedTarget;
-  readonly client: AwsJsonClient;
+  readonly client: PooledJsonClient;
 }
 
 const failure = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -346,7 +341,7 @@ async function prepare(kind: TargetKind, entries: readonly MixEntry[], opts: Opt
     }
     return { kind, target, client };
   } catch (err) {
-    await client.close();
+    await client.shutdown();
     await target.stop();
     return { kind, status: "failed", reason: failure(err) };
   }
@@ -386,7 +381,7 @@ async function benchAll(kinds: readonly TargetKind[], entries: readonly MixEntry
     for (const r of ready) if (!results.has(r.kind)) results.set(r.kind, { kind: r.kind, status: "measured", cells: cells.get(r.kind)! });
   } finally {
     for (const r of ready) {
-      await r.client.close();
+      await r.client.shutdown();
       await r.target.stop();
     }
   }

@@ -19,7 +19,9 @@ import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { AwsJsonClient, type SignedCall } from "./lib/aws-json-client.js";
+import type { SignedCall } from "../src/aws-client/aws-json-client.js";
+import { logsApi } from "../src/model/generated/logs.js";
+import { PooledJsonClient } from "./lib/pooled-client.js";
 import { processCpuMs } from "./lib/processes.js";
 import { summarize, type LatencySummary } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
@@ -28,7 +30,6 @@ import { berthMain, startBerth, startMoto, Unavailable, type Target } from "./li
 const region = "us-east-1";
 const accessKeyId = "AKIABERTHBENCHMARK00";
 const secretAccessKey = "berth-benchmark-secret-access-key-0000000";
-const targetPrefix = "Logs_20140328";
 const streamsPerGroup = 10;
 const hour = 3_600_000;
 const day = 24 * hour;
@@ -111,10 +112,10 @@ function timeline(total: number, now: number): Plan & { at(i: number): number } 
   return { first, last: first + span, lastStream: `app/${(total / 10_000 - 1) % streamsPerGroup}`, at: (i) => first + Math.floor((i * span) / total) };
 }
 
-async function ingest(client: AwsJsonClient, pid: number, group: string, total: number, batch: number, now: number): Promise<{ seconds: number; eventsPerSec: number; serverCpuSec: number }> {
+async function ingest(client: PooledJsonClient, pid: number, group: string, total: number, batch: number, now: number): Promise<{ seconds: number; eventsPerSec: number; serverCpuSec: number }> {
   // moto answers these with an empty body, so only the status is checked.
-  await client.expectOk(await client.sign("CreateLogGroup", { logGroupName: group }));
-  for (let s = 0; s < streamsPerGroup; s++) await client.expectOk(await client.sign("CreateLogStream", { logGroupName: group, logStreamName: `app/${s}` }));
+  await client.send(client.sign("CreateLogGroup", { logGroupName: group }));
+  for (let s = 0; s < streamsPerGroup; s++) await client.send(client.sign("CreateLogStream", { logGroupName: group, logStreamName: `app/${s}` }));
   const t = timeline(total, now);
   let seconds = 0;
   let cpu = 0;
@@ -127,12 +128,12 @@ async function ingest(client: AwsJsonClient, pid: number, group: string, total: 
         const i = b * batch + k;
         return { timestamp: t.at(i), message: message(i) };
       });
-      calls.push(await client.sign("PutLogEvents", { logGroupName: group, logStreamName: `app/${b % streamsPerGroup}`, logEvents }));
+      calls.push(client.sign("PutLogEvents", { logGroupName: group, logStreamName: `app/${b % streamsPerGroup}`, logEvents }));
     }
     const cpuBefore = processCpuMs(pid);
     const started = performance.now();
     for (const call of calls) {
-      const r = await client.expectOk(call);
+      const r = await client.send(call);
       const text = r.body.toString("utf8");
       const body = (text === "" ? {} : JSON.parse(text)) as { rejectedLogEventsInfo?: unknown };
       if (body.rejectedLogEventsInfo) throw new Error(`events rejected: ${JSON.stringify(body.rejectedLogEventsInfo)}`);
@@ -169,16 +170,16 @@ interface QueryResult {
   readonly error?: string;
 }
 
-async function runQueries(client: AwsJsonClient, group: string, plan: Plan, reps: number): Promise<QueryResult[]> {
+async function runQueries(client: PooledJsonClient, group: string, plan: Plan, reps: number): Promise<QueryResult[]> {
   const out: QueryResult[] = [];
   for (const q of queries) {
     try {
-      const call = await client.sign("FilterLogEvents", q.input(group, plan));
-      const first = JSON.parse((await client.expectOk(call)).body.toString("utf8")) as { events?: unknown[]; nextToken?: string };
+      const call = client.sign("FilterLogEvents", q.input(group, plan));
+      const first = JSON.parse((await client.send(call)).body.toString("utf8")) as { events?: unknown[]; nextToken?: string };
       const samples: number[] = [];
       for (let r = 0; r < reps; r++) {
         const started = performance.now();
-        await client.expectOk(call);
+        await client.send(call);
         samples.push(performance.now() - started);
       }
       out.push({ name: q.name, latency: summarize(samples), events: first.events?.length ?? 0, nextToken: first.nextToken !== undefined });
@@ -211,7 +212,7 @@ async function benchTarget(kind: TargetKind, opts: Options): Promise<TargetRepor
   } catch (err) {
     return { kind, status: err instanceof Unavailable ? "skipped" : "failed", reason: err instanceof Error ? err.message : String(err) };
   }
-  const client = new AwsJsonClient({ endpoint: target.endpoint, region, signingName: "logs", targetPrefix, accessKeyId, secretAccessKey }, { maxSockets: 4 });
+  const client = new PooledJsonClient(logsApi, { endpoint: target.endpoint, region, accessKeyId, secretAccessKey }, { maxSockets: 4 });
   try {
     const events = kind === "moto" ? opts.motoEvents : opts.events;
     const small = Math.min(opts.smallBatchEvents, events);
@@ -226,7 +227,7 @@ async function benchTarget(kind: TargetKind, opts: Options): Promise<TargetRepor
   } catch (err) {
     return { kind, status: "failed", reason: err instanceof Error ? err.message : String(err) };
   } finally {
-    await client.close();
+    await client.shutdown();
     await target.stop();
   }
 }

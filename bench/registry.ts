@@ -22,7 +22,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { createScratchDatabase, type ScratchDatabase } from "../src/testing/postgres.js";
-import { AwsJsonClient } from "./lib/aws-json-client.js";
+import { ecrApi, type Operations as EcrOperations } from "../src/model/generated/ecr.js";
+import { PooledJsonClient } from "./lib/pooled-client.js";
 import { freePort, startServer, type RunningServer } from "./lib/processes.js";
 import { summarize } from "./lib/stats.js";
 import { startPeer, Unavailable } from "./lib/targets.js";
@@ -160,16 +161,14 @@ async function startBerth(name: string, base: string, postgres?: ScratchDatabase
     env: { ...process.env, BERTH_ROOT_ACCESS_KEY_ID: accessKeyId, BERTH_ROOT_SECRET_ACCESS_KEY: secretAccessKey, BERTH_LOG_LEVEL: "warn" },
     readyUrl: `http://127.0.0.1:${port}/health`,
   });
-  const client = new AwsJsonClient({
+  const client = new PooledJsonClient<EcrOperations>(ecrApi, {
     endpoint: `http://127.0.0.1:${port}`,
     region: "us-east-1",
-    signingName: "ecr",
-    targetPrefix: "AmazonEC2ContainerRegistry_V20150921",
     accessKeyId,
     secretAccessKey,
   });
-  const auth = await client.call<{ authorizationData: { authorizationToken: string }[] }>("GetAuthorizationToken", {});
-  const creds = Buffer.from(auth.authorizationData[0].authorizationToken, "base64").toString("utf8");
+  const auth = await client.call("GetAuthorizationToken", {});
+  const creds = Buffer.from(auth.authorizationData?.[0]?.authorizationToken ?? "", "base64").toString("utf8");
   return {
     name,
     host: `127.0.0.1:${port}`,
@@ -179,7 +178,7 @@ async function startBerth(name: string, base: string, postgres?: ScratchDatabase
       await client.call("CreateRepository", { repositoryName });
     },
     async stop() {
-      await client.close();
+      await client.shutdown();
       await server.stop();
       await postgres?.drop();
     },

@@ -24,10 +24,11 @@ import {
 import Docker from "dockerode";
 import { labels } from "../src/agent/container-config.js";
 import { busyboxImage, ensureBusyboxImage } from "../src/agent/testing/busybox-image.js";
+import { ecsApi } from "../src/model/generated/ecs.js";
 import { place, type Demand, type InstanceSnapshot } from "../src/scheduler/placement.js";
 import { BerthTestbed, removeAgentDockerObjects, type BerthProcess } from "../src/testing/berth-process.js";
 import { startTestServer } from "../src/testing/harness.js";
-import { AwsJsonClient } from "./lib/aws-json-client.js";
+import { PooledJsonClient } from "./lib/pooled-client.js";
 import { machineCpuMs, pidOf, processCpuMs, settle } from "./lib/processes.js";
 import { summarize } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
@@ -154,12 +155,11 @@ async function benchCommitted(): Promise<string[][]> {
     let failures = 0;
     // The lean client, as the other benchmarks' load generators: the SDK's own CPU
     // would come out of the thread the control plane runs on here.
-    const client = new AwsJsonClient(
+    const client = new PooledJsonClient(
+      ecsApi,
       {
         endpoint: server.url,
         region: "us-east-1",
-        signingName: "ecs",
-        targetPrefix: "AmazonEC2ContainerServiceV20141113",
         accessKeyId: server.cp.root.accessKeyId,
         secretAccessKey: server.cp.root.secretAccessKey,
       },
@@ -168,16 +168,16 @@ async function benchCommitted(): Promise<string[][]> {
     for (let i = 0; i < calls; i++) {
       const s = process.hrtime.bigint();
       const cpu0 = process.cpuUsage();
-      const r = await client.call<{ tasks?: unknown[]; failures?: unknown[] }>("RunTask", {
+      const r = (await client.call("RunTask", {
         cluster: clusterName,
         taskDefinition: def.taskDefinition!.taskDefinitionArn!,
         count: 10,
         placementStrategy: strategy,
-      });
+      })) as { tasks?: unknown[]; failures?: unknown[] };
       rates.push({ placed: r.tasks?.length ?? 0, ms: Number(process.hrtime.bigint() - s) / 1e6, cpuMs: cpuSeconds(process.cpuUsage(cpu0)) * 1000 });
       failures += r.failures?.length ?? 0;
     }
-    await client.close();
+    await client.shutdown();
     const window = (from: number, to: number) => {
       const part = rates.slice(from, to);
       const placed = part.reduce((n, r) => n + r.placed, 0);
@@ -270,13 +270,13 @@ class BerthRunner {
    */
   constructor(
     private readonly ecs: ECSClient,
-    private readonly client: AwsJsonClient,
+    private readonly client: PooledJsonClient,
     private readonly def: string,
   ) {}
 
   /** Up to 100 tasks' statuses. */
   private async describe(arns: readonly string[]): Promise<readonly TaskStatus[]> {
-    const r = await this.client.call<{ tasks?: TaskStatus[] }>("DescribeTasks", { cluster: "default", tasks: arns });
+    const r = (await this.client.call("DescribeTasks", { cluster: "default", tasks: arns })) as { tasks?: TaskStatus[] };
     return r.tasks ?? [];
   }
 
@@ -297,7 +297,8 @@ class BerthRunner {
     for (let left = count; left > 0; left -= 10) {
       const n = Math.min(10, left);
       calls.push(
-        this.client.call<{ tasks?: { taskArn: string }[]; failures?: unknown[] }>("RunTask", { cluster: "default", taskDefinition: this.def, count: n }).then((r) => {
+        this.client.call("RunTask", { cluster: "default", taskDefinition: this.def, count: n }).then((answer) => {
+          const r = answer as { tasks?: { taskArn: string }[]; failures?: unknown[] };
           if ((r.failures?.length ?? 0) > 0) throw new Error(`RunTask failures: ${JSON.stringify(r.failures)}`);
           return (r.tasks ?? []).map((t) => t.taskArn);
         }),
@@ -394,12 +395,11 @@ async function benchDocker(): Promise<void> {
     const def = await ecs.send(
       new RegisterTaskDefinitionCommand({ family: "bench-latency", containerDefinitions: [{ name: "main", image: busyboxImage, memoryReservation: 8, essential: true, command: idle, stopTimeout: 2 }] }),
     );
-    const client = new AwsJsonClient(
+    const client = new PooledJsonClient(
+      ecsApi,
       {
         endpoint: server.url!,
         region: "us-east-1",
-        signingName: "ecs",
-        targetPrefix: "AmazonEC2ContainerServiceV20141113",
         accessKeyId: bed.accessKeyId,
         secretAccessKey: bed.secretAccessKey,
       },
@@ -475,7 +475,7 @@ async function benchDocker(): Promise<void> {
       }
       phases.push({ name: shape.name, ...sides! });
     }
-    await client.close();
+    await client.shutdown();
 
     const rows = phases.map((p) => {
       const r = summarize(p.raw.latencies);

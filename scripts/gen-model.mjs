@@ -51,6 +51,12 @@ function render(service, model) {
     out.push(`  readonly ${name}: { readonly input: ${input}; readonly output: ${output} };`);
   }
   out.push("}", "");
+  const meta = model.metadata;
+  if (meta.protocol === "json") {
+    // How callers address this API on the wire; the signing name falls back to the endpoint prefix, as in the SDKs.
+    const api = { targetPrefix: meta.targetPrefix, jsonVersion: meta.jsonVersion, signingName: meta.signingName ?? meta.endpointPrefix };
+    out.push(`export const ${service}Api = ${JSON.stringify(api)} as const;`, "");
+  }
   return out.join("\n");
 }
 

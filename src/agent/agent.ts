@@ -9,9 +9,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import type { Logger } from "pino";
-import type { Attribute, Operations as EcsOperations, Resource, VersionInfo } from "../model/generated/ecs.js";
 import type { AgentMessage } from "../protocol/channel.js";
-import { AwsJsonCaller, ecsService } from "./aws-json-caller.js";
+import { AwsJsonClient } from "../aws-client/aws-json-client.js";
+import { ecsApi, type Attribute, type Operations as EcsOperations, type Resource, type VersionInfo } from "../model/generated/ecs.js";
 import { ControlLink, join } from "./control-link.js";
 import type { StateReporter, TaskEngine } from "./engine-types.js";
 
@@ -79,7 +79,7 @@ function saveState(dataDir: string, state: AgentState): void {
 }
 
 /** Sends a report; the engine retries what throws, so a state change is never lost. */
-function reporterFor(ecs: AwsJsonCaller<EcsOperations>, logger: Logger): StateReporter {
+function reporterFor(ecs: AwsJsonClient<EcsOperations>, logger: Logger): StateReporter {
   return {
     async submitTaskStateChange(change) {
       try {
@@ -97,7 +97,7 @@ function reporterFor(ecs: AwsJsonCaller<EcsOperations>, logger: Logger): StateRe
 export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise<RunningAgent> {
   const log = opts.logger;
   const keys = await join(opts.server, opts.token);
-  const ecs = new AwsJsonCaller<EcsOperations>(ecsService, {
+  const ecs = new AwsJsonClient<EcsOperations>(ecsApi, {
     endpoint: opts.server,
     region: keys.region,
     credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },

@@ -6,7 +6,7 @@ import WebSocket from "ws";
 import type { Logger } from "pino";
 import { connectPath, joinPath, type AgentMessage, type AssignedTask, type HubMessage, type JoinResponse } from "../protocol/channel.js";
 import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
-import { post } from "./aws-json-caller.js";
+import { post } from "../aws-client/http-transport.js";
 
 /** Exchanges the join token for the agent's key pair. */
 export async function join(server: string, token: string): Promise<JoinResponse> {

@@ -2,17 +2,15 @@
 // engine, host measurement, and pulls from Berth's own registry with the agent's
 // credentials (as the task execution role pulls from ECR).
 
-// Before anything that loads dockerode.
-import "./dockerode-deferred-deps.js";
 import { createHash } from "node:crypto";
-import type Docker from "dockerode";
 import type { Logger } from "pino";
-import type { Operations as EcrOperations } from "../model/generated/ecr.js";
+import { AwsJsonClient } from "../aws-client/aws-json-client.js";
+import { ecrApi, type Operations as EcrOperations } from "../model/generated/ecr.js";
 import type { AgentParts, HostDescription } from "./agent.js";
-import { AwsJsonCaller, ecrService } from "./aws-json-caller.js";
 import type { RegistryCredentials } from "./docker-runtime.js";
 import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../protocol/attributes.js";
-import { DockerodeRuntime } from "./dockerode-runtime.js";
+import type { DockerEngine } from "./docker-engine.js";
+import { DockerEngineRuntime } from "./docker-engine-runtime.js";
 import { measureHost } from "./host-resources.js";
 import { startLogShipper } from "./log-shipper.js";
 import { registryHost, type PullBehavior } from "./image-pull.js";
@@ -45,8 +43,12 @@ export interface DockerAgentSettings {
  * /24 of 10.213.0.0/16 no Docker network uses, starting from one derived from the
  * agent id — so several agents can share one Docker Engine.
  */
-export async function chooseAwsvpcSubnet(docker: Docker, agentId: string): Promise<string> {
-  const networks = await docker.listNetworks();
+export async function chooseAwsvpcSubnet(docker: DockerEngine, agentId: string): Promise<string> {
+  const networks = await docker.json<{ Name: string; IPAM?: { Config?: { Subnet?: string }[] | null } }[]>({
+    method: "GET",
+    path: "/networks",
+    signal: AbortSignal.timeout(60_000),
+  });
   const subnets = new Set(networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")));
   const own = networks.find((n) => n.Name === awsvpcNetworkName(agentId))?.IPAM?.Config?.[0]?.Subnet;
   if (own) return own;
@@ -61,7 +63,7 @@ export async function chooseAwsvpcSubnet(docker: Docker, agentId: string): Promi
 /** Fetches (and caches) registry credentials for images in Berth's own registry. */
 function registryAuthFor(server: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }) {
   const ownHost = new URL(server).host;
-  const ecr = new AwsJsonCaller<EcrOperations>(ecrService, { endpoint: server, region, credentials });
+  const ecr = new AwsJsonClient<EcrOperations>(ecrApi, { endpoint: server, region, credentials });
   let cached: { creds: RegistryCredentials; until: number } | undefined;
   return async (imageRef: string): Promise<RegistryCredentials | undefined> => {
     const host = registryHost(imageRef);
@@ -78,12 +80,12 @@ function registryAuthFor(server: string, region: string, credentials: { accessKe
 }
 
 export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
-  const runtime = new DockerodeRuntime();
+  const runtime = new DockerEngineRuntime();
   let subnet = settings.awsvpcSubnet ?? "";
   const metadataPort = settings.metadataPort ?? 51679;
   return {
     async describeHost(): Promise<HostDescription> {
-      subnet ||= await chooseAwsvpcSubnet(runtime.docker, settings.agentId);
+      subnet ||= await chooseAwsvpcSubnet(runtime.engine, settings.agentId);
       const host = await measureHost(runtime, {
         ...(settings.memoryReserveMiB !== undefined ? { memoryReserveMiB: settings.memoryReserveMiB } : {}),
         metadataPort,
@@ -108,7 +110,7 @@ export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
       startLogShipper({
         agentId: settings.agentId,
         runtime,
-        docker: runtime.docker,
+        docker: runtime.engine,
         endpoint: ctx.server,
         credentials: ctx.credentials,
         region: ctx.region,
@@ -138,7 +140,7 @@ export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
 /** Whether a Docker Engine answers; `berth up` says what to do when none does. */
 export async function dockerAnswers(): Promise<boolean> {
   try {
-    await new DockerodeRuntime().info(AbortSignal.timeout(5000));
+    await new DockerEngineRuntime().info(AbortSignal.timeout(5000));
     return true;
   } catch {
     return false;

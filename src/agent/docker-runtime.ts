@@ -1,6 +1,6 @@
 // The Docker boundary: the only Docker calls the task engine makes, each
 // cancellable by an AbortSignal and bounded by a timeout in the implementation.
-// `dockerode-runtime.ts` implements it on the real engine; tests use `testing/fake-docker-runtime.ts`.
+// `docker-engine-runtime.ts` implements it on the real engine; tests use `testing/fake-docker-runtime.ts`.
 
 export interface RegistryCredentials {
   readonly username: string;

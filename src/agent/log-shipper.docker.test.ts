@@ -136,10 +136,9 @@ function assertNumbered(events: readonly OutputLogEvent[], n: number): void {
 // BERTH_TEST_LOG=info shows what the shippers did.
 const quiet = pino({ level: process.env["BERTH_TEST_LOG"] ?? "silent" });
 
-function shipperFor(s: TestServer, keys: { accessKeyId: string; secretAccessKey: string; region: string }, agentId: string, dataDir: string, d: Docker): Promise<RunningLogShipper> {
+function shipperFor(s: TestServer, keys: { accessKeyId: string; secretAccessKey: string; region: string }, agentId: string, dataDir: string): Promise<RunningLogShipper> {
   return startLogShipper({
     agentId,
-    docker: d,
     endpoint: s.url,
     credentials: keys,
     region: keys.region,
@@ -153,7 +152,7 @@ test("10,000 lines reach the task's stream once each, in order", { timeout: 120_
   if (!env) return;
   const { agentId, dataDir } = newAgent();
   const group = `/ecs/logtest-${agentId}`;
-  const shipper = await shipperFor(env.server, env.keys, agentId, dataDir, env.docker);
+  const shipper = await shipperFor(env.server, env.keys, agentId, dataDir);
   const client = logsClient(env.server);
   try {
     // Created after the shipper started: found through Docker's events.
@@ -178,7 +177,7 @@ test("a line reaches the store within about a second", { timeout: 60_000 }, asyn
   // Prints one line, waits, prints a second one (to stderr): the second one's latency is measured.
   const { id, stream } = await createTaskContainer(env.docker, agentId, "echo first; sleep 3; echo second >&2; sleep 30", { group, prefix: "lat" });
   await env.docker.getContainer(id).start();
-  const shipper = await shipperFor(env.server, env.keys, agentId, dataDir, env.docker);
+  const shipper = await shipperFor(env.server, env.keys, agentId, dataDir);
   const client = logsClient(env.server);
   try {
     await waitForCount(client, group, stream, 1, 20_000);
@@ -206,14 +205,14 @@ test("crashes mid-stream lose nothing and duplicate nothing", { timeout: 180_000
   const script = 'i=1; while [ $i -le 10000 ]; do echo "line $i"; if [ $((i % 100)) -eq 0 ]; then sleep 0.05; fi; i=$((i+1)); done';
   const { id, stream } = await createTaskContainer(env.docker, agentId, script, { group, prefix: "crash" });
   const client = logsClient(env.server);
-  let shipper = await shipperFor(env.server, env.keys, agentId, dataDir, env.docker);
+  let shipper = await shipperFor(env.server, env.keys, agentId, dataDir);
   try {
     await env.docker.getContainer(id).start();
     await waitForCount(client, group, stream, 500, 30_000);
     // Crash (no flush, no checkpoint after the crash) at a few points while the container writes.
     for (let crash = 0; crash < 4; crash++) {
       await shipper.crash();
-      shipper = await shipperFor(env.server, env.keys, agentId, dataDir, env.docker);
+      shipper = await shipperFor(env.server, env.keys, agentId, dataDir);
       await new Promise((r) => setTimeout(r, 300 + crash * 250));
     }
     const events = await waitForCount(client, group, stream, 10_000, 90_000);
@@ -221,7 +220,7 @@ test("crashes mid-stream lose nothing and duplicate nothing", { timeout: 180_000
     // After the container exited: one more crash and restart finds nothing new to send.
     await env.docker.getContainer(id).wait();
     await shipper.crash();
-    shipper = await shipperFor(env.server, env.keys, agentId, dataDir, env.docker);
+    shipper = await shipperFor(env.server, env.keys, agentId, dataDir);
     await new Promise((r) => setTimeout(r, 1_500));
     assertNumbered(await readStream(client, group, stream), 10_000);
   } finally {
@@ -241,7 +240,7 @@ test("multiline pattern, stderr, exited and removed containers", { timeout: 60_0
   const { id, stream } = await createTaskContainer(env.docker, agentId, script, { group, prefix: "ml", options: { "awslogs-multiline-pattern": "\\[\\d+\\]" } });
   await env.docker.getContainer(id).start();
   await env.docker.getContainer(id).wait();
-  const shipper = await shipperFor(env.server, env.keys, agentId, dataDir, env.docker);
+  const shipper = await shipperFor(env.server, env.keys, agentId, dataDir);
   const client = logsClient(env.server);
   try {
     const events = await waitForCount(client, group, stream, 2, 20_000);
@@ -287,7 +286,7 @@ test("a control-plane restart loses nothing and duplicates nothing", { timeout: 
   // 3,000 lines over ~3 s; the control plane is away for ~2 s of it.
   const script = 'i=1; while [ $i -le 3000 ]; do echo "line $i"; if [ $((i % 100)) -eq 0 ]; then sleep 0.1; fi; i=$((i+1)); done';
   const { id, stream } = await createTaskContainer(env.docker, agentId, script, { group, prefix: "cp" });
-  const shipper = await startLogShipper({ agentId, docker: env.docker, endpoint: url, credentials: keys, region: keys.region, dataDir, logger: quiet });
+  const shipper = await startLogShipper({ agentId, endpoint: url, credentials: keys, region: keys.region, dataDir, logger: quiet });
   try {
     await env.docker.getContainer(id).start();
     await waitForCount(client, group, stream, 300, 30_000);

@@ -8,16 +8,13 @@
 //     ship:  every flushInterval (or when a batch is full) takeBatch ─ checkpoint(inFlight) ─ PutLogEvents (retried)
 //            ─ checkpoint(acked)
 
-// Before dockerode.
-import "./dockerode-deferred-deps.js";
-import type { Readable } from "node:stream";
-import Docker from "dockerode";
 import type { Logger } from "pino";
-import type { Operations as LogsOperations, RejectedLogEventsInfo } from "../model/generated/logs.js";
-import { AwsJsonCaller, logsService } from "./aws-json-caller.js";
+import { AwsJsonClient } from "../aws-client/aws-json-client.js";
+import { logsApi, type Operations as LogsOperations, type RejectedLogEventsInfo } from "../model/generated/logs.js";
 import { labels, taskId } from "./container-config.js";
+import { DockerEngine } from "./docker-engine.js";
+import { DockerEngineRuntime } from "./docker-engine-runtime.js";
 import type { DockerRuntime, RuntimeEvent } from "./docker-runtime.js";
-import { DockerodeRuntime } from "./dockerode-runtime.js";
 import { batchIsFull, EventJoiner, EventQueue, maxBatchBytes, maxBatchEvents, startPattern, takeBatch, type LogLine } from "./log-batcher.js";
 import {
   advance,
@@ -177,14 +174,19 @@ export interface LogSource {
   logs(id: string, since: string, signal: AbortSignal): Promise<AsyncIterable<Buffer>>;
 }
 
-export function dockerLogSource(agentId: string, runtime: DockerRuntime, docker: Docker): LogSource {
+export function dockerLogSource(agentId: string, runtime: DockerRuntime, docker: DockerEngine): LogSource {
   const filter = { [labels.agent]: agentId, [labels.awslogs]: true } as const;
   return {
     list: (signal) => runtime.listContainers(filter, signal),
     events: (signal) => runtime.events(filter, signal),
     async inspect(id, signal) {
       try {
-        const raw = await docker.getContainer(id).inspect({ abortSignal: AbortSignal.any([signal, AbortSignal.timeout(30_000)]) });
+        const raw = await docker.json<{ State: { Running: boolean; Restarting: boolean }; Config: { Tty: boolean } }>({
+          method: "GET",
+          path: `/containers/${encodeURIComponent(id)}/json`,
+          signal,
+          timeoutMs: 30_000,
+        });
         return { running: raw.State.Running || raw.State.Restarting, tty: raw.Config.Tty };
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) return undefined;
@@ -192,14 +194,12 @@ export function dockerLogSource(agentId: string, runtime: DockerRuntime, docker:
       }
     },
     async logs(id, since, signal) {
-      const stream = (await docker.getContainer(id).logs({
-        follow: true,
-        stdout: true,
-        stderr: true,
-        timestamps: true,
-        since: since as unknown as number,
-        abortSignal: signal,
-      })) as Readable;
+      const stream = await docker.request({
+        method: "GET",
+        path: `/containers/${encodeURIComponent(id)}/logs`,
+        query: { follow: true, stdout: true, stderr: true, timestamps: true, since },
+        signal,
+      });
       const onAbort = (): void => void stream.destroy();
       signal.addEventListener("abort", onAbort, { once: true });
       return (async function* () {
@@ -234,7 +234,7 @@ function errorName(err: unknown): string {
   return err instanceof Error ? err.name : "";
 }
 
-export function cloudWatchLogSink(client: AwsJsonCaller<LogsOperations>): LogSink {
+export function cloudWatchLogSink(client: AwsJsonClient<LogsOperations>): LogSink {
   const ignoreExists = (err: unknown): void => {
     if (errorName(err) !== "ResourceAlreadyExistsException") throw err;
   };
@@ -266,10 +266,10 @@ export function cloudWatchLogSink(client: AwsJsonCaller<LogsOperations>): LogSin
 
 export interface LogShipperOptions {
   readonly agentId: string;
-  /** Lists containers and follows Docker events; default: a DockerodeRuntime on `docker`. */
+  /** Lists containers and follows Docker events; default: a DockerEngineRuntime on `docker`. */
   readonly runtime?: DockerRuntime;
   /** Reads logs; default: the local Docker Engine. */
-  readonly docker?: Docker;
+  readonly docker?: DockerEngine;
   /** The control plane's URL (its CloudWatch Logs API). */
   readonly endpoint: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -309,13 +309,13 @@ interface ShipperContext {
 }
 
 export async function startLogShipper(opts: LogShipperOptions): Promise<RunningLogShipper> {
-  const docker = opts.docker ?? new Docker();
-  const runtime = opts.runtime ?? new DockerodeRuntime({ docker });
-  let client: AwsJsonCaller<LogsOperations> | undefined;
+  const docker = opts.docker ?? new DockerEngine();
+  const runtime = opts.runtime ?? new DockerEngineRuntime({ engine: docker });
+  let client: AwsJsonClient<LogsOperations> | undefined;
   const sink =
     opts.sink ??
     cloudWatchLogSink(
-      (client = new AwsJsonCaller<LogsOperations>(logsService, {
+      (client = new AwsJsonClient<LogsOperations>(logsApi, {
         endpoint: opts.endpoint,
         region: opts.region,
         credentials: { accessKeyId: opts.credentials.accessKeyId, secretAccessKey: opts.credentials.secretAccessKey },

@@ -10,7 +10,7 @@ import type Docker from "dockerode";
 import type { ContainerDefinition, TaskDefinition } from "../model/generated/ecs.js";
 import type { AssignedTask } from "../protocol/channel.js";
 import { labels } from "./container-config.js";
-import { DockerodeRuntime } from "./dockerode-runtime.js";
+import { DockerEngineRuntime } from "./docker-engine-runtime.js";
 import { awsvpcNetworkName, DockerTaskEngine, type TaskEngineConfig } from "./task-engine.js";
 import { busyboxImage, ensureBusyboxImage } from "./testing/busybox-image.js";
 import { dockerForTests, removeAgentObjects, waitUntil } from "./testing/docker-test-support.js";
@@ -33,7 +33,7 @@ function newAgentId(): string {
 function engineFor(agentId: string, reporter: RecordingReporter, over: Partial<TaskEngineConfig> = {}): DockerTaskEngine {
   return new DockerTaskEngine({
     agentId,
-    runtime: new DockerodeRuntime(),
+    runtime: new DockerEngineRuntime(),
     reporter,
     imagePullBehavior: "prefer-cached",
     stopTimeoutSeconds: 2,

@@ -14,7 +14,7 @@ export interface UpSettings extends CommonSettings {
 }
 
 export async function serve(settings: UpSettings, what: string, withAgent: boolean): Promise<void> {
-  // The agent's code (dockerode and the task engine) is loaded only by `up`.
+  // The agent's code (the Docker client and the task engine) is loaded only by `up`.
   const agentModules = withAgent ? await Promise.all([import("../agent/agent.js"), import("../agent/docker-agent.js")]) : undefined;
   if (agentModules && !(await agentModules[1].dockerAnswers())) {
     throw new Error(

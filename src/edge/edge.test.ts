@@ -103,14 +103,14 @@ describe("edge", () => {
     const conn = await RawConnection.open(server.url);
     try {
       for (const kind of kinds) {
-        await conn.send(await client.prepare(kind.request));
+        await conn.send(client.prepare(kind.request));
         const r = await conn.readResponse();
         assert.equal(r.status, kind.status, `${kind.name}: ${r.text}`);
         assert.notEqual(String(r.headers["connection"]).toLowerCase(), "close", kind.name);
       }
       // Two requests written back to back, answered in order on the same connection.
-      const first = await client.prepare({ operation: "DescribeClusters", body: { clusters: ["first"] } });
-      const second = await client.prepare({ operation: "DescribeClusters", body: { clusters: ["second"] } });
+      const first = client.prepare({ operation: "DescribeClusters", body: { clusters: ["first"] } });
+      const second = client.prepare({ operation: "DescribeClusters", body: { clusters: ["second"] } });
       await conn.write(Buffer.concat([requestHead(first), first.body, requestHead(second), second.body]));
       const a = await conn.readResponse();
       const b = await conn.readResponse();
@@ -147,7 +147,7 @@ describe("edge", () => {
   it("a Content-Length over the limit is refused without waiting for the body", async () => {
     const conn = await RawConnection.open(server.url);
     try {
-      const prepared = await client.prepare({ operation: "ListClusters", body: {} });
+      const prepared = client.prepare({ operation: "ListClusters", body: {} });
       await conn.write(requestHead({ ...prepared, headers: { ...prepared.headers, "content-length": String(maxBody + 1) } }));
       await conn.write("{}");
       const r = await within(2000, conn.readResponse());
@@ -168,7 +168,7 @@ describe("edge shutdown", () => {
     let conn: RawConnection | undefined;
     try {
       const client = rawClient(server);
-      const prepared = await client.prepare({ operation: "CreateCluster", body: { clusterName: "in-flight" } });
+      const prepared = client.prepare({ operation: "CreateCluster", body: { clusterName: "in-flight" } });
       conn = await RawConnection.open(server.url);
       const half = Math.floor(prepared.body.length / 2);
       await conn.write(Buffer.concat([requestHead(prepared), prepared.body.subarray(0, half)]));
@@ -201,7 +201,7 @@ describe("edge shutdown", () => {
     try {
       const client = rawClient(server);
       conn = await RawConnection.open(server.url);
-      await conn.send(await client.prepare({ operation: "ListClusters", body: {} }));
+      await conn.send(client.prepare({ operation: "ListClusters", body: {} }));
       assert.equal((await conn.readResponse()).status, 200);
       stopped = server.stop();
       assert.notEqual(await within(5000, stopped), "timeout", "stop() resolves with an idle connection open");

@@ -1,10 +1,10 @@
 // Verifies AWS Signature Version 4 exactly as AWS does: the signature is
-// recomputed with the caller's secret by a maintained signer (aws4, which signs
-// with Node's own crypto and nothing else: it runs on every request) and
-// compared in constant time; scope, date and skew are checked first with AWS's messages.
+// recomputed with the caller's secret by the signer Berth's clients use
+// (aws-client/sigv4.ts: it runs on every request) and compared in constant
+// time; scope, date and skew are checked first with AWS's messages.
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import aws4 from "aws4";
+import { amzDate, sigV4Signature } from "../aws-client/sigv4.js";
 import { errors } from "./errors.js";
 import type { KeyRing, Principal } from "./access-keys.js";
 
@@ -78,18 +78,14 @@ function parseAuthorization(header: string): ParsedAuthorization {
   return { accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaders: signedHeaders.split(";"), signature };
 }
 
-const amzDate = /^\d{8}T\d{6}Z$/;
+const amzDateForm = /^\d{8}T\d{6}Z$/;
 
 /** "20240101T000000Z" → its time in ms, or undefined when malformed. */
 function parseAmzDate(text: string): number | undefined {
-  if (!amzDate.test(text)) return undefined;
+  if (!amzDateForm.test(text)) return undefined;
   const field = (from: number, to: number): number => Number(text.slice(from, to));
   const ms = Date.UTC(field(0, 4), field(4, 6) - 1, field(6, 8), field(9, 11), field(11, 13), field(13, 15));
   return Number.isNaN(ms) ? undefined : ms;
-}
-
-function formatAmzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
 /** Returns the caller's principal, or throws the AWS error a real client expects. */
@@ -112,12 +108,12 @@ export function verifySigV4(req: SignedRequest, opts: VerifyOptions): Principal 
   const skew = signedAt - opts.now.getTime();
   if (skew < -maxSkewMs) {
     throw errors.invalidSignature(
-      `Signature expired: ${dateHeader} is now earlier than ${formatAmzDate(new Date(opts.now.getTime() - maxSkewMs))} (${formatAmzDate(opts.now)} - 15 min.)`,
+      `Signature expired: ${dateHeader} is now earlier than ${amzDate(new Date(opts.now.getTime() - maxSkewMs))} (${amzDate(opts.now)} - 15 min.)`,
     );
   }
   if (skew > maxSkewMs) {
     throw errors.invalidSignature(
-      `Signature not yet current: ${dateHeader} is still later than ${formatAmzDate(new Date(opts.now.getTime() + maxSkewMs))} (${formatAmzDate(opts.now)} + 15 min.)`,
+      `Signature not yet current: ${dateHeader} is still later than ${amzDate(new Date(opts.now.getTime() + maxSkewMs))} (${amzDate(opts.now)} + 15 min.)`,
     );
   }
   if (auth.scopeDate !== dateHeader.slice(0, 8)) {
@@ -141,28 +137,16 @@ export function verifySigV4(req: SignedRequest, opts: VerifyOptions): Principal 
   const principal = opts.keys.lookup(auth.accessKeyId);
   if (!principal) throw errors.unrecognizedClient("The security token included in the request is invalid.");
 
-  // Exactly the headers the caller signed: aws4 adds none (content-type, content-length,
-  // host, x-amz-date) and leaves none out (it skips user-agent and a few others by default).
+  // Exactly the headers the caller signed; one it signed but did not send cannot match.
   const headers: Record<string, string> = {};
-  const signed: Record<string, true> = {};
   for (const name of auth.signedHeaders) {
-    signed[name] = true;
     const value = req.headers[name];
     if (value !== undefined) headers[name] = value;
   }
-  const request: aws4.Request & { readonly extraHeadersToInclude: Readonly<Record<string, true>> } = {
-    method: req.method,
-    path: req.target,
-    headers,
-    body: req.body,
-    service: auth.scopeService,
-    region: auth.scopeRegion,
-    doNotModifyHeaders: true,
-    extraHeadersToInclude: signed,
-  };
-  const signer = new aws4.RequestSigner(request, { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey });
-  signer.datetime = dateHeader;
-  const expected = signer.signature();
+  const expected = sigV4Signature(
+    { method: req.method, target: req.target, headers, body: req.body, region: auth.scopeRegion, service: auth.scopeService, datetime: dateHeader },
+    principal,
+  );
   const given = Buffer.from(auth.signature);
   if (given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) {
     throw errors.invalidSignature(

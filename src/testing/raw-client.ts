@@ -1,34 +1,25 @@
 // A raw AWS JSON 1.1 client for tests that must send what no SDK would: any
 // body bytes, any or no X-Amz-Target, a wrong key or secret, a skewed date, a
 // scope for another region or service, a garbled or missing Authorization, or
-// a request changed after it was signed. Signing uses the same maintained
-// signer the SDKs use, so a request left unbroken is exactly what an SDK sends.
+// a request changed after it was signed. Built on aws-client: the same signer
+// and API metadata as Berth's own client, so a request left unbroken is what it sends.
 //
 //   RawRequest → prepare (headers, body, SigV4, then afterSigning edits) → send → RawResponse
 //   RawConnection: one TCP connection to write requests (or parts of them) and read responses in order
 
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
 import { connect, type Socket } from "node:net";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { Hash } from "@smithy/hash-node";
+import { jsonContentType, type JsonApi } from "../aws-client/aws-json-client.js";
+import { amzDate, sigV4Authorization, type Credentials } from "../aws-client/sigv4.js";
+import { ecsApi } from "../model/generated/ecs.js";
 import { testRegion, type TestServer } from "./harness.js";
-
-export const ecsTargetPrefix = "AmazonEC2ContainerServiceV20141113";
-export const jsonContentType = "application/x-amz-json-1.1";
-
-export interface RawCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
 
 export interface RawClientOptions {
   readonly url: string;
-  readonly credentials: RawCredentials;
+  readonly credentials: Credentials;
   readonly region: string;
-  /** The signing name (default "ecs"). */
-  readonly service?: string;
-  /** The X-Amz-Target prefix `operation` is appended to (default ECS's). */
-  readonly targetPrefix?: string;
+  /** The API addressed: X-Amz-Target prefix, content type, signing name (default ECS). */
+  readonly api?: JsonApi;
 }
 
 /** How to sign; every field defaults to the client's (correct) value. */
@@ -113,47 +104,36 @@ export class RawClient {
   }
 
   /** Builds the exact bytes and headers that `send` would put on the wire. */
-  async prepare(req: RawRequest): Promise<PreparedRequest> {
+  prepare(req: RawRequest): PreparedRequest {
+    const api = this.options.api ?? ecsApi;
     const method = req.method ?? "POST";
     const path = req.path ?? "/";
     const body = toBytes(req.body);
-    const headers: Record<string, string> = { host: this.url.host, "content-type": jsonContentType };
-    const target =
-      req.target !== undefined ? req.target : `${this.options.targetPrefix ?? ecsTargetPrefix}.${req.operation ?? "ListClusters"}`;
+    const headers: Record<string, string> = { host: this.url.host, "content-type": jsonContentType(api) };
+    const target = req.target !== undefined ? req.target : `${api.targetPrefix}.${req.operation ?? "ListClusters"}`;
     if (target !== null) headers["x-amz-target"] = target;
     applyHeaders(headers, req.headers);
 
     if (req.sign !== false) {
       const sign = req.sign ?? {};
-      const signer = new SignatureV4({
-        credentials: {
+      const datetime = amzDate(sign.date ?? new Date());
+      headers["x-amz-date"] = datetime;
+      const unsigned = new Set(sign.unsignedHeaders?.map((h) => h.toLowerCase()));
+      headers["authorization"] = sigV4Authorization(
+        {
+          method,
+          target: path,
+          headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !unsigned.has(name))),
+          body: Buffer.from(body),
+          region: sign.region ?? this.options.region,
+          service: sign.service ?? api.signingName,
+          datetime,
+        },
+        {
           accessKeyId: sign.accessKeyId ?? this.options.credentials.accessKeyId,
           secretAccessKey: sign.secretAccessKey ?? this.options.credentials.secretAccessKey,
         },
-        region: sign.region ?? this.options.region,
-        service: sign.service ?? this.options.service ?? "ecs",
-        sha256: Hash.bind(null, "sha256"),
-        // JSON 1.1 clients do not send x-amz-content-sha256; a test that wants it sets it.
-        applyChecksum: false,
-      });
-      const url = new URL(path, this.url);
-      const signed = await signer.sign(
-        {
-          method,
-          protocol: "http:",
-          hostname: this.url.hostname,
-          ...(this.url.port ? { port: Number(this.url.port) } : {}),
-          path: decodeURIComponent(url.pathname),
-          query: Object.fromEntries(url.searchParams),
-          headers,
-          body,
-        },
-        {
-          signingDate: sign.date ?? new Date(),
-          ...(sign.unsignedHeaders ? { unsignableHeaders: new Set(sign.unsignedHeaders.map((h) => h.toLowerCase())) } : {}),
-        },
       );
-      for (const [name, value] of Object.entries(signed.headers)) headers[name.toLowerCase()] = String(value);
     }
 
     const after = req.afterSigning ?? {};
@@ -167,8 +147,8 @@ export class RawClient {
     return { method, path: after.path ?? path, headers, body: finalBody };
   }
 
-  async send(req: RawRequest, agent?: Agent): Promise<RawResponse> {
-    return this.sendPrepared(await this.prepare(req), agent);
+  send(req: RawRequest, agent?: Agent): Promise<RawResponse> {
+    return this.sendPrepared(this.prepare(req), agent);
   }
 
   /** Sends a prepared request on a fresh connection (or on `agent`'s). */

@@ -2,8 +2,8 @@
 // locally (nothing can be pulled here), tagged berth-test/busybox:1.
 
 import { existsSync, readFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import Docker from "dockerode";
-import { DockerodeRuntime } from "../dockerode-runtime.js";
 import { tar } from "../tar.js";
 
 export const busyboxImage = "berth-test/busybox:1";
@@ -33,14 +33,30 @@ let building: Promise<string> | undefined;
 /** Builds berth-test/busybox:1 unless it is present; returns the tag. */
 export function ensureBusyboxImage(docker: Docker = new Docker()): Promise<string> {
   building ??= (async () => {
-    const runtime = new DockerodeRuntime({ docker });
-    const signal = AbortSignal.timeout(120_000);
-    if (await runtime.inspectImage(busyboxImage, signal)) return busyboxImage;
+    const present = await docker
+      .getImage(busyboxImage)
+      .inspect()
+      .then(
+        () => true,
+        (err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode === 404) return false;
+          throw err;
+        },
+      );
+    if (present) return busyboxImage;
     const context = await tar([
       { name: "Dockerfile", content: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n' },
       { name: "busybox", content: readFileSync(findStaticBusybox()), mode: 0o755 },
     ]);
-    await runtime.buildImage(busyboxImage, context, signal);
+    const progress = await docker.buildImage(Readable.from([context]), { t: busyboxImage, rm: true, forcerm: true, abortSignal: AbortSignal.timeout(120_000) });
+    // Docker reports a failed build inside the progress stream, with HTTP 200.
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(progress, (err: Error | null, output: { error?: string }[]) => {
+        const failed = err ?? output.find((line) => line.error)?.error;
+        if (failed) reject(failed instanceof Error ? failed : new Error(`building ${busyboxImage}: ${failed}`));
+        else resolve();
+      }),
+    );
     return busyboxImage;
   })();
   const attempt = building;

@@ -1,9 +1,9 @@
-// The Docker boundary on the real engine, through dockerode's modem: every call
-// goes through one `call` that joins the caller's AbortSignal with a per-call
-// timeout and turns Docker's HTTP errors into DockerRuntimeError kinds.
+// The Docker boundary on the real engine, through DockerEngine (docker-engine.ts):
+// every call takes the caller's AbortSignal and, but for waits and event streams,
+// its own deadline; Docker's HTTP errors arrive as DockerRuntimeError kinds.
 
-import Docker from "dockerode";
 import type { IncomingMessage } from "node:http";
+import { DockerEngine } from "./docker-engine.js";
 import {
   DockerRuntimeError,
   type ContainerInfo,
@@ -55,74 +55,19 @@ export const defaultDockerTimeouts: DockerTimeouts = {
   info: 30_000,
 };
 
-interface CallOptions {
-  readonly method: "GET" | "POST" | "DELETE";
-  readonly path: string;
-  readonly query?: Record<string, unknown>;
-  readonly body?: unknown;
-  readonly timeoutMs?: number;
-  readonly signal: AbortSignal;
-  readonly auth?: RegistryCredentials & { readonly serveraddress: string };
-  readonly file?: Buffer;
-  readonly stream?: boolean;
-}
-
-const statusCodes = {
-  200: true,
-  201: true,
-  204: true,
-  304: true,
-  400: "bad parameter",
-  403: "forbidden",
-  404: "not found",
-  409: "conflict",
-  500: "server error",
-  503: "unavailable",
-} as const;
-
-export class DockerodeRuntime implements DockerRuntime {
-  readonly docker: Docker;
+export class DockerEngineRuntime implements DockerRuntime {
+  readonly engine: DockerEngine;
   private readonly timeouts: DockerTimeouts;
 
-  constructor(opts: { docker?: Docker; timeouts?: Partial<DockerTimeouts> } = {}) {
-    this.docker = opts.docker ?? new Docker();
+  constructor(opts: { engine?: DockerEngine; timeouts?: Partial<DockerTimeouts> } = {}) {
+    this.engine = opts.engine ?? new DockerEngine();
     this.timeouts = { ...defaultDockerTimeouts, ...opts.timeouts };
-  }
-
-  private call<T>(opts: CallOptions): Promise<T> {
-    const timeout = opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs);
-    const signal = timeout ? AbortSignal.any([opts.signal, timeout]) : opts.signal;
-    const what = `${opts.method} ${opts.path}`;
-    const query = opts.query ? Object.fromEntries(Object.entries(opts.query).filter(([, v]) => v !== undefined)) : undefined;
-    return new Promise<T>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(abortError(what, timeout));
-        return;
-      }
-      this.docker.modem.dial(
-        {
-          path: `${opts.path}?`,
-          method: opts.method,
-          // The modem takes the query string from _query and a POST's JSON body from _body (an empty one is not sent).
-          options: { _query: query ?? {}, ...(opts.method === "POST" ? { _body: opts.body ?? {} } : {}) },
-          statusCodes,
-          abortSignal: signal,
-          ...(opts.auth ? { authconfig: opts.auth } : {}),
-          ...(opts.file ? { file: opts.file } : {}),
-          ...(opts.stream ? { isStream: true } : {}),
-        },
-        (err: unknown, data: unknown) => {
-          if (err) reject(signal.aborted ? abortError(what, timeout) : httpError(what, err));
-          else resolve(data as T);
-        },
-      );
-    });
   }
 
   async info(signal: AbortSignal): Promise<EngineInfo> {
     const [info, version] = await Promise.all([
-      this.call<Record<string, unknown>>({ method: "GET", path: "/info", signal, timeoutMs: this.timeouts.info }),
-      this.call<Record<string, unknown>>({ method: "GET", path: "/version", signal, timeoutMs: this.timeouts.info }),
+      this.engine.json<Record<string, unknown>>({ method: "GET", path: "/info", signal, timeoutMs: this.timeouts.info }),
+      this.engine.json<Record<string, unknown>>({ method: "GET", path: "/version", signal, timeoutMs: this.timeouts.info }),
     ]);
     const plugins = (info["Plugins"] ?? {}) as { Log?: string[]; Volume?: string[] };
     const text = (v: unknown, fallback: string): string => (typeof v === "string" ? v : fallback);
@@ -140,13 +85,12 @@ export class DockerodeRuntime implements DockerRuntime {
 
   async pullImage(ref: string, auth: RegistryCredentials | undefined, signal: AbortSignal): Promise<void> {
     const { repository, tag, digest } = splitImageRef(ref);
-    const res = await this.call<IncomingMessage>({
+    const res = await this.engine.request({
       method: "POST",
       path: "/images/create",
       query: { fromImage: repository, tag: digest ?? tag },
       signal,
       timeoutMs: this.timeouts.pull,
-      stream: true,
       ...(auth ? { auth: { ...auth, serveraddress: registryHost(ref) } } : {}),
     });
     await drainProgress(res, `pull ${ref}`, signal);
@@ -154,7 +98,7 @@ export class DockerodeRuntime implements DockerRuntime {
 
   async inspectImage(ref: string, signal: AbortSignal): Promise<ImageInfo | undefined> {
     try {
-      const raw = await this.call<Record<string, unknown>>({ method: "GET", path: `/images/${encodeURIComponent(ref)}/json`, signal, timeoutMs: this.timeouts.inspect });
+      const raw = await this.engine.json<Record<string, unknown>>({ method: "GET", path: `/images/${encodeURIComponent(ref)}/json`, signal, timeoutMs: this.timeouts.inspect });
       return {
         id: String(raw["Id"]),
         repoTags: (raw["RepoTags"] as string[] | null) ?? [],
@@ -167,34 +111,33 @@ export class DockerodeRuntime implements DockerRuntime {
   }
 
   async buildImage(tag: string, context: Buffer, signal: AbortSignal): Promise<void> {
-    const res = await this.call<IncomingMessage>({
+    const res = await this.engine.request({
       method: "POST",
       path: "/build",
       query: { t: tag, rm: true, forcerm: true },
-      file: context,
+      tar: context,
       signal,
       timeoutMs: this.timeouts.build,
-      stream: true,
     });
     await drainProgress(res, `build ${tag}`, signal);
   }
 
   async createContainer(name: string, spec: ContainerSpec, signal: AbortSignal): Promise<string> {
-    const out = await this.call<{ Id: string }>({ method: "POST", path: "/containers/create", query: { name }, body: spec, signal, timeoutMs: this.timeouts.create });
+    const out = await this.engine.json<{ Id: string }>({ method: "POST", path: "/containers/create", query: { name }, body: spec, signal, timeoutMs: this.timeouts.create });
     return out.Id;
   }
 
   async startContainer(id: string, signal: AbortSignal): Promise<void> {
-    await this.call({ method: "POST", path: `/containers/${id}/start`, signal, timeoutMs: this.timeouts.start });
+    await this.engine.json({ method: "POST", path: `/containers/${id}/start`, signal, timeoutMs: this.timeouts.start });
   }
 
   async stopContainer(id: string, timeoutSeconds: number, signal: AbortSignal): Promise<void> {
-    await this.call({ method: "POST", path: `/containers/${id}/stop`, query: { t: timeoutSeconds }, signal, timeoutMs: timeoutSeconds * 1000 + this.timeouts.stopGrace });
+    await this.engine.json({ method: "POST", path: `/containers/${id}/stop`, query: { t: timeoutSeconds }, signal, timeoutMs: timeoutSeconds * 1000 + this.timeouts.stopGrace });
   }
 
   async killContainer(id: string, signalName: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.call({ method: "POST", path: `/containers/${id}/kill`, query: { signal: signalName }, signal, timeoutMs: this.timeouts.kill });
+      await this.engine.json({ method: "POST", path: `/containers/${id}/kill`, query: { signal: signalName }, signal, timeoutMs: this.timeouts.kill });
     } catch (err) {
       // 409: the container is not running, which is what a kill wants.
       if (err instanceof DockerRuntimeError && err.kind === "conflict") return;
@@ -204,7 +147,7 @@ export class DockerodeRuntime implements DockerRuntime {
 
   async removeContainer(id: string, opts: { force: boolean; volumes: boolean }, signal: AbortSignal): Promise<void> {
     try {
-      await this.call({ method: "DELETE", path: `/containers/${id}`, query: { force: opts.force, v: opts.volumes }, signal, timeoutMs: this.timeouts.remove });
+      await this.engine.json({ method: "DELETE", path: `/containers/${id}`, query: { force: opts.force, v: opts.volumes }, signal, timeoutMs: this.timeouts.remove });
     } catch (err) {
       if (err instanceof DockerRuntimeError && err.kind === "not-found") return;
       // 409 "removal already in progress" also ends with the container gone.
@@ -215,7 +158,7 @@ export class DockerodeRuntime implements DockerRuntime {
 
   async inspectContainer(id: string, signal: AbortSignal): Promise<ContainerInfo | undefined> {
     try {
-      const raw = await this.call<RawContainer>({ method: "GET", path: `/containers/${encodeURIComponent(id)}/json`, signal, timeoutMs: this.timeouts.inspect });
+      const raw = await this.engine.json<RawContainer>({ method: "GET", path: `/containers/${encodeURIComponent(id)}/json`, signal, timeoutMs: this.timeouts.inspect });
       return toContainerInfo(raw);
     } catch (err) {
       if (err instanceof DockerRuntimeError && err.kind === "not-found") return undefined;
@@ -224,7 +167,7 @@ export class DockerodeRuntime implements DockerRuntime {
   }
 
   async listContainers(labels: LabelFilter, signal: AbortSignal): Promise<readonly ContainerSummary[]> {
-    const raw = await this.call<RawSummary[]>({
+    const raw = await this.engine.json<RawSummary[]>({
       method: "GET",
       path: "/containers/json",
       query: { all: true, filters: { label: labelFilters(labels) } },
@@ -243,28 +186,27 @@ export class DockerodeRuntime implements DockerRuntime {
   }
 
   async waitContainer(id: string, signal: AbortSignal): Promise<number> {
-    const out = await this.call<{ StatusCode: number }>({ method: "POST", path: `/containers/${id}/wait`, query: { condition: "not-running" }, signal });
+    const out = await this.engine.json<{ StatusCode: number }>({ method: "POST", path: `/containers/${id}/wait`, query: { condition: "not-running" }, signal });
     return out.StatusCode;
   }
 
   async events(labels: LabelFilter, signal: AbortSignal): Promise<AsyncIterable<RuntimeEvent>> {
-    const res = await this.call<IncomingMessage>({
+    const res = await this.engine.request({
       method: "GET",
       path: "/events",
       query: { filters: { type: ["container"], label: labelFilters(labels) } },
       signal,
-      stream: true,
     });
     return readEvents(res, signal);
   }
 
   async stats(id: string, signal: AbortSignal): Promise<Record<string, unknown>> {
-    return this.call<Record<string, unknown>>({ method: "GET", path: `/containers/${id}/stats`, query: { stream: false }, signal, timeoutMs: this.timeouts.stats });
+    return this.engine.json<Record<string, unknown>>({ method: "GET", path: `/containers/${id}/stats`, query: { stream: false }, signal, timeoutMs: this.timeouts.stats });
   }
 
   async inspectNetwork(name: string, signal: AbortSignal): Promise<NetworkInfo | undefined> {
     try {
-      const raw = await this.call<RawNetwork>({ method: "GET", path: `/networks/${encodeURIComponent(name)}`, signal, timeoutMs: this.timeouts.network });
+      const raw = await this.engine.json<RawNetwork>({ method: "GET", path: `/networks/${encodeURIComponent(name)}`, signal, timeoutMs: this.timeouts.network });
       return toNetworkInfo(raw);
     } catch (err) {
       if (err instanceof DockerRuntimeError && err.kind === "not-found") return undefined;
@@ -276,7 +218,7 @@ export class DockerodeRuntime implements DockerRuntime {
     opts: { name: string; subnet: string; gateway?: string; labels: Readonly<Record<string, string>> },
     signal: AbortSignal,
   ): Promise<NetworkInfo> {
-    await this.call({
+    await this.engine.json({
       method: "POST",
       path: "/networks/create",
       body: {
@@ -295,7 +237,7 @@ export class DockerodeRuntime implements DockerRuntime {
   }
 
   async connectNetwork(network: string, containerId: string, opts: { ipv4Address?: string }, signal: AbortSignal): Promise<void> {
-    await this.call({
+    await this.engine.json({
       method: "POST",
       path: `/networks/${encodeURIComponent(network)}/connect`,
       body: { Container: containerId, EndpointConfig: opts.ipv4Address ? { IPAMConfig: { IPv4Address: opts.ipv4Address } } : {} },
@@ -308,7 +250,7 @@ export class DockerodeRuntime implements DockerRuntime {
     opts: { name: string; driver?: string; driverOpts?: Readonly<Record<string, string>>; labels: Readonly<Record<string, string>> },
     signal: AbortSignal,
   ): Promise<VolumeInfo> {
-    const raw = await this.call<RawVolume>({
+    const raw = await this.engine.json<RawVolume>({
       method: "POST",
       path: "/volumes/create",
       body: { Name: opts.name, Driver: opts.driver ?? "local", DriverOpts: opts.driverOpts ?? {}, Labels: opts.labels },
@@ -320,7 +262,7 @@ export class DockerodeRuntime implements DockerRuntime {
 
   async inspectVolume(name: string, signal: AbortSignal): Promise<VolumeInfo | undefined> {
     try {
-      const raw = await this.call<RawVolume>({ method: "GET", path: `/volumes/${encodeURIComponent(name)}`, signal, timeoutMs: this.timeouts.volume });
+      const raw = await this.engine.json<RawVolume>({ method: "GET", path: `/volumes/${encodeURIComponent(name)}`, signal, timeoutMs: this.timeouts.volume });
       return { name: raw.Name, driver: raw.Driver, labels: raw.Labels ?? {} };
     } catch (err) {
       if (err instanceof DockerRuntimeError && err.kind === "not-found") return undefined;
@@ -329,7 +271,7 @@ export class DockerodeRuntime implements DockerRuntime {
   }
 
   async listVolumes(labels: LabelFilter, signal: AbortSignal): Promise<readonly VolumeInfo[]> {
-    const raw = await this.call<{ Volumes?: RawVolume[] | null }>({
+    const raw = await this.engine.json<{ Volumes?: RawVolume[] | null }>({
       method: "GET",
       path: "/volumes",
       query: { filters: { label: labelFilters(labels) } },
@@ -341,7 +283,7 @@ export class DockerodeRuntime implements DockerRuntime {
 
   async removeVolume(name: string, signal: AbortSignal): Promise<void> {
     try {
-      await this.call({ method: "DELETE", path: `/volumes/${encodeURIComponent(name)}`, signal, timeoutMs: this.timeouts.volume });
+      await this.engine.json({ method: "DELETE", path: `/volumes/${encodeURIComponent(name)}`, signal, timeoutMs: this.timeouts.volume });
     } catch (err) {
       if (err instanceof DockerRuntimeError && err.kind === "not-found") return;
       throw err;
@@ -469,18 +411,10 @@ function labelFilters(labels: LabelFilter): string[] {
   return Object.entries(labels).map(([k, v]) => (v === true ? k : `${k}=${v}`));
 }
 
-function abortError(what: string, timeout: AbortSignal | undefined): DockerRuntimeError {
-  return timeout?.aborted
-    ? new DockerRuntimeError("timeout", `Docker did not answer ${what} in time`)
-    : new DockerRuntimeError("aborted", `${what} was cancelled`);
-}
-
-function httpError(what: string, err: unknown): DockerRuntimeError {
+/** A stream that broke while being read. */
+function streamError(what: string, err: unknown): DockerRuntimeError {
   if (err instanceof DockerRuntimeError) return err;
-  const e = err as { statusCode?: number; message?: string; json?: { message?: string } };
-  const message = e.json?.message ?? e.message ?? String(err);
-  const kind = e.statusCode === 404 ? "not-found" : e.statusCode === 409 ? "conflict" : "failed";
-  return new DockerRuntimeError(kind, `${what}: ${message.trim()}`, e.statusCode);
+  return new DockerRuntimeError("failed", `${what}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 async function* readEvents(res: IncomingMessage, signal: AbortSignal): AsyncIterable<RuntimeEvent> {
@@ -499,7 +433,7 @@ async function* readEvents(res: IncomingMessage, signal: AbortSignal): AsyncIter
     }
   } catch (err) {
     if (signal.aborted) return;
-    throw httpError("GET /events", err);
+    throw streamError("GET /events", err);
   } finally {
     signal.removeEventListener("abort", onAbort);
     res.destroy();
@@ -532,7 +466,7 @@ async function drainProgress(res: IncomingMessage, what: string, signal: AbortSi
   } catch (err) {
     if (err instanceof DockerRuntimeError) throw err;
     if (signal.aborted) throw new DockerRuntimeError("aborted", `${what} was cancelled`);
-    throw httpError(what, err);
+    throw streamError(what, err);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { labels } from "./container-config.js";
 import { DockerRuntimeError } from "./docker-runtime.js";
-import { DockerodeRuntime } from "./dockerode-runtime.js";
+import { DockerEngineRuntime } from "./docker-engine-runtime.js";
 import { ensurePauseImage } from "./pause-image.js";
 import { busyboxImage, ensureBusyboxImage } from "./testing/busybox-image.js";
 import { dockerForTests, removeAgentObjects } from "./testing/docker-test-support.js";
@@ -19,7 +19,7 @@ after(async () => {
   if (docker) await removeAgentObjects(docker, agentId);
 });
 
-const runtime = new DockerodeRuntime();
+const runtime = new DockerEngineRuntime();
 const signal = (): AbortSignal => AbortSignal.timeout(60_000);
 const spec = (cmd: string[]) => ({ Image: busyboxImage, Cmd: cmd, Labels: { [labels.agent]: agentId }, HostConfig: { NetworkMode: "none" } });
 

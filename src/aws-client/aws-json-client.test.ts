@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Operations as EcsOperations } from "../model/generated/ecs.js";
-import type { Operations as LogsOperations } from "../model/generated/logs.js";
+import { Pool } from "undici";
+import { ecsApi, type Operations as EcsOperations } from "../model/generated/ecs.js";
+import { logsApi, type Operations as LogsOperations } from "../model/generated/logs.js";
 import { startTestServer, testRegion, type TestServer } from "../testing/harness.js";
-import { AwsCallError, AwsJsonCaller, ecsService, logsService, type CallerOptions } from "./aws-json-caller.js";
+import { AwsCallError, AwsJsonClient, type ClientOptions } from "./aws-json-client.js";
 
-describe("AwsJsonCaller against a real control plane", () => {
+describe("AwsJsonClient against a real control plane", () => {
   let server: TestServer;
-  let options: CallerOptions;
+  let options: ClientOptions;
   const callers: { close(): void }[] = [];
-  const ecs = (extra: Partial<CallerOptions> = {}): AwsJsonCaller<EcsOperations> => {
-    const c = new AwsJsonCaller<EcsOperations>(ecsService, { ...options, ...extra });
+  const ecs = (extra: Partial<ClientOptions> = {}): AwsJsonClient<EcsOperations> => {
+    const c = new AwsJsonClient<EcsOperations>(ecsApi, { ...options, ...extra });
     callers.push(c);
     return c;
   };
@@ -43,7 +44,7 @@ describe("AwsJsonCaller against a real control plane", () => {
     assert.equal(err.code, "ClusterNotFoundException");
     assert.equal(err.status, 400);
 
-    const logs = new AwsJsonCaller<LogsOperations>(logsService, options);
+    const logs = new AwsJsonClient<LogsOperations>(logsApi, options);
     callers.push(logs);
     await logs.call("CreateLogGroup", { logGroupName: "/caller/twice" });
     await assert.rejects(logs.call("CreateLogGroup", { logGroupName: "/caller/twice" }), { name: "ResourceAlreadyExistsException" });
@@ -82,5 +83,21 @@ describe("AwsJsonCaller against a real control plane", () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(ecs().call("ListClusters", {}, controller.signal), { name: "AbortError" });
+  });
+
+  it("signs calls ahead and sends them later through an undici pool", async () => {
+    const pool = new Pool(new URL(server.url).origin, { connections: 2 });
+    try {
+      const client = new AwsJsonClient<EcsOperations>(ecsApi, { ...options, dispatcher: pool, maxAttempts: 1 });
+      const calls = ["pool-a", "pool-b"].map((clusterName) => client.sign("CreateCluster", { clusterName }));
+      for (const call of calls) assert.equal((await client.send(call)).status, 200);
+      const listed = await client.call("ListClusters", {});
+      assert.ok(listed.clusterArns?.some((arn) => arn.endsWith("/pool-b")));
+      const err = await client.send(client.sign("DeleteCluster", { cluster: "no-such-cluster" })).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof AwsCallError);
+      assert.equal(err.code, "ClusterNotFoundException");
+    } finally {
+      await pool.close();
+    }
   });
 });

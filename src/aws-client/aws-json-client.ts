@@ -1,36 +1,50 @@
-// The agent's AWS JSON 1.1 calls to its control plane (ECS, ECR, CloudWatch Logs):
-// SigV4-signed by the maintained signer the SDKs use, sent over a keep-alive
-// socket, failures thrown as errors named by their AWS code — what an SDK client
-// does for these calls, without an SDK client's module graph in the agent.
+// One AWS JSON client for every caller Berth has: the agent's calls to its control
+// plane (ECS, ECR, CloudWatch Logs), the tests', and the benchmarks' load. It
+// does what an SDK client does for these calls — SigV4, retries, clock skew,
+// errors named by their AWS code — without an SDK client's module graph.
 //
 //   call(operation, input) → JSON (Dates as epoch seconds) → sign → POST → 200: output
-//                                                                        → else: AwsCallError(code)
+//                                                                     → else: AwsCallError(code)
 //   retried as the SDK's standard mode retries: throttling and transient failures, up to maxAttempts
+//
+// A load generator signs its calls ahead (`sign`; a signature stays valid for
+// 15 minutes) and sends them later (`send`) through an undici pool, so it
+// spends its CPU on sending and treats every target alike.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { Hash } from "@smithy/hash-node";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { post, type Dispatcher, type HttpAnswer } from "./http-transport.js";
+import { amzDate, sigV4Authorization, type Credentials } from "./sigv4.js";
 
-/** Which service a caller talks to: its X-Amz-Target prefix and SigV4 signing name. */
-export interface JsonService {
+/** How an AWS JSON API is addressed: the model's metadata (`ecsApi` and the others in model/generated/). */
+export interface JsonApi {
   readonly targetPrefix: string;
+  readonly jsonVersion: string;
   readonly signingName: string;
 }
 
-export const ecsService: JsonService = { targetPrefix: "AmazonEC2ContainerServiceV20141113", signingName: "ecs" };
-export const ecrService: JsonService = { targetPrefix: "AmazonEC2ContainerRegistry_V20150921", signingName: "ecr" };
-export const logsService: JsonService = { targetPrefix: "Logs_20140328", signingName: "logs" };
+/** The Content-Type of an API's requests (application/x-amz-json-1.1). */
+export function jsonContentType(api: JsonApi): string {
+  return `application/x-amz-json-${api.jsonVersion}`;
+}
 
-export interface CallerOptions {
-  /** The control plane's URL (http or https). */
+export interface ClientOptions {
+  /** The server's URL (http or https). */
   readonly endpoint: string;
   readonly region: string;
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials: Credentials;
   /** Attempts per call, as the SDK's `maxAttempts` (default 3); 1 leaves retrying to the caller. */
   readonly maxAttempts?: number;
   /** The local clock (ms since the epoch); requests are signed at this plus the learned skew. */
   readonly now?: () => number;
+  /** Send through this undici dispatcher (a Pool) instead of node:http's keep-alive agent. */
+  readonly dispatcher?: Dispatcher;
+}
+
+/** A call signed ahead, ready to send. */
+export interface SignedCall {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
 }
 
 /** An error response: `name` and `code` are the AWS error code (`__type`), as on an SDK's errors. */
@@ -56,10 +70,13 @@ export type Wire<T> = T extends Date
       ? { readonly [K in keyof T]: Wire<T[K]> }
       : T;
 
-interface OperationShapes {
+export interface OperationShapes {
   readonly input: unknown;
   readonly output: unknown;
 }
+
+/** Any operation, untyped: for callers without a generated `Operations` (a load generator's mix). */
+export type AnyOperations = Readonly<Record<string, OperationShapes>>;
 
 // The SDK's standard retry mode (@smithy/core's retry): which failures are worth another attempt, and its delays.
 const throttlingCodes = new Set([
@@ -123,7 +140,8 @@ function encodeBody(input: unknown): Buffer {
   );
 }
 
-function errorFrom(status: number, headers: IncomingMessage["headers"], body: string, clockSkewCorrected: boolean): AwsCallError {
+function errorFrom({ status, headers, body: bytes }: HttpAnswer, clockSkewCorrected: boolean): AwsCallError {
+  const body = bytes.toString("utf8");
   let type = String(headers["x-amzn-errortype"] ?? "");
   let message = body.slice(0, 300);
   try {
@@ -139,28 +157,24 @@ function errorFrom(status: number, headers: IncomingMessage["headers"], body: st
   return new AwsCallError(code, message, status, clockSkewCorrected);
 }
 
-export class AwsJsonCaller<Ops extends { readonly [K in keyof Ops]: OperationShapes }> {
+export class AwsJsonClient<Ops extends { readonly [K in keyof Ops]: OperationShapes } = AnyOperations> {
   private readonly url: URL;
-  private readonly agent: HttpAgent;
-  private readonly signer: SignatureV4;
+  private readonly agent: HttpAgent | undefined;
+  private readonly dispatcher: Dispatcher | undefined;
+  private readonly contentType: string;
   private readonly maxAttempts: number;
   private readonly now: () => number;
   /** Server time minus local time, learned from each response's Date header (as the SDKs do). */
   private clockOffsetMs = 0;
 
   constructor(
-    private readonly service: JsonService,
-    opts: CallerOptions,
+    private readonly api: JsonApi,
+    private readonly opts: ClientOptions,
   ) {
     this.url = new URL(opts.endpoint);
-    this.agent = this.url.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-    this.signer = new SignatureV4({
-      credentials: { accessKeyId: opts.credentials.accessKeyId, secretAccessKey: opts.credentials.secretAccessKey },
-      region: opts.region,
-      service: service.signingName,
-      sha256: Hash.bind(null, "sha256"),
-      applyChecksum: false,
-    });
+    this.dispatcher = opts.dispatcher;
+    this.agent = opts.dispatcher ? undefined : this.url.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.contentType = jsonContentType(api);
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
     this.now = opts.now ?? Date.now;
   }
@@ -170,7 +184,9 @@ export class AwsJsonCaller<Ops extends { readonly [K in keyof Ops]: OperationSha
     const body = encodeBody(input);
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.attempt(operation, body, signal)) as Wire<Ops[K]["output"]>;
+        const answer = await this.send(this.signBody(operation, body), signal);
+        const text = answer.body.toString("utf8");
+        return (text.trim() === "" ? {} : JSON.parse(text)) as Wire<Ops[K]["output"]>;
       } catch (err) {
         const throttled = isThrottling(err);
         if (attempt >= this.maxAttempts || signal?.aborted || !(throttled || isTransient(err))) throw err;
@@ -180,80 +196,35 @@ export class AwsJsonCaller<Ops extends { readonly [K in keyof Ops]: OperationSha
     }
   }
 
-  /** Closes the idle keep-alive sockets. */
-  close(): void {
-    this.agent.destroy();
+  /** Signs one call now, to `send` within 15 minutes. */
+  sign<K extends keyof Ops & string>(operation: K, input: Ops[K]["input"]): SignedCall {
+    return this.signBody(operation, encodeBody(input));
   }
 
-  private async attempt(operation: string, body: Buffer, signal: AbortSignal | undefined): Promise<unknown> {
+  /** Sends a signed call once; resolves with a 200 answer, else rejects with AwsCallError (or the transport's error). */
+  async send(call: SignedCall, signal?: AbortSignal): Promise<HttpAnswer> {
     const offsetBefore = this.clockOffsetMs;
-    const signed = await this.signer.sign(
-      {
-        method: "POST",
-        protocol: this.url.protocol,
-        hostname: this.url.hostname,
-        ...(this.url.port ? { port: Number(this.url.port) } : {}),
-        path: this.url.pathname,
-        query: {},
-        headers: {
-          host: this.url.host,
-          "content-type": "application/x-amz-json-1.1",
-          "x-amz-target": `${this.service.targetPrefix}.${operation}`,
-        },
-        body,
-      },
-      { signingDate: new Date(this.now() + offsetBefore) },
-    );
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(signed.headers)) headers[name] = String(value);
-    const res = await post(this.url, headers, body, { agent: this.agent, signal });
-    const serverTime = Date.parse(String(res.headers.date ?? ""));
+    const answer = await post(this.url, call.headers, call.body, { agent: this.agent, dispatcher: this.dispatcher, signal });
+    const serverTime = Date.parse(String(answer.headers.date ?? ""));
     if (!Number.isNaN(serverTime)) this.clockOffsetMs = serverTime - this.now();
-    const text = res.body.toString("utf8");
-    if (res.status === 200) return text.trim() === "" ? {} : JSON.parse(text);
+    if (answer.status === 200) return answer;
     const corrected = Math.abs(this.clockOffsetMs) >= skewThresholdMs && this.clockOffsetMs !== offsetBefore;
-    throw errorFrom(res.status, res.headers, text, corrected);
+    throw errorFrom(answer, corrected);
   }
-}
 
-export interface HttpAnswer {
-  readonly status: number;
-  readonly headers: IncomingMessage["headers"];
-  readonly body: Buffer;
-}
+  /** Closes the idle keep-alive sockets (a dispatcher passed in is its owner's to close). */
+  close(): void {
+    this.agent?.destroy();
+  }
 
-/**
- * One POST over node:http(s), read whole. The agent uses this rather than fetch:
- * fetch loads undici and compiles its WebAssembly HTTP parser, about 16 MiB of
- * the agent's memory for a handful of calls.
- */
-export function post(
-  url: URL,
-  headers: Readonly<Record<string, string>>,
-  body: Buffer,
-  opts: { readonly agent?: HttpAgent; readonly signal?: AbortSignal | undefined } = {},
-): Promise<HttpAnswer> {
-  const request = url.protocol === "https:" ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        // URL keeps an IPv6 literal's brackets; the socket wants the bare address.
-        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-        port: url.port,
-        method: "POST",
-        path: url.pathname + url.search,
-        headers: { ...headers, "content-length": String(body.length) },
-        ...(opts.agent ? { agent: opts.agent } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on("error", reject);
-      },
+  private signBody(operation: string, body: Buffer): SignedCall {
+    const datetime = amzDate(new Date(this.now() + this.clockOffsetMs));
+    const headers = { host: this.url.host, "content-type": this.contentType, "x-amz-date": datetime, "x-amz-target": `${this.api.targetPrefix}.${operation}` };
+    const target = this.url.pathname + this.url.search;
+    const authorization = sigV4Authorization(
+      { method: "POST", target, headers, body, region: this.opts.region, service: this.api.signingName, datetime },
+      this.opts.credentials,
     );
-    req.on("error", reject);
-    req.end(body);
-  });
+    return { headers: { ...headers, authorization }, body };
+  }
 }
