@@ -6,7 +6,7 @@
 // Agents send container health back on it (as the ECS agent's telemetry does);
 // task state changes come through the public SubmitTaskStateChange.
 //
-//   RunTask/StopTask ─ commit ─ tasksChanged(instance) ─ push(instance) ─ ws → agent ─ engine.reconcile
+//   RunTask/StopTask ─ commit ─ task hooks ─ tasksChanged(instance) ─ push(instance) ─ ws → agent ─ engine.reconcile
 //   agent ─ SubmitTaskStateChange (SigV4, agent keys) ─ edge ─ tasks.ts
 
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AssignedTask } from "../agent/engine-types.js";
 import type { Area } from "../area.js";
-import type { InstanceNotifier } from "../api/ecs/deps.js";
+import type { InstanceNotifier } from "../ecs/task-hooks.js";
 import type { AgentKeys } from "../edge/agent-keys.js";
 import type { HealthStatus, Task, TaskDefinition } from "../model/generated/ecs.js";
 import { decodeDoc, encodeDoc } from "../store/doc-codec.js";
