@@ -1,5 +1,8 @@
-// Assembles the control plane: store, key ring, API services, edge. `berth up`
-// and `berth server` start it; tests start it in-process on a free port.
+// Assembles the control plane: store, key ring, task hooks, API services,
+// controllers, edge. `berth up` and `berth server` start it; tests start it
+// in-process on a free port. The task hooks are wired here: after a transaction
+// that changed tasks commits, the agent hub pushes the instances concerned and
+// the service controller hears of its services' tasks.
 
 import pino, { type Logger } from "pino";
 import { ecrArea } from "./api/ecr/index.js";
@@ -10,8 +13,9 @@ import { systemClock, type Clock } from "./clock.js";
 import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.js";
 import { loadAgentKeys } from "./edge/agent-keys.js";
 import { AgentHub } from "./controllers/agent-hub.js";
-import { serviceControllerArea } from "./controllers/service-controller.js";
+import { ServiceController } from "./controllers/service-controller.js";
 import { taskHousekeepingArea } from "./controllers/task-housekeeping.js";
+import { instancesToTell, TaskHooks } from "./ecs/task-hooks.js";
 import { startEdge, type Edge } from "./edge/server.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
@@ -64,12 +68,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     keys,
     publicHost: () => publicHost,
   };
+  const hooks = new TaskHooks(store, (err) => logger.error({ err }, "a task hook subscriber failed"));
   const hub = new AgentHub({ store, logger, keys: agentKeys, region: opts.region, accountId: opts.accountId });
+  hooks.subscribe((batch) => {
+    const instances = instancesToTell(batch);
+    if (instances.length > 0) hub.tasksChanged(instances);
+  });
+  const services = new ServiceController({ store, hooks, clock, logger: logger.child({ component: "service-controller" }) });
   const areas: Area[] = [
     hub.area(),
-    ecsArea(deps, hub),
-    serviceControllerArea({ store, notifier: hub, clock, logger: logger.child({ component: "service-controller" }) }),
-    taskHousekeepingArea({ store, notifier: hub, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
+    ecsArea(deps, { hooks, serviceScheduler: services }),
+    services.area(),
+    taskHousekeepingArea({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
     ecrArea(deps),
     logsArea(deps),
   ];

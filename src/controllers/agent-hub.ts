@@ -6,7 +6,7 @@
 // Agents send container health back on it (as the ECS agent's telemetry does);
 // task state changes come through the public SubmitTaskStateChange.
 //
-//   RunTask/StopTask ─ commit ─ tasksChanged(instance) ─ push(instance) ─ ws → agent ─ engine.reconcile
+//   RunTask/StopTask ─ commit ─ task hooks ─ tasksChanged(instance) ─ push(instance) ─ ws → agent ─ engine.reconcile
 //   agent ─ SubmitTaskStateChange (SigV4, agent keys) ─ edge ─ tasks.ts
 
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -14,7 +14,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Area } from "../area.js";
-import type { InstanceNotifier } from "../api/ecs/deps.js";
+import type { InstanceNotifier } from "../ecs/task-hooks.js";
 import type { AgentKeys } from "../edge/agent-keys.js";
 import type { Task, TaskDefinition } from "../model/generated/ecs.js";
 import { connectPath, joinPath, type AgentMessage, type AssignedTask, type HubMessage, type JoinResponse } from "../protocol/channel.js";

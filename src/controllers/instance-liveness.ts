@@ -5,7 +5,8 @@
 // control plane restart does not restart the clock.
 
 import type { ContainerInstance } from "../model/generated/ecs.js";
-import { changeTask } from "../api/ecs/tasks.js";
+import type { TaskChanges } from "../ecs/task-hooks.js";
+import { changeTask } from "../ecs/task-writes.js";
 import type { Tx } from "../store/store.js";
 
 export interface Liveness {
@@ -29,7 +30,7 @@ export const deregisteredReason = (instanceArn: string): string =>
   `Container instance ${instanceArn.slice(instanceArn.lastIndexOf("/") + 1)} was deregistered.`;
 
 /** Checks every instance of the cluster; returns how many tasks were declared lost. */
-export async function checkInstances(tx: Tx, clusterArn: string, now: Date, lostAfterMs: number): Promise<number> {
+export async function checkInstances(tx: Tx, changes: TaskChanges, clusterArn: string, now: Date, lostAfterMs: number): Promise<number> {
   let lostTasks = 0;
   for (let after: string | undefined, more = true; more; ) {
     const page = await tx.listContainerInstances(clusterArn, { limit: 100, ...(after ? { after } : {}) });
@@ -42,8 +43,8 @@ export async function checkInstances(tx: Tx, clusterArn: string, now: Date, lost
       const reason = i.status === "INACTIVE" ? deregisteredReason(arn) : lostReason(arn, lostAfterMs / 1000);
       for (const t of await tx.liveTasksOnInstance(arn)) {
         // Nobody will report this task again: it stops here and now.
-        await changeTask(tx, t.taskArn!, { kind: "stop", code: "TerminationNotice", reason }, now);
-        await changeTask(tx, t.taskArn!, { kind: "report", status: "STOPPED", reason }, now);
+        await changeTask(tx, changes, t.taskArn!, { kind: "stop", code: "TerminationNotice", reason }, now);
+        await changeTask(tx, changes, t.taskArn!, { kind: "report", status: "STOPPED", reason }, now);
         lostTasks++;
       }
     }

@@ -4,22 +4,23 @@
 // process; across replicas sharing a PostgreSQL store, a lease picks the one
 // leader that runs it.
 //
-//   every intervalMs, or at once when the API prods it:
-//     lease? ─ instance liveness (host loss) per cluster ─ syncService per service (one transaction each) ─ notify agents
+//   every intervalMs, or at once when prodded (the API, or task hooks: a service's task changed):
+//     lease? ─ instance liveness (host loss) per cluster ─ syncService per service (one transaction each)
+//     each transaction through the task hooks, which tell the agents once it commits
 
 import { randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
 import type { Area } from "../area.js";
-import type { InstanceNotifier } from "../api/ecs/deps.js";
 import { systemClock, type Clock } from "../clock.js";
+import { concernsServices, type TaskHooks } from "../ecs/task-hooks.js";
 import type { Store } from "../store/store.js";
 import { checkInstances } from "./instance-liveness.js";
-import { onServiceProd } from "./service-signal.js";
 import { syncService } from "./service-sync.js";
 
 export interface ServiceControllerDeps {
   readonly store: Store;
-  readonly notifier: InstanceNotifier;
+  /** The passes' task writes go through them; and a service task changed elsewhere prods the controller. */
+  readonly hooks: TaskHooks;
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Between passes when nothing prods the controller (BERTH_SERVICE_RECONCILE_MS; default 1000). */
@@ -84,7 +85,9 @@ export class ServiceController {
     if (this.active || running.has(this.deps.store)) return;
     running.set(this.deps.store, this);
     this.active = true;
-    this.unsubscribe = onServiceProd(this.deps.store, () => this.prod());
+    this.unsubscribe = this.deps.hooks.subscribe((batch) => {
+      if (concernsServices(batch)) this.prod();
+    });
     this.loop = this.run();
   }
 
@@ -102,6 +105,14 @@ export class ServiceController {
     } catch (err) {
       this.logger.warn({ err }, "could not release the service controller lease");
     }
+  }
+
+  /** The loop, started and stopped with the control plane. */
+  area(): Area {
+    return {
+      start: () => this.start(),
+      stop: () => this.stop(),
+    };
   }
 
   /** Asks for a pass as soon as the current one ends. */
@@ -124,25 +135,24 @@ export class ServiceController {
         more = page.next !== undefined;
       }
     });
+    const { hooks } = this.deps;
     for (const cluster of clusters) {
-      await store.tx(async (tx) => {
+      await hooks.tx("service-scheduler", async (tx, changes) => {
         await tx.getCluster(cluster);
-        return checkInstances(tx, cluster, this.clock.now(), this.lostAfterMs);
+        return checkInstances(tx, changes, cluster, this.clock.now(), this.lostAfterMs);
       });
     }
     const services = await store.tx((tx) => tx.services.servicesToReconcile());
     for (const ref of services) {
       try {
-        const notify = await store.tx((tx) =>
-          syncService(tx, ref, {
-            store,
+        await hooks.tx("service-scheduler", (tx, changes) =>
+          syncService(tx, changes, ref, {
             now: this.clock.now(),
             throttleBaseMs: this.throttleBaseMs,
             settleMs: this.settleMs,
             ...(this.deps.random ? { random: this.deps.random } : {}),
           }),
         );
-        if (notify.length > 0) this.deps.notifier.tasksChanged(notify);
       } catch (err) {
         // One service's trouble must not stall the others; the next pass tries it again.
         this.logger.error({ err, service: ref.arn }, "service pass failed");
@@ -172,14 +182,5 @@ export class ServiceController {
       this.wake = undefined;
     }
   }
-}
-
-/** The service scheduler's loops, started with the control plane. */
-export function serviceControllerArea(deps: ServiceControllerDeps): Area {
-  const controller = new ServiceController(deps);
-  return {
-    start: () => controller.start(),
-    stop: () => controller.stop(),
-  };
 }
 

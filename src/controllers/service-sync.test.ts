@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { changeTask } from "../api/ecs/tasks.js";
 import { clusterHandlers } from "../api/ecs/clusters.js";
 import { containerInstancesHandlers } from "../api/ecs/container-instances.js";
 import type { EcsDeps } from "../api/ecs/deps.js";
@@ -20,6 +19,8 @@ import type { Task } from "../model/generated/ecs.js";
 import { openSqliteStore } from "../store/sqlite-store.js";
 import type { ServiceTaskRecord } from "../store/service-store.js";
 import type { Store } from "../store/store.js";
+import { TaskHooks } from "../ecs/task-hooks.js";
+import { changeTask } from "../ecs/task-writes.js";
 import { ServiceController } from "./service-controller.js";
 import { failedHealthCheck, isHealthy, taskOutcome } from "./service-sync.js";
 
@@ -49,8 +50,8 @@ async function rig(): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), "berth-service-sync-"));
   const store = await openSqliteStore(join(dir, "berth.db"));
   const clock = new ManualClock(Date.UTC(2024, 0, 1));
-  const notified: string[] = [];
-  const deps: EcsDeps = { store, notifier: { tasksChanged: (arns) => notified.push(...arns) } };
+  const hooks = new TaskHooks(store, (err) => assert.ifError(err));
+  const deps: EcsDeps = { store, hooks, serviceScheduler: { prod: () => undefined } };
   const ctx = (): RequestContext => ({
     requestId: "r",
     principal: { accessKeyId: "k", secretAccessKey: "s", arn: "arn:aws:iam::000000000000:root", kind: "root" },
@@ -64,13 +65,13 @@ async function rig(): Promise<Rig> {
     clock,
     deps,
     ctx,
-    controller: () => new ServiceController({ store, notifier: deps.notifier, clock, intervalMs: 1_000_000, settleMs: 0, instanceLostAfterMs: 60_000, logger: undefined }),
+    controller: () => new ServiceController({ store, hooks, clock, intervalMs: 1_000_000, settleMs: 0, instanceLostAfterMs: 60_000, logger: undefined }),
     tasks,
     async playAgent() {
       for (const t of await tasks()) {
-        await store.tx(async (tx) => {
-          if (t.desiredStatus === "STOPPED") await changeTask(tx, t.taskArn!, { kind: "report", status: "STOPPED" }, clock.now());
-          else if (t.lastStatus !== "RUNNING") await changeTask(tx, t.taskArn!, { kind: "report", status: "RUNNING" }, clock.now());
+        await hooks.tx("request", async (tx, changes) => {
+          if (t.desiredStatus === "STOPPED") await changeTask(tx, changes, t.taskArn!, { kind: "report", status: "STOPPED" }, clock.now());
+          else if (t.lastStatus !== "RUNNING") await changeTask(tx, changes, t.taskArn!, { kind: "report", status: "RUNNING" }, clock.now());
         });
       }
     },

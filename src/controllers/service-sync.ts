@@ -10,23 +10,26 @@
 import { randomUUID } from "node:crypto";
 import type { ContainerInstance, Task } from "../model/generated/ecs.js";
 import { AwsError } from "../edge/errors.js";
-import { changeTask, launchTypesOf } from "../api/ecs/tasks.js";
+import { launchTypesOf } from "../ecs/placement-snapshot.js";
+import { serviceTasks } from "../ecs/service-deployments.js";
+import type { TaskChanges } from "../ecs/task-hooks.js";
+import type { Launched } from "../ecs/task-launch.js";
+import { changeTask } from "../ecs/task-writes.js";
 import { evaluateClusterQuery, parseClusterQuery, type Expression } from "../scheduler/cluster-query.js";
 import type { ServiceRef, ServiceTaskRecord, StoredDeployment, StoredService } from "../store/service-store.js";
-import type { Store, Tx } from "../store/store.js";
-import { advanceRollout, noTasks, type DeploymentCounts } from "./deployment-state.js";
+import type { Tx } from "../store/store.js";
+import { advanceRollout, noTasks, type DeploymentCounts } from "../ecs/deployment-state.js";
 import { afterFailedStart, throttleBegins, throttled } from "./launch-throttle.js";
-import { healthStopReason, placementReason, schedulerStopReason, serviceEvents } from "./service-messages.js";
+import { healthStopReason, placementReason, schedulerStopReason, serviceEvents } from "../ecs/service-messages.js";
 import {
   reconcileDaemon,
   reconcileReplica,
   type DaemonInstance,
   type ServiceTaskView,
 } from "./service-reconciler.js";
-import { runServiceTasks, startServiceTask, type Launched, type LaunchRequest } from "./task-launcher.js";
+import { runServiceTasks, startServiceTask, type LaunchRequest } from "./task-launcher.js";
 
 export interface SyncConfig {
-  readonly store: Store;
   readonly now: Date;
   readonly random?: () => number;
   /** The first delay of the launch throttle; it doubles from there. */
@@ -138,17 +141,16 @@ async function daemonInstances(
   return out;
 }
 
-/** Runs one pass over the service; returns the instances whose agents must hear of changed tasks. */
-export async function syncService(tx: Tx, ref: ServiceRef, cfg: SyncConfig): Promise<readonly string[]> {
+/** Runs one pass over the service; its task writes are recorded in `changes`, for the hooks to publish once it commits. */
+export async function syncService(tx: Tx, changes: TaskChanges, ref: ServiceRef, cfg: SyncConfig): Promise<void> {
   const { now } = cfg;
   // Lock order everywhere: cluster, then service, then tasks.
   await tx.getCluster(ref.clusterArn);
   const stored = await tx.services.getService(ref.arn, { lock: true });
-  if (!stored || stored.service.status === "INACTIVE") return [];
+  if (!stored || stored.service.status === "INACTIVE") return;
   const svc = stored.service;
   const name = svc.serviceName;
   const daemon = svc.schedulingStrategy === "DAEMON";
-  const group = `service:${name}`;
   const history = await tx.services.deploymentsOf(svc.serviceArn, { includeInactive: true });
   const records = new Map(history.map((d) => [d.id, d]));
   const changed = new Set<string>();
@@ -160,10 +162,9 @@ export async function syncService(tx: Tx, ref: ServiceRef, cfg: SyncConfig): Pro
     [...records.values()]
       .filter((d) => d.status !== "INACTIVE")
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1));
-  const live = (await tx.liveTasksInCluster(svc.clusterArn)).filter((t) => t.group === group && (t.startedBy ?? "").startsWith("ecs-svc/"));
+  const live = await serviceTasks(tx, svc);
   const instances = await clusterInstances(tx, svc.clusterArn);
   const events: string[] = [];
-  const notify = new Set<string>();
   let throttle = stored.throttle;
 
   // Settle: tasks that ended since the last pass count against their deployment and the throttle.
@@ -211,7 +212,7 @@ export async function syncService(tx: Tx, ref: ServiceRef, cfg: SyncConfig): Pro
   };
 
   let primary = active().find((d) => d.status === "PRIMARY");
-  if (!primary) return [];
+  if (!primary) return;
   const daemonView = daemon ? await daemonInstances(tx, primary, instances, live) : undefined;
   let desired = svc.status === "DRAINING" ? 0 : daemon ? daemonView!.filter((i) => i.eligible).length : (svc.desiredCount ?? 0);
 
@@ -288,13 +289,13 @@ export async function syncService(tx: Tx, ref: ServiceRef, cfg: SyncConfig): Pro
     const health = v.failedHealthCheck;
     const task = await changeTask(
       tx,
+      changes,
       v.arn,
       { kind: "stop", code: "ServiceSchedulerInitiated", reason: health ? healthStopReason : schedulerStopReason(primary.id) },
       now,
     );
     if (!task) continue;
     stopped.push(v.arn);
-    if (task.containerInstanceArn) notify.add(task.containerInstanceArn);
     const rec = ledger.get(v.arn);
     if (rec) await tx.services.putServiceTask({ ...rec, stopKind: health ? "health" : "scheduler" });
     if (health) events.push(serviceEvents.failedHealthChecks(name, v.arn));
@@ -317,8 +318,8 @@ export async function syncService(tx: Tx, ref: ServiceRef, cfg: SyncConfig): Pro
   const launched: Launched[] = [];
   const failures: string[] = [];
   try {
-    if (placeCount > 0) launched.push(await runServiceTasks(tx, request, placeCount, cfg.random));
-    for (const arn of placeOn) launched.push(await startServiceTask(tx, cfg.store, request, arn));
+    if (placeCount > 0) launched.push(await runServiceTasks(tx, changes, request, placeCount, cfg.random));
+    for (const arn of placeOn) launched.push(await startServiceTask(tx, changes, request, arn));
   } catch (err) {
     // RunTask refuses before it writes anything; the service says why and the next pass tries again.
     if (!(err instanceof AwsError)) throw err;
@@ -327,9 +328,7 @@ export async function syncService(tx: Tx, ref: ServiceRef, cfg: SyncConfig): Pro
   const started = launched.flatMap((l) => l.tasks);
   for (const t of started) {
     await tx.services.trackServiceTask({ taskArn: t.taskArn!, serviceArn: svc.serviceArn, deploymentId: primary.id, settled: false, ran: false, createdAt: now });
-    if (t.containerInstanceArn) notify.add(t.containerInstanceArn);
   }
-  for (const l of launched) l.instances.forEach((i) => notify.add(i));
   if (started.length > 0) events.push(serviceEvents.started(name, started.map((t) => t.taskArn!)));
   const failure = launched.flatMap((l) => l.failures)[0];
   if (failure) failures.push(serviceEvents.unableToPlace(name, placementReason(failure.reason ?? "", failure.arn)));
@@ -363,5 +362,4 @@ export async function syncService(tx: Tx, ref: ServiceRef, cfg: SyncConfig): Pro
       if (!repeat) await tx.services.addServiceEvent(svc.serviceArn, { id: randomUUID(), createdAt: now, message }, eventsKept);
     }
   }
-  return [...notify];
 }

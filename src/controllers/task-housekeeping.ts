@@ -4,15 +4,16 @@
 
 import type { Logger } from "pino";
 import type { Area } from "../area.js";
-import type { InstanceNotifier } from "../api/ecs/deps.js";
-import type { Scope } from "../api/ecs/arns.js";
-import { placeWaitingTask } from "../api/ecs/tasks.js";
 import type { Clock } from "../clock.js";
+import type { Scope } from "../ecs/arns.js";
+import type { TaskHooks } from "../ecs/task-hooks.js";
+import { placeWaitingTask } from "../ecs/task-launch.js";
 import type { Store } from "../store/store.js";
 
 export interface HousekeepingDeps {
   readonly store: Store;
-  readonly notifier: InstanceNotifier;
+  /** Placing a waiting task goes through them, so its agent hears of it once the placement commits. */
+  readonly hooks: TaskHooks;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly scope: Scope;
@@ -37,11 +38,10 @@ export function taskHousekeepingArea(deps: HousekeepingDeps): Area {
   async function placeWaiting(): Promise<void> {
     const waiting = await deps.store.tx((tx) => tx.waitingTasks(50));
     for (const task of waiting) {
-      const placed = await deps.store.tx(async (tx) => {
+      await deps.hooks.tx("housekeeping", async (tx, changes) => {
         const current = await tx.getTask(task.taskArn!);
-        return current ? placeWaitingTask(tx, deps.scope, current) : undefined;
+        if (current) await placeWaitingTask(tx, changes, deps.scope, current, deps.clock.now());
       });
-      if (placed?.containerInstanceArn) deps.notifier.tasksChanged([placed.containerInstanceArn]);
     }
   }
 

@@ -76,6 +76,18 @@ describe("feasibility", () => {
     assert.equal(place(demand({ requiredAttributes: [{ name: "ecs.capability.task-eni" }] }), [withEni]).placements.length, 1);
   });
 
+  it("sends an awsvpc task to the instance whose subnet has room, with an address of its own", () => {
+    // A /30 has one host address after the gateway, and it is taken.
+    const full = instance(1, { subnet: "10.0.1.0/30", usedAddresses: new Set(["10.0.1.2"]) });
+    const roomy = instance(2, { subnet: "10.0.2.0/24" });
+    const plan = place(demand({ count: 2, awsvpc: true }), [full, roomy]);
+    assert.deepEqual(plan.placements, ["arn:i/2", "arn:i/2"]);
+    assert.deepEqual(plan.addresses, ["10.0.2.2", "10.0.2.3"]);
+    assert.deepEqual(plan.failures, []);
+    assert.deepEqual(place(demand({ awsvpc: true }), [full, instance(3)]).failures, [{ arn: "arn:i/1", reason: "RESOURCE:ENI" }]);
+    assert.equal(place(demand(), [full]).addresses, undefined, "a task outside awsvpc takes no address");
+  });
+
   it("reports the most specific reason across instances", () => {
     const plan = place(demand({ memory: 8192 }), [instance(1, { agentConnected: false }), instance(2)]);
     assert.deepEqual(plan.failures, [{ arn: "arn:i/2", reason: "RESOURCE:MEMORY" }]);

@@ -6,6 +6,7 @@
 //                       └─ every rejection keeps a reason → failures[]
 
 import type { PlacementConstraint, PlacementStrategy } from "../model/generated/ecs.js";
+import { allocateAddress } from "./awsvpc-addresses.js";
 import { evaluateClusterQuery, parseClusterQuery, type Expression, type QueryTarget } from "./cluster-query.js";
 
 export type LaunchType = "EC2" | "FARGATE" | "EXTERNAL";
@@ -29,6 +30,10 @@ export interface InstanceSnapshot {
   readonly usedUdpPorts: ReadonlySet<number>;
   /** The live tasks on the instance: their group (task:group, spread and distinctInstance read it). */
   readonly tasks: readonly { readonly group?: string }[];
+  /** The CIDR awsvpc tasks on this instance take their address from; none, no awsvpc task fits. */
+  readonly subnet?: string | undefined;
+  /** Addresses of that subnet live tasks hold. */
+  readonly usedAddresses?: ReadonlySet<string> | undefined;
 }
 
 export interface Demand {
@@ -43,6 +48,8 @@ export interface Demand {
   readonly constraints: readonly PlacementConstraint[];
   readonly strategy: readonly PlacementStrategy[];
   readonly group: string;
+  /** Each task needs an address of its instance's awsvpc subnet (an ENI, in ECS). */
+  readonly awsvpc?: boolean;
 }
 
 export interface Failure {
@@ -53,6 +60,8 @@ export interface Failure {
 export interface Plan {
   /** The instance ARN of each placed task, in order. */
   readonly placements: readonly string[];
+  /** For an awsvpc demand: the address of each placed task, in the same order. */
+  readonly addresses?: readonly string[];
   /** One failure per task that could not be placed. */
   readonly failures: readonly Failure[];
 }
@@ -76,6 +85,7 @@ interface Candidate {
   tcp: ReadonlySet<number>;
   udp: ReadonlySet<number>;
   tasks: readonly { readonly group?: string }[];
+  addresses: ReadonlySet<string>;
   /** The chain's verdict on the next task: undefined when the instance can take it. */
   rejection: Rejection | undefined;
 }
@@ -158,8 +168,13 @@ function feasibilityChain(constraints: CompiledConstraints): readonly Checker[] 
     (c, d) => (c.memory >= d.memory ? undefined : "RESOURCE:MEMORY"),
     (c, d) => (d.tcpPorts.every((p) => !c.tcp.has(p)) ? undefined : "RESOURCE:PORTS"),
     (c, d) => (d.udpPorts.every((p) => !c.udp.has(p)) ? undefined : "RESOURCE:PORTS_UDP"),
+    // The subnet's addresses are the last resource: a full subnet on one instance sends the task to another.
+    (c, d) => (!d.awsvpc || nextAddress(c) !== undefined ? undefined : "RESOURCE:ENI"),
   ];
 }
+
+/** The address the next awsvpc task on the instance would get. */
+const nextAddress = (c: Candidate): string | undefined => (c.base.subnet ? allocateAddress(c.base.subnet, c.addresses) : undefined);
 
 /** The first check an instance fails, and how far down the chain it got. */
 function reject(chain: readonly Checker[], c: Candidate, demand: Demand): Rejection | undefined {
@@ -273,13 +288,21 @@ function best(candidates: readonly Candidate[], { ranks, random }: Order, rng: (
   return random && tied.length > 1 ? tied[Math.floor(rng() * tied.length)] : chosen;
 }
 
-/** Takes the task's resources on the chosen instance, copying rather than changing the snapshot's sets. */
-function reserve(c: Candidate, demand: Demand): void {
+/**
+ * Takes the task's resources on the chosen instance, copying rather than changing the
+ * snapshot's sets; returns the awsvpc address it took, if the task needs one.
+ */
+function reserve(c: Candidate, demand: Demand): string | undefined {
   c.cpu -= demand.cpu;
   c.memory -= demand.memory;
   if (demand.tcpPorts.length > 0) c.tcp = new Set([...c.tcp, ...demand.tcpPorts]);
   if (demand.udpPorts.length > 0) c.udp = new Set([...c.udp, ...demand.udpPorts]);
   c.tasks = [...c.tasks, { group: demand.group }];
+  if (!demand.awsvpc) return undefined;
+  // The chain passed this instance, so its subnet has a free address.
+  const address = nextAddress(c)!;
+  c.addresses = new Set([...c.addresses, address]);
+  return address;
 }
 
 /** Why no instance takes the task: the reason of the one that got furthest down the chain. */
@@ -290,6 +313,8 @@ function failure(candidates: readonly Candidate[]): Failure {
   }
   return closest ? { arn: closest.base.arn, reason: closest.rejection!.reason } : { reason: "No Container Instances were found in your cluster." };
 }
+
+const noAddresses: ReadonlySet<string> = new Set();
 
 /**
  * Places `demand.count` tasks one at a time, each on the best feasible instance
@@ -313,6 +338,7 @@ export function place(demand: Demand, instances: readonly InstanceSnapshot[], rn
       tcp: i.usedTcpPorts,
       udp: i.usedUdpPorts,
       tasks: i.tasks,
+      addresses: i.usedAddresses ?? noAddresses,
       rejection: undefined,
     }));
   // With no strategy ECS spreads over instances; Berth does the same so repeated RunTasks balance.
@@ -320,6 +346,7 @@ export function place(demand: Demand, instances: readonly InstanceSnapshot[], rn
   const ranking = order(strategy, candidates, demand);
   for (const c of candidates) c.rejection = reject(chain, c, demand);
   const placements: string[] = [];
+  const addresses: string[] = [];
   const failures: Failure[] = [];
   for (let n = 0; n < demand.count; n++) {
     const chosen = best(candidates, ranking, rng);
@@ -329,10 +356,11 @@ export function place(demand: Demand, instances: readonly InstanceSnapshot[], rn
       for (; n < demand.count; n++) failures.push(why);
       break;
     }
-    reserve(chosen, demand);
+    const address = reserve(chosen, demand);
+    if (address !== undefined) addresses.push(address);
     for (const rank of ranking.ranks) rank.placed?.(chosen);
     chosen.rejection = reject(chain, chosen, demand);
     placements.push(chosen.base.arn);
   }
-  return { placements, failures };
+  return demand.awsvpc ? { placements, addresses, failures } : { placements, failures };
 }

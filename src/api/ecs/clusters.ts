@@ -5,9 +5,9 @@
 import { errors } from "../../edge/errors.js";
 import type { Cluster, ClusterField, ClusterSetting, Failure, KeyValuePair } from "../../model/generated/ecs.js";
 import type { Tx } from "../../store/store.js";
-import { arns, clusterName, namePattern, type Scope } from "./arns.js";
+import { arns, clusterName, namePattern, type Scope } from "../../ecs/arns.js";
 import { effectiveAccountSetting } from "./account-settings.js";
-import { validateClusterProviders } from "./capacity-providers.js";
+import { validateClusterProviders } from "../../ecs/capacity-providers.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { nextToken, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";

@@ -18,7 +18,7 @@ import type {
 } from "../../model/generated/ecs.js";
 import { ClusterQueryError, evaluateClusterQuery, parseClusterQuery, type Expression } from "../../scheduler/cluster-query.js";
 import type { AttributeRow, Page, PageRequest, Tx } from "../../store/store.js";
-import { arnResource, arns, clusterName, type Scope } from "./arns.js";
+import { arnResource, arns, clusterName, type Scope } from "../../ecs/arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { reservationOf } from "../../store/task-reservation.js";
 import { nextToken, pageRequest } from "./pagination.js";

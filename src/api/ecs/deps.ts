@@ -1,18 +1,22 @@
-// What the ECS handlers are given: the store, and a way to tell agents that
-// their instance's tasks changed (the agent hub pushes them the new set).
+// What the ECS handlers are given: the store, the task hooks their task writes go
+// through (they tell the agents and the service scheduler once a change commits),
+// and the service scheduler, to nudge when a service changes.
 
 import type { Store } from "../../store/store.js";
 import type { Handlers } from "../../edge/json-protocol.js";
 import type { Operations } from "../../model/generated/ecs.js";
+import type { TaskHooks } from "../../ecs/task-hooks.js";
 
-export interface InstanceNotifier {
-  /** Called after a transaction that changed tasks on these instances has committed. */
-  tasksChanged(containerInstanceArns: readonly string[]): void;
+/** The service scheduler as the API sees it: "a service changed, look now". */
+export interface ServiceScheduler {
+  /** Asks for a pass soon; the scheduler also looks on its own, so a lost nudge only costs latency. */
+  prod(): void;
 }
 
 export interface EcsDeps {
   readonly store: Store;
-  readonly notifier: InstanceNotifier;
+  readonly hooks: TaskHooks;
+  readonly serviceScheduler: ServiceScheduler;
   /** Placement's source of randomness (the random strategy); tests pass a seeded one. */
   readonly random?: () => number;
 }

@@ -9,7 +9,7 @@ import { accountSettingHandlers } from "./account-settings.js";
 import { capacityProviderHandlers } from "./capacity-providers.js";
 import { clusterHandlers } from "./clusters.js";
 import { containerInstancesHandlers } from "./container-instances.js";
-import type { EcsDeps, InstanceNotifier } from "./deps.js";
+import type { EcsDeps } from "./deps.js";
 import { tagHandlers } from "./tags.js";
 import { describeTaskDefinitionHandler, taskDefinitionsHandlers } from "./task-definitions.js";
 import { serviceHandlers } from "./services.js";
@@ -32,6 +32,6 @@ export function ecsService(deps: EcsDeps): JsonService {
   });
 }
 
-export function ecsArea(deps: AreaDeps, notifier: InstanceNotifier): Area {
-  return { services: [ecsService({ store: deps.store, notifier })] };
+export function ecsArea(deps: AreaDeps, domain: Pick<EcsDeps, "hooks" | "serviceScheduler">): Area {
+  return { services: [ecsService({ store: deps.store, ...domain })] };
 }

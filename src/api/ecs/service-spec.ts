@@ -1,12 +1,10 @@
 // What CreateService and UpdateService accept, checked as ECS checks it, and the
-// defaults ECS fills in: the deployment configuration, capacity (launch type or
-// capacity provider strategy), platform version, network and placement. The result
+// defaults ECS fills in: the deployment configuration, platform version, network
+// and placement, over the capacity the domain resolved (ecs/capacity.ts). The result
 // is a DeploymentSpec, whose change is what makes a new deployment.
 
 import { AwsError, errors } from "../../edge/errors.js";
 import type {
-  CapacityProviderStrategyItem,
-  Cluster,
   DeploymentConfiguration,
   LaunchType,
   NetworkConfiguration,
@@ -17,9 +15,8 @@ import type {
 } from "../../model/generated/ecs.js";
 import { ClusterQueryError, parseClusterQuery } from "../../scheduler/cluster-query.js";
 import type { DeploymentSpec } from "../../store/service-store.js";
-import type { Tx } from "../../store/store.js";
-import type { Scope } from "./arns.js";
-import { builtinProviders, findCapacityProvider, validateStrategy } from "./capacity-providers.js";
+import type { Scope } from "../../ecs/arns.js";
+import type { Capacity } from "../../ecs/capacity.js";
 
 /** ECS's service exceptions that edge/errors.ts does not name. */
 export const serviceErrors = {
@@ -73,40 +70,6 @@ export function deploymentConfiguration(
     throw errors.unsupportedFeature("CloudWatch alarm-based deployment failure detection is not supported; use the deployment circuit breaker.");
   }
   return merged;
-}
-
-/** How the service gets capacity: exactly one of a launch type and a capacity provider strategy. */
-export interface Capacity {
-  readonly launchType?: LaunchType;
-  readonly capacityProviderStrategy?: readonly CapacityProviderStrategyItem[];
-  /** The launch type the tasks end up with (FARGATE for the FARGATE providers). */
-  readonly effective: LaunchType;
-}
-
-export async function resolveCapacity(
-  tx: Tx,
-  scope: Scope,
-  cluster: Cluster,
-  launchType: LaunchType | undefined,
-  strategy: readonly CapacityProviderStrategyItem[] | undefined,
-): Promise<Capacity> {
-  if (launchType && strategy && strategy.length > 0) {
-    throw errors.invalidParameter("Specify either a launchType or a capacityProviderStrategy, not both.");
-  }
-  if (launchType === "MANAGED_INSTANCES") throw errors.unsupportedFeature("Berth does not support the MANAGED_INSTANCES launch type; use EC2, EXTERNAL or FARGATE.");
-  if (launchType) return { launchType, effective: launchType };
-  const items = strategy && strategy.length > 0 ? strategy : (cluster.defaultCapacityProviderStrategy ?? []);
-  if (items.length === 0) return { launchType: "EC2", effective: "EC2" };
-  validateStrategy(items);
-  for (const item of items) {
-    const provider = await findCapacityProvider(tx, scope, item.capacityProvider);
-    if (!provider) throw errors.invalidParameter(`The capacity provider '${item.capacityProvider}' does not exist.`);
-    if (!(cluster.capacityProviders ?? []).includes(provider.name!) && !builtinProviders.some((b) => b === provider.name)) {
-      throw errors.invalidParameter(`The capacity provider '${provider.name}' is not associated with cluster '${cluster.clusterName}'.`);
-    }
-  }
-  const fargate = items.every((i) => i.capacityProvider.startsWith("FARGATE"));
-  return { capacityProviderStrategy: [...items], effective: fargate ? "FARGATE" : "EC2" };
 }
 
 function checkNetwork(def: TaskDefinition, network: NetworkConfiguration | undefined): void {

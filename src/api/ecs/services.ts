@@ -2,10 +2,10 @@
 // ListServices, and their deployments and revisions (ListServiceDeployments,
 // DescribeServiceDeployments, DescribeServiceRevisions). These handlers record
 // what the user wants — the service, and a new deployment when the spec changes —
-// and prod the service controller (controllers/service-controller.ts), which does
-// the launching and stopping. Counts are read from the tasks on every request.
+// and nudge the service scheduler (a dependency: controllers/service-controller.ts),
+// which does the launching and stopping. Counts are read from the tasks on every request.
 //
-//   Create/Update ─ check (service-spec.ts) ─ tx { service, deployment, revision } ─ prod controller
+//   Create/Update ─ check (service-spec.ts) ─ tx { service, deployment, revision } ─ nudge the scheduler
 //   Describe ─ tx { service + deployments + live tasks + events } ─ ECS's Service shape
 
 import { errors } from "../../edge/errors.js";
@@ -21,36 +21,25 @@ import type {
   Task,
   TaskDefinition,
 } from "../../model/generated/ecs.js";
-import { newDeployment, newDeploymentId, newServiceDeploymentId, supersede } from "../../controllers/deployment-state.js";
-import { prodServiceController } from "../../controllers/service-signal.js";
+import { capacityOfSpec, resolveCapacity, serviceRules } from "../../ecs/capacity.js";
+import { countOf, deploy, serviceTasks } from "../../ecs/service-deployments.js";
 import type { StoredDeployment, StoredService } from "../../store/service-store.js";
 import type { Tx } from "../../store/store.js";
-import { arnResource, taskDefinitionRef, type Scope } from "./arns.js";
+import { arnResource, arns, taskDefinitionRef, type Scope } from "../../ecs/arns.js";
 import { requireCluster } from "./clusters.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { nextToken, pageRequest } from "./pagination.js";
-import {
-  deploymentConfiguration,
-  deploymentSpec,
-  resolveCapacity,
-  roleArn,
-  serviceErrors,
-  serviceNamePattern,
-  type Capacity,
-} from "./service-spec.js";
+import { deploymentConfiguration, deploymentSpec, roleArn, serviceErrors, serviceNamePattern } from "./service-spec.js";
 import { validateTags } from "./tags.js";
-
-const prefix = (s: Scope): string => `arn:aws:ecs:${s.region}:${s.accountId}`;
-export const serviceArn = (s: Scope, cluster: string, name: string): string => `${prefix(s)}:service/${cluster}/${name}`;
 
 /** A service reference (name or ARN) in a cluster → the service's ARN. */
 function serviceArnOf(scope: Scope, clusterName: string, ref: string): string {
-  if (!ref.startsWith("arn:")) return serviceArn(scope, clusterName, ref);
+  if (!ref.startsWith("arn:")) return arns.service(scope, clusterName, ref);
   const resource = arnResource(scope, ref);
   if (!resource?.startsWith("service/")) throw errors.invalidParameter(`Invalid service ARN '${ref}'. Use a service name or its ARN.`);
   const parts = resource.slice("service/".length).split("/");
   // The old ARN form has no cluster: the request's cluster is the service's.
-  return parts.length === 1 ? serviceArn(scope, clusterName, parts[0]) : ref;
+  return parts.length === 1 ? arns.service(scope, clusterName, parts[0]) : ref;
 }
 
 /** The revision a reference names; a new deployment needs an ACTIVE one, the revision a service already runs may be deregistered. */
@@ -62,24 +51,6 @@ async function resolveDefinition(tx: Tx, scope: Scope, ref: string | undefined, 
   if (def.status !== "ACTIVE" && !allowInactive) throw errors.client(`TaskDefinition is inactive: ${def.taskDefinitionArn}. Use an ACTIVE revision.`);
   return def;
 }
-
-const pendingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
-
-/** The service's live tasks (what runningCount and pendingCount count). */
-async function serviceTasks(tx: Tx, svc: Service): Promise<Task[]> {
-  return (await tx.liveTasksInCluster(svc.clusterArn!)).filter(
-    (t) => t.group === `service:${svc.serviceName}` && (t.startedBy ?? "").startsWith("ecs-svc/"),
-  );
-}
-
-const countOf = (tasks: readonly Task[], id?: string) => {
-  const mine = id === undefined ? tasks : tasks.filter((t) => t.startedBy === id);
-  return {
-    running: mine.filter((t) => t.lastStatus === "RUNNING").length,
-    pending: mine.filter((t) => pendingStatuses.has(t.lastStatus ?? "")).length,
-    wanted: mine.filter((t) => t.desiredStatus !== "STOPPED").length,
-  };
-};
 
 function presentDeployment(d: StoredDeployment, svc: Service, tasks: readonly Task[]): Deployment {
   const c = countOf(tasks, d.id);
@@ -172,51 +143,6 @@ const brief = (d: StoredDeployment): ServiceDeploymentBrief => ({
   ...(d.serviceDeployment.statusReason ? { statusReason: d.serviceDeployment.statusReason } : {}),
 });
 
-/** A new deployment of `svc` with `spec`, its ServiceDeployment and its revision, written; older ones superseded. */
-async function deploy(tx: Tx, ctx: RequestContext, stored: StoredService, spec: StoredDeployment["spec"], definition: TaskDefinition): Promise<StoredDeployment> {
-  const svc = stored.service;
-  const existing = await tx.services.deploymentsOf(svc.serviceArn);
-  const tasks = existing.length > 0 ? await serviceTasks(tx, svc) : [];
-  const id = newDeploymentId();
-  const cluster = svc.clusterArn.slice(svc.clusterArn.lastIndexOf("/") + 1);
-  const path = `${cluster}/${svc.serviceName}`;
-  const revisionArn = `${prefix(ctx)}:service-revision/${path}/${id.slice("ecs-svc/".length)}`;
-  const revision: ServiceRevision = {
-    serviceRevisionArn: revisionArn,
-    serviceArn: svc.serviceArn,
-    clusterArn: svc.clusterArn,
-    taskDefinition: spec.taskDefinition,
-    ...(spec.capacityProviderStrategy ? { capacityProviderStrategy: spec.capacityProviderStrategy } : {}),
-    ...(spec.launchType ? { launchType: spec.launchType } : {}),
-    ...(spec.platformVersion ? { platformVersion: spec.platformVersion, platformFamily: spec.platformFamily } : {}),
-    loadBalancers: svc.loadBalancers ?? [],
-    serviceRegistries: svc.serviceRegistries ?? [],
-    ...(spec.networkConfiguration ? { networkConfiguration: spec.networkConfiguration } : {}),
-    containerImages: (definition.containerDefinitions ?? []).map((c) => ({ containerName: c.name, image: c.image })),
-    guardDutyEnabled: false,
-    createdAt: ctx.now,
-  };
-  await tx.services.putRevision(svc.serviceArn, revision);
-  for (const d of supersede(existing, ctx.now)) await tx.services.putDeployment(d);
-  const deployment = newDeployment({
-    id,
-    serviceArn: svc.serviceArn,
-    clusterArn: svc.clusterArn,
-    serviceDeploymentArn: `${prefix(ctx)}:service-deployment/${path}/${newServiceDeploymentId()}`,
-    serviceRevisionArn: revisionArn,
-    spec,
-    deploymentConfiguration: svc.deploymentConfiguration ?? {},
-    desiredCount: svc.desiredCount ?? 0,
-    sourceServiceRevisions: existing.map((d) => {
-      const c = countOf(tasks, d.id);
-      return { arn: d.serviceRevisionArn, requestedTaskCount: c.wanted, runningTaskCount: c.running, pendingTaskCount: c.pending };
-    }),
-    now: ctx.now,
-  });
-  await tx.services.putDeployment(deployment);
-  return deployment;
-}
-
 function checkDesiredCount(count: number | undefined, strategy: string): void {
   if (strategy === "DAEMON") {
     if (count !== undefined) throw errors.invalidParameter("The daemon scheduling strategy does not support a desired count for services.");
@@ -237,14 +163,7 @@ function checkController(type: string | undefined): void {
   }
 }
 
-const capacityOfSpec = (spec: StoredDeployment["spec"]): Capacity => ({
-  ...(spec.launchType ? { launchType: spec.launchType } : {}),
-  ...(spec.capacityProviderStrategy ? { capacityProviderStrategy: spec.capacityProviderStrategy } : {}),
-  effective:
-    spec.launchType ?? ((spec.capacityProviderStrategy ?? []).every((s) => s.capacityProvider.startsWith("FARGATE")) ? "FARGATE" : "EC2"),
-});
-
-export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
+export function serviceHandlers({ store, serviceScheduler }: EcsDeps): EcsHandlers {
   /** Looks a service up for a change: it must exist and be ACTIVE. */
   async function activeService(tx: Tx, ctx: RequestContext, cluster: string | undefined, ref: string): Promise<StoredService> {
     const c = await requireCluster(tx, ctx, cluster);
@@ -262,7 +181,7 @@ export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
         if (!serviceNamePattern.test(name)) {
           throw errors.invalidParameter("Service name can have up to 255 characters: letters (upper and lower case), numbers, underscores and hyphens.");
         }
-        const arn = serviceArn(ctx, cluster.clusterName!, name);
+        const arn = arns.service(ctx, cluster.clusterName!, name);
         const existing = await tx.services.getService(arn, { lock: true });
         if (existing && existing.service.status !== "INACTIVE") {
           // A retry with the same client token gets the service it created.
@@ -281,7 +200,7 @@ export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
         }
         const tags = validateTags(input.tags);
         const definition = await resolveDefinition(tx, ctx, input.taskDefinition);
-        const capacity = await resolveCapacity(tx, ctx, cluster, input.launchType, input.capacityProviderStrategy);
+        const capacity = await resolveCapacity(tx, ctx, cluster, input, serviceRules);
         const spec = deploymentSpec({
           definition,
           capacity,
@@ -328,10 +247,10 @@ export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
           await tx.services.putService(stored);
         } else await tx.services.insertService(stored);
         if (tags.length > 0) await tx.putTags(arn, tags);
-        await deploy(tx, ctx, stored, spec, definition);
+        await deploy(tx, ctx, ctx.now, stored, spec, definition);
         return presentService(tx, stored, false);
       });
-      prodServiceController(store);
+      serviceScheduler.prod();
       return { service: out };
     },
 
@@ -351,10 +270,10 @@ export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
             : await resolveDefinition(tx, ctx, current?.taskDefinition ?? svc.taskDefinition, true);
         const capacity =
           input.capacityProviderStrategy && input.capacityProviderStrategy.length > 0
-            ? await resolveCapacity(tx, ctx, cluster, undefined, input.capacityProviderStrategy)
+            ? await resolveCapacity(tx, ctx, cluster, { capacityProviderStrategy: input.capacityProviderStrategy }, serviceRules)
             : current
               ? capacityOfSpec(current)
-              : await resolveCapacity(tx, ctx, cluster, svc.launchType, svc.capacityProviderStrategy);
+              : await resolveCapacity(tx, ctx, cluster, svc, serviceRules);
         const platformVersion = input.platformVersion ?? (capacity.effective === "FARGATE" ? current?.platformVersion : undefined);
         const networkConfiguration = input.networkConfiguration ?? current?.networkConfiguration;
         const spec = deploymentSpec({
@@ -394,10 +313,10 @@ export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
           ...(redeploy ? { steady: false, throttle: { failedStarts: 0 } } : {}),
         };
         await tx.services.putService(next);
-        if (redeploy) await deploy(tx, ctx, next, spec, definition);
+        if (redeploy) await deploy(tx, ctx, ctx.now, next, spec, definition);
         return presentService(tx, next, false);
       });
-      prodServiceController(store);
+      serviceScheduler.prod();
       return { service: out };
     },
 
@@ -418,7 +337,7 @@ export function serviceHandlers({ store }: EcsDeps): EcsHandlers {
         await tx.services.putService(next);
         return presentService(tx, next, false);
       });
-      prodServiceController(store);
+      serviceScheduler.prod();
       return { service: out };
     },
 

@@ -4,7 +4,7 @@
 import { errors } from "../../edge/errors.js";
 import type { Tag } from "../../model/generated/ecs.js";
 import type { Tx } from "../../store/store.js";
-import { arnResource, arns, taskDefinitionRef, type Scope } from "./arns.js";
+import { arnResource, arns, taskDefinitionRef, type Scope } from "../../ecs/arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 
 /** ECS's tag rules, as every resource takes them: at most 50, sizes, unique keys, no reserved prefix. */

@@ -14,7 +14,7 @@ import type {
   TaskDefinition,
   Volume,
 } from "../../model/generated/ecs.js";
-import { namePattern } from "./arns.js";
+import { namePattern } from "../../ecs/arns.js";
 
 /** A task definition as registration computes it, before the store gives it a revision. */
 export type PreparedTaskDefinition = Omit<

@@ -10,7 +10,7 @@ import { EncodedOutput, type ServiceHandlers } from "../../edge/json-protocol.js
 import type { DescribeTaskDefinitionResponse, Failure, Operations, TaskDefinition, TaskDefinitionStatus } from "../../model/generated/ecs.js";
 import type { ServiceModel } from "../../model/service-model.js";
 import { decodeDoc } from "../../protocol/doc-codec.js";
-import { arns, taskDefinitionRef, type Scope, type TaskDefinitionRef } from "./arns.js";
+import { arns, taskDefinitionRef, type Scope, type TaskDefinitionRef } from "../../ecs/arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { nextToken, pageRequest } from "./pagination.js";
 import { Renderings } from "./renderings.js";

@@ -1,7 +1,7 @@
 // ECS resource names: building ARNs from settings and reading the name or ARN
 // forms the API accepts wherever it takes a reference.
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../edge/errors.js";
 
 export interface Scope {
   readonly accountId: string;
@@ -15,6 +15,10 @@ export const arns = {
   taskDefinition: (s: Scope, family: string, revision: number) => `${prefix(s)}:task-definition/${family}:${revision}`,
   containerInstance: (s: Scope, clusterName: string, id: string) => `${prefix(s)}:container-instance/${clusterName}/${id}`,
   capacityProvider: (s: Scope, name: string) => `${prefix(s)}:capacity-provider/${name}`,
+  service: (s: Scope, clusterName: string, name: string) => `${prefix(s)}:service/${clusterName}/${name}`,
+  /** `path` is CLUSTER/SERVICE. */
+  serviceRevision: (s: Scope, path: string, id: string) => `${prefix(s)}:service-revision/${path}/${id}`,
+  serviceDeployment: (s: Scope, path: string, id: string) => `${prefix(s)}:service-deployment/${path}/${id}`,
 };
 
 export const defaultClusterName = "default";

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Task } from "../../model/generated/ecs.js";
+import type { Task } from "../model/generated/ecs.js";
 import { applyTaskEvent, taskStatuses } from "./task-lifecycle.js";
 
 const t0 = new Date(1_000_000);

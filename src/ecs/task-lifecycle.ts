@@ -3,7 +3,7 @@
 // DEPROVISIONING → STOPPED. The control plane writes desiredStatus; the agent's
 // reports move lastStatus. Nothing here does I/O.
 
-import type { Container, ContainerStateChange, Task, TaskStopCode } from "../../model/generated/ecs.js";
+import type { Container, ContainerStateChange, Task, TaskStopCode } from "../model/generated/ecs.js";
 
 export const taskStatuses = [
   "PROVISIONING",
