@@ -13,6 +13,7 @@ import { AgentHub } from "./controllers/agent-hub.js";
 import { serviceControllerArea } from "./controllers/service-controller.js";
 import { taskHousekeepingArea } from "./controllers/task-housekeeping.js";
 import { startEdge, type Edge } from "./edge/server.js";
+import { lockDataDir } from "./store/data-dir-lock.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 
@@ -43,6 +44,7 @@ export interface ControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = opts.logger ?? pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
+  const dataDirLock = lockDataDir(opts.dataDir);
   const store = await openStore(opts.store, opts.dataDir);
   const root = loadRootKey({
     dataDir: opts.dataDir,
@@ -89,6 +91,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     });
   } catch (err) {
     await store.close();
+    dataDirLock.release();
     throw err;
   }
   publicHost = new URL(edge.url).host;
@@ -102,6 +105,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await edge.close();
       for (const area of areas) await area.stop?.();
       await store.close();
+      dataDirLock.release();
     },
   };
 }
