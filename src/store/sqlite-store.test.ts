@@ -21,15 +21,21 @@ describe("SQLite store file", () => {
       // The writer never checkpoints and one cluster is far below SQLite's own threshold:
       // the row reaches the database file only through the checkpointer's thread.
       const copy = join(file!, "..", "copy.db");
-      for (;;) {
+      const copyHoldsIt = (): boolean => {
         copyFileSync(file!, copy);
         const db = new Sqlite(copy, { readonly: true });
-        const table = db.prepare("select name from sqlite_master where name = 'clusters'").get();
-        const found = table && db.prepare("select arn from clusters where arn = ?").get(arn);
-        db.close();
-        if (found) break;
-        await sleep(20);
-      }
+        try {
+          const table = db.prepare("select name from sqlite_master where name = 'clusters'").get();
+          return Boolean(table && db.prepare("select arn from clusters where arn = ?").get(arn));
+        } catch (err) {
+          // A copy taken while a checkpoint writes pages may be torn: it holds nothing yet.
+          if (err instanceof Error && "code" in err && (err.code === "SQLITE_CORRUPT" || err.code === "SQLITE_NOTADB")) return false;
+          throw err;
+        } finally {
+          db.close();
+        }
+      };
+      while (!copyHoldsIt()) await sleep(20);
     } finally {
       await opened.cleanup();
     }
