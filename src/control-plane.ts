@@ -17,6 +17,7 @@ import { ServiceController } from "./controllers/service-controller.js";
 import { taskHousekeepingArea } from "./controllers/task-housekeeping.js";
 import { instancesToTell, TaskHooks } from "./ecs/task-hooks.js";
 import { startEdge, type Edge } from "./edge/server.js";
+import { lockDataDir } from "./store/data-dir-lock.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 
@@ -47,6 +48,7 @@ export interface ControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = opts.logger ?? pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
+  const dataDirLock = lockDataDir(opts.dataDir);
   const store = await openStore(opts.store, opts.dataDir);
   const root = loadRootKey({
     dataDir: opts.dataDir,
@@ -99,6 +101,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     });
   } catch (err) {
     await store.close();
+    dataDirLock.release();
     throw err;
   }
   publicHost = new URL(edge.url).host;
@@ -112,6 +115,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await edge.close();
       for (const area of areas) await area.stop?.();
       await store.close();
+      dataDirLock.release();
     },
   };
 }

@@ -149,6 +149,8 @@ function crashSuite(kind: "sqlite" | "postgres"): void {
       await pushExited;
 
       server = await startServer(port, dataDir, store, keys);
+      // Opening a store takes no lock (the control plane takes the data directory's),
+      // so the test looks in while the server runs.
       const inspect = await openStore(store, dataDir);
       try {
         const registry = new Registry({

@@ -1,5 +1,6 @@
 // The LogStore over Kysely, shared by SQLite and PostgreSQL. The two differ only
-// in a few SQL functions (substring search, byte length) and bind-parameter limits.
+// in a few SQL functions (substring search, byte length) and in how many rows one
+// statement's parameters can carry (dialect-capabilities.ts).
 //
 // Ingestion is one transaction per batch: one multi-row INSERT (chunked to
 // SQLite's parameter limit; a 10,000-event batch is one statement on both), then
@@ -17,7 +18,7 @@ import {
   type SqlBool,
   type Transaction,
 } from "kysely";
-import type { DialectQuirks } from "./kysely-store.js";
+import type { DialectCapabilities } from "./dialect-capabilities.js";
 import type {
   AppendOutcome,
   AppendPlan,
@@ -33,28 +34,28 @@ import type {
   StoredLogEvent,
   StreamRead,
 } from "./log-store.js";
+import type { Page } from "./page.js";
 import type { Database } from "./schema.js";
-import { UniqueViolation, type Page } from "./store.js";
+import { UniqueViolation } from "./store-errors.js";
 
 type GroupRow = Database["log_groups"];
 type StreamRow = Database["log_streams"];
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Bind parameters one SQLite statement may carry (its compiled limit). */
-const sqliteParameterLimit = 32_766;
 /** Values bound per inserted event (timestamp, message); the rest are the batch's constants. */
 const boundPerEvent = 2;
 
 /**
- * The multi-row INSERTs for one batch: one statement for up to 16,383 events on
- * SQLite (its parameter limit), one for any number on PostgreSQL (unnest of two
- * arrays). Written as SQL text rather than through the query builder because
- * compiling a 10,000-row insert costs Kysely more than the database takes to run
- * it. The batch's constants are integers this store produced (checked), inlined;
+ * The multi-row INSERTs for one batch: one statement for any number of events
+ * where a parameter can carry an array (unnest of two arrays), otherwise one
+ * statement per as many events as the parameter limit allows (16,383 on SQLite).
+ * Written as SQL text rather than through the query builder because compiling a
+ * 10,000-row insert costs Kysely more than the database takes to run it. The
+ * batch's constants are integers this store produced (checked), inlined;
  * timestamps and messages are bound.
  */
 function insertEvents(
-  kind: DialectQuirks["kind"],
+  dialect: DialectCapabilities,
   groupId: number,
   streamId: number,
   ingestedAt: number,
@@ -62,8 +63,8 @@ function insertEvents(
 ): CompiledQuery[] {
   for (const n of [groupId, streamId, ingestedAt]) if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
   const constants = `${groupId}, ${streamId}, ${ingestedAt}`;
-  if (kind === "postgres") {
-    // Two array parameters carry any number of rows, and PostgreSQL parses one short statement.
+  if (dialect.arrayParameters) {
+    // Two array parameters carry any number of rows, and the database parses one short statement.
     return [
       CompiledQuery.raw(
         `insert into log_events (group_id, stream_id, ingested_at, ts, message) select ${constants}, t, m from unnest($1::bigint[], $2::text[]) as u(t, m)`,
@@ -71,7 +72,7 @@ function insertEvents(
       ),
     ];
   }
-  const chunk = Math.floor(sqliteParameterLimit / boundPerEvent);
+  const chunk = Math.floor(dialect.maxBoundParameters / boundPerEvent);
   const statements: CompiledQuery[] = [];
   for (let i = 0; i < events.length; i += chunk) {
     const slice = events.slice(i, i + chunk);
@@ -119,7 +120,7 @@ function toEvent(r: { id: number; stream_id: number; ts: number; ingested_at: nu
 /** Length in code points, as SQL's substr counts. */
 const codePoints = (s: string): number => [...s].length;
 
-/** PostgreSQL: re-ANALYZE log_events after this many inserted events, doubling each time up to `maxAnalyzeEvery`. */
+/** Where statistics lag behind bulk inserts (`analyze`): re-ANALYZE log_events after this many inserted events, doubling each time up to `maxAnalyzeEvery`. */
 const firstAnalyzeAfter = 20_000;
 const maxAnalyzeEvery = 2_000_000;
 
@@ -130,7 +131,7 @@ export class KyselyLogStore implements LogStore {
 
   constructor(
     protected readonly db: Kysely<Database>,
-    protected readonly quirks: DialectQuirks,
+    protected readonly dialect: DialectCapabilities,
   ) {}
 
   /**
@@ -141,13 +142,13 @@ export class KyselyLogStore implements LogStore {
    * background, one ANALYZE at a time, ever less often.
    */
   private noteInserted(count: number): void {
-    if (this.quirks.kind !== "postgres") return;
+    const analyze = this.dialect.analyze;
+    if (!analyze) return;
     this.insertedSinceAnalyze += count;
     if (this.insertedSinceAnalyze < this.analyzeEvery || this.analyzing) return;
     this.insertedSinceAnalyze = 0;
     this.analyzeEvery = Math.min(this.analyzeEvery * 2, maxAnalyzeEvery);
-    this.analyzing = sql`analyze log_events`
-      .execute(this.db)
+    this.analyzing = analyze(this.db, "log_events")
       .then(
         () => undefined,
         () => undefined, // statistics are an optimisation; autovacuum will get there too
@@ -155,26 +156,15 @@ export class KyselyLogStore implements LogStore {
       .finally(() => (this.analyzing = undefined));
   }
 
-  /** A case-sensitive "message contains needle" test (SQLite's LIKE ignores case; instr does not). */
-  private contains(column: string, needle: string): RawBuilder<SqlBool> {
-    return this.quirks.kind === "postgres"
-      ? sql<SqlBool>`strpos(${sql.ref(column)}, ${needle}) > 0`
-      : sql<SqlBool>`instr(${sql.ref(column)}, ${needle}) > 0`;
-  }
-
   private startsWith(column: string, prefix: string): RawBuilder<SqlBool> {
     return sql<SqlBool>`substr(${sql.ref(column)}, 1, ${codePoints(prefix)}) = ${prefix}`;
-  }
-
-  private byteLength(column: string): RawBuilder<number> {
-    return this.quirks.kind === "postgres" ? sql<number>`octet_length(${sql.ref(column)})` : sql<number>`length(cast(${sql.ref(column)} as blob))`;
   }
 
   private async unique<T>(write: Promise<T>): Promise<T> {
     try {
       return await write;
     } catch (err) {
-      if (this.quirks.isUniqueViolation(err)) throw new UniqueViolation(String(err));
+      if (this.dialect.isUniqueViolation(err)) throw new UniqueViolation(String(err));
       throw err;
     }
   }
@@ -223,7 +213,7 @@ export class KyselyLogStore implements LogStore {
     return this.db.transaction().execute(async (trx) => {
       const group = await this.groupNamed(trx, name);
       if (!group) return false;
-      if (this.quirks.rowLocks) {
+      if (this.dialect.rowLocks) {
         // Lock order everywhere is stream(s) before group (append, DeleteLogStream
         // do the same), so a delete racing an append waits instead of deadlocking.
         await trx.selectFrom("log_streams").select("id").where("group_id", "=", group.id).orderBy("id").forUpdate().execute();
@@ -240,7 +230,7 @@ export class KyselyLogStore implements LogStore {
   async listGroups(query: LogGroupQuery): Promise<Page<LogGroupRecord>> {
     let q = this.db.selectFrom("log_groups").selectAll();
     if (query.prefix !== undefined) q = q.where(this.startsWith("name", query.prefix));
-    if (query.contains !== undefined && query.contains !== "") q = q.where(this.contains("name", query.contains));
+    if (query.contains !== undefined && query.contains !== "") q = q.where(this.dialect.contains("name", query.contains));
     if (query.logGroupClass !== undefined) q = q.where("log_group_class", "=", query.logGroupClass);
     if (query.names !== undefined) {
       if (query.names.length === 0) return { items: [] };
@@ -278,7 +268,7 @@ export class KyselyLogStore implements LogStore {
     if (entries.length === 0) return "ok";
     return this.db.transaction().execute(async (trx) => {
       // Lock the group so two concurrent taggers cannot both pass the limit.
-      if (this.quirks.rowLocks) await trx.selectFrom("log_groups").select("id").where("id", "=", groupId).forUpdate().execute();
+      if (this.dialect.rowLocks) await trx.selectFrom("log_groups").select("id").where("id", "=", groupId).forUpdate().execute();
       const existing = await trx.selectFrom("log_group_tags").select("key").where("group_id", "=", groupId).execute();
       const keys = new Set(existing.map((r) => r.key));
       for (const [k] of entries) keys.add(k);
@@ -318,13 +308,13 @@ export class KyselyLogStore implements LogStore {
   async deleteStream(groupId: number, name: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       let q = trx.selectFrom("log_streams").select("id").where("group_id", "=", groupId).where("name", "=", name);
-      if (this.quirks.rowLocks) q = q.forUpdate();
+      if (this.dialect.rowLocks) q = q.forUpdate();
       const stream = await q.executeTakeFirst();
       if (!stream) return false;
       const streamId = Number(stream.id);
       const sum = await trx
         .selectFrom("log_events")
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(this.byteLength("message")), sql<number>`0`).as("bytes"))
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(this.dialect.byteLength("message")), sql<number>`0`).as("bytes"))
         .where("stream_id", "=", streamId)
         .executeTakeFirstOrThrow();
       await trx.deleteFrom("log_events").where("stream_id", "=", streamId).execute();
@@ -392,14 +382,14 @@ export class KyselyLogStore implements LogStore {
       // The stream row is the lock: concurrent appends to one stream, and a
       // DeleteLogStream, take turns (SQLite serialises whole transactions anyway).
       let q = trx.selectFrom("log_streams").selectAll().where("group_id", "=", group.id).where("name", "=", streamName);
-      if (this.quirks.rowLocks) q = q.forUpdate();
+      if (this.dialect.rowLocks) q = q.forUpdate();
       const row = await q.executeTakeFirst();
       if (!row) return { kind: "noStream" } as const;
       const stream = toStream(row);
       const { events, bytes } = plan(group);
       if (events.length === 0) return { kind: "stored", stream, count: 0 } as const;
 
-      for (const statement of insertEvents(this.quirks.kind, group.id, stream.id, ingestedAt, events)) await trx.executeQuery(statement);
+      for (const statement of insertEvents(this.dialect, group.id, stream.id, ingestedAt, events)) await trx.executeQuery(statement);
       let first = events[0].timestamp;
       let last = first;
       for (const e of events) {
@@ -482,9 +472,9 @@ export class KyselyLogStore implements LogStore {
     let q = range(this.db.selectFrom("log_events").select(["id", "stream_id", "ts", "ingested_at", "message"]));
     if (edge) q = q.where((eb) => notAfter(eb, edge));
     for (const alternatives of scan.containsAnyOf ?? []) {
-      q = q.where((eb) => eb.or(alternatives.map((s) => this.contains("message", s))));
+      q = q.where((eb) => eb.or(alternatives.map((s) => this.dialect.contains("message", s))));
     }
-    for (const s of scan.containsNoneOf ?? []) q = q.where((eb) => eb.not(this.contains("message", s)));
+    for (const s of scan.containsNoneOf ?? []) q = q.where((eb) => eb.not(this.dialect.contains("message", s)));
     const events = (await q.orderBy("ts").orderBy("id").limit(scan.limit).execute()).map(toEvent);
     const last = events[events.length - 1];
     // Stopped by the limit: resume after the last event returned (more may follow).
@@ -499,7 +489,7 @@ export class KyselyLogStore implements LogStore {
     return this.db.transaction().execute(async (trx) => {
       const sum = await trx
         .selectFrom("log_events")
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(this.byteLength("message")), sql<number>`0`).as("bytes"))
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>(this.dialect.byteLength("message")), sql<number>`0`).as("bytes"))
         .where("group_id", "=", groupId)
         .where("ts", "<", before)
         .executeTakeFirstOrThrow();

@@ -3,8 +3,9 @@
 // so a concurrent push that refreshes a row makes PostgreSQL re-check and skip it.
 
 import { sql, type Kysely, type Transaction } from "kysely";
+import type { DialectCapabilities } from "./dialect-capabilities.js";
 import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
-import type { DialectQuirks } from "./kysely-store.js";
+import { pageOf as page, type Page, type PageRequest } from "./page.js";
 import type {
   ImageIdPage,
   ImageRecord,
@@ -21,7 +22,7 @@ import type {
   VulnerabilityRow,
 } from "./registry-store.js";
 import type { Database } from "./schema.js";
-import { UniqueViolation, type Page, type PageRequest } from "./store.js";
+import { UniqueViolation } from "./store-errors.js";
 
 type RepositoryDoc = Omit<RepositoryRecord, "name" | "arn" | "createdAt" | "policy" | "lifecyclePolicy" | "lifecycleEvaluatedAt">;
 
@@ -102,12 +103,6 @@ const manifestHeadColumns = [
   "last_pulled_at",
 ] as const;
 
-function page<T>(rows: readonly T[], limit: number, key: (row: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: key(items[items.length - 1]) };
-}
-
 /** Keeps IN lists well under every backend's bound-parameter limit. */
 function chunks<T>(items: readonly T[], size = 500): T[][] {
   const out: T[][] = [];
@@ -118,7 +113,7 @@ function chunks<T>(items: readonly T[], size = 500): T[][] {
 class SqlRegistryTx implements RegistryTx {
   constructor(
     private readonly db: Transaction<Database>,
-    private readonly quirks: DialectQuirks,
+    private readonly dialect: DialectCapabilities,
   ) {}
 
   // Repositories.
@@ -126,13 +121,13 @@ class SqlRegistryTx implements RegistryTx {
     try {
       await this.db.insertInto("registry_repositories").values(repositoryRow(repo)).execute();
     } catch (err) {
-      if (this.quirks.isUniqueViolation(err)) throw new UniqueViolation(String(err));
+      if (this.dialect.isUniqueViolation(err)) throw new UniqueViolation(String(err));
       throw err;
     }
   }
   async getRepository(name: string, lock?: "share" | "update"): Promise<RepositoryRecord | undefined> {
     let q = this.db.selectFrom("registry_repositories").selectAll().where("name", "=", name);
-    if (lock && this.quirks.rowLocks) q = lock === "share" ? q.forShare() : q.forUpdate();
+    if (lock && this.dialect.rowLocks) q = lock === "share" ? q.forShare() : q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && toRepository(row);
   }
@@ -584,10 +579,10 @@ class SqlRegistryTx implements RegistryTx {
 export class KyselyRegistryStore implements RegistryStore {
   constructor(
     protected readonly db: Kysely<Database>,
-    protected readonly quirks: DialectQuirks,
+    protected readonly dialect: DialectCapabilities,
   ) {}
 
   tx<T>(fn: (tx: RegistryTx) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => fn(new SqlRegistryTx(trx, this.quirks)));
+    return this.db.transaction().execute((trx) => fn(new SqlRegistryTx(trx, this.dialect)));
   }
 }

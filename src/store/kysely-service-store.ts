@@ -2,8 +2,9 @@
 
 import type { Kysely } from "kysely";
 import type { ServiceEvent, ServiceRevision } from "../model/generated/ecs.js";
+import type { DialectCapabilities } from "./dialect-capabilities.js";
 import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
-import type { DialectQuirks } from "./kysely-store.js";
+import { pageOf as page, type Page } from "./page.js";
 import type { Database } from "./schema.js";
 import type {
   ServiceDeploymentQuery,
@@ -15,13 +16,7 @@ import type {
   StoredDeployment,
   StoredService,
 } from "./service-store.js";
-import { BadPageKey, type Page } from "./store.js";
-
-function page<T>(rows: readonly T[], limit: number, key: (row: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: key(items[items.length - 1]) };
-}
+import { BadPageKey } from "./store-errors.js";
 
 /** ListServiceDeployments pages newest first by (created_at, id). */
 const deploymentKey = (d: StoredDeployment): string => JSON.stringify([d.createdAt.getTime(), d.id]);
@@ -50,7 +45,7 @@ const toRecord = (r: Database["service_tasks"]): ServiceTaskRecord => ({
 export class KyselyServiceTx implements ServiceTx {
   constructor(
     protected readonly db: Kysely<Database>,
-    protected readonly quirks: DialectQuirks,
+    protected readonly dialect: DialectCapabilities,
   ) {}
 
   // Services.
@@ -72,7 +67,7 @@ export class KyselyServiceTx implements ServiceTx {
   }
   async getService(arn: string, opts: { readonly lock?: boolean } = {}): Promise<StoredService | undefined> {
     let q = this.db.selectFrom("services").select("doc").where("arn", "=", arn);
-    if (opts.lock && this.quirks.rowLocks) q = q.forUpdate();
+    if (opts.lock && this.dialect.rowLocks) q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && decodeDoc<StoredService>(row.doc);
   }

@@ -1,5 +1,6 @@
 // The Store, written once against Kysely. Backends pass a Kysely instance and
-// the few things their SQL does differently (row locks, unique-violation codes).
+// the capabilities where their SQL differs (dialect-capabilities.ts); the log and
+// registry stores are built on the same instance.
 
 import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
@@ -12,43 +13,29 @@ import type {
   Task,
   TaskDefinition,
 } from "../model/generated/ecs.js";
+import type { DialectCapabilities } from "./dialect-capabilities.js";
 import { decodeDoc, encodeDoc, type EncodedDoc } from "../protocol/doc-codec.js";
 import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import { KyselyServiceTx } from "./kysely-service-store.js";
-import { byShape, prepareQuery } from "./prepared-query.js";
-import { rowsOf } from "./read-cache.js";
+import { pageOf as page, type Page, type PageRequest } from "./page.js";
+import { byShape, prepareQuery, type QueryTarget } from "./prepared-query.js";
+import { rowsOf, type ReadCache } from "./read-cache.js";
 import type { Database } from "./schema.js";
+import { BadPageKey, UniqueViolation } from "./store-errors.js";
 import { reservationOf, type Reservation } from "./task-reservation.js";
-import {
-  BadPageKey,
-  UniqueViolation,
-  type AttributeQuery,
-  type AttributeRow,
-  type ClusterUsage,
-  type FamilyQuery,
-  type HeldReservation,
-  type InstanceWithAttributes,
-  type Page,
-  type PageRequest,
-  type Store,
-  type TaskDefinitionQuery,
-  type TaskQuery,
-  type Tx,
+import type {
+  AttributeQuery,
+  AttributeRow,
+  ClusterUsage,
+  FamilyQuery,
+  HeldReservation,
+  InstanceWithAttributes,
+  Store,
+  TaskDefinitionQuery,
+  TaskQuery,
+  Tx,
 } from "./store.js";
-
-export interface DialectQuirks {
-  readonly kind: Store["kind"];
-  /** Whether `SELECT … FOR UPDATE` exists (SQLite serialises writers instead). */
-  readonly rowLocks: boolean;
-  isUniqueViolation(err: unknown): boolean;
-}
-
-function page<T>(rows: readonly T[], limit: number, key: (row: T) => string): Page<T> {
-  if (rows.length <= limit) return { items: rows };
-  const items = rows.slice(0, limit);
-  return { items, next: key(items[items.length - 1]) };
-}
 
 const revisionKey = (family: string, revision: number): string => `${family}:${revision}`;
 
@@ -296,12 +283,16 @@ class SqlTx implements Tx {
   private readonly liveMoves = new Map<string, number>();
   /** The live_reservations key (none: not live) of each task this transaction has read with getTask or written. */
   private readonly heldKeys = new Map<string, string | undefined>();
+  /** Where the prepared queries run. */
+  private readonly on: QueryTarget;
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly quirks: DialectQuirks,
+    private readonly dialect: DialectCapabilities,
+    readCache: ReadCache | undefined,
     private readonly instanceCache: InstanceCache,
   ) {
-    this.services = new KyselyServiceTx(db, quirks);
+    this.on = { db, readCache };
+    this.services = new KyselyServiceTx(db, dialect);
   }
 
   /**
@@ -310,7 +301,7 @@ class SqlTx implements Tx {
    * savepoint that is rolled back on conflict, leaving the transaction usable.
    */
   private async insert<T>(write: () => Promise<T>): Promise<T> {
-    const savepoint = this.quirks.kind === "postgres";
+    const savepoint = this.dialect.failedStatementAbortsTransaction;
     if (savepoint) await sql`savepoint berth_insert`.execute(this.db);
     try {
       const result = await write();
@@ -318,7 +309,7 @@ class SqlTx implements Tx {
       return result;
     } catch (err) {
       if (savepoint) await sql`rollback to savepoint berth_insert`.execute(this.db);
-      if (this.quirks.isUniqueViolation(err)) throw new UniqueViolation(String(err));
+      if (this.dialect.isUniqueViolation(err)) throw new UniqueViolation(String(err));
       throw err;
     }
   }
@@ -333,19 +324,19 @@ class SqlTx implements Tx {
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
   async getCluster(arn: string): Promise<Cluster | undefined> {
-    const row = await clusterDoc(this.quirks.rowLocks).first(this.db, arn);
+    const row = await clusterDoc(this.dialect.rowLocks).first(this.on, arn);
     return row && decodeDoc<Cluster>(row.doc);
   }
   async putCluster(c: Cluster): Promise<void> {
     await this.db.updateTable("clusters").set({ status: c.status!, doc: encodeDoc(c) }).where("arn", "=", c.clusterArn!).execute();
   }
   async listClusterArns(req: PageRequest): Promise<Page<string>> {
-    const rows = await clusterArnsPage(req.limit).all(this.db, req.after ?? "");
+    const rows = await clusterArnsPage(req.limit).all(this.on, req.after ?? "");
     return page(rows.map((r) => r.arn), req.limit, (arn) => arn);
   }
   async clusterUsage(arn: string): Promise<ClusterUsage> {
     // One statement: DescribeClusters is among the most frequent calls.
-    const row = (await clusterCounts.first(this.db, arn))!;
+    const row = (await clusterCounts.first(this.on, arn))!;
     return {
       registeredContainerInstancesCount: Number(row.instances ?? 0),
       runningTasksCount: Number(row.running ?? 0),
@@ -365,7 +356,7 @@ class SqlTx implements Tx {
   }
   async getCapacityProvider(name: string): Promise<CapacityProvider | undefined> {
     let q = this.db.selectFrom("capacity_providers").select("doc").where("name", "=", name);
-    if (this.quirks.rowLocks) q = q.forUpdate();
+    if (this.dialect.rowLocks) q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && decodeDoc<CapacityProvider>(row.doc);
   }
@@ -388,7 +379,7 @@ class SqlTx implements Tx {
 
   // Tags.
   async getTags(arn: string): Promise<readonly Tag[]> {
-    const rows = await resourceTags.all(this.db, arn);
+    const rows = await resourceTags.all(this.on, arn);
     return rows.map((r) => ({ key: r.key, value: r.value }));
   }
   async putTags(arn: string, tags: readonly Tag[]): Promise<void> {
@@ -406,7 +397,7 @@ class SqlTx implements Tx {
   // Task definitions.
   async nextRevision(family: string): Promise<number> {
     // The family row is the lock: the UPDATE serialises concurrent registrations.
-    const bumped = await bumpRevision.first(this.db, family);
+    const bumped = await bumpRevision.first(this.on, family);
     if (bumped) return Number(bumped.last_revision);
     await this.db
       .insertInto("task_definition_families")
@@ -438,7 +429,7 @@ class SqlTx implements Tx {
     return doc && decodeDoc(doc);
   }
   async getTaskDefinitionDoc(family: string, revision?: number): Promise<EncodedDoc<TaskDefinition> | undefined> {
-    const row = await taskDefinitionDoc({ latest: revision === undefined, locked: this.quirks.rowLocks }).first(this.db, family, revision ?? 0);
+    const row = await taskDefinitionDoc({ latest: revision === undefined, locked: this.dialect.rowLocks }).first(this.on, family, revision ?? 0);
     return row?.doc;
   }
   async putTaskDefinition(d: TaskDefinition): Promise<void> {
@@ -459,7 +450,7 @@ class SqlTx implements Tx {
       limit: query.limit,
     };
     const rows = await taskDefinitionArnsPage(shape).all(
-      this.db,
+      this.on,
       query.familyPrefix ?? "",
       query.familyPrefix?.length ?? 0,
       query.family ?? "",
@@ -515,7 +506,7 @@ class SqlTx implements Tx {
   }
   async getContainerInstance(clusterArn: string, arn: string): Promise<ContainerInstance | undefined> {
     let q = this.db.selectFrom("container_instances").select("doc").where("cluster_arn", "=", clusterArn).where("arn", "=", arn);
-    if (this.quirks.rowLocks) q = q.forUpdate();
+    if (this.dialect.rowLocks) q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && decodeDoc<ContainerInstance>(row.doc);
   }
@@ -539,7 +530,7 @@ class SqlTx implements Tx {
     return page(rows.map((r) => decodeDoc<ContainerInstance>(r.doc)), req.limit, (i) => i.containerInstanceArn!);
   }
   async clusterInstances(clusterArn: string): Promise<readonly InstanceWithAttributes[]> {
-    const row = await instanceVersion.first(this.db, clusterArn);
+    const row = await instanceVersion.first(this.on, clusterArn);
     // A cluster whose instances were never written has none; "" stands for that state.
     const version = row?.version ?? "";
     const cached = this.instanceCache.get(clusterArn);
@@ -614,14 +605,14 @@ class SqlTx implements Tx {
     this.heldKeys.set(r.arn, liveKey(r));
   }
   async getTask(arn: string): Promise<Task | undefined> {
-    const row = await taskForChange(this.quirks.rowLocks).first(this.db, arn);
+    const row = await taskForChange(this.dialect.rowLocks).first(this.on, arn);
     if (!row) return undefined;
     this.heldKeys.set(arn, liveKey(row));
     return decodeDoc<Task>(row.doc);
   }
   async getTaskDocs(arns: readonly string[]): Promise<ReadonlyMap<string, EncodedDoc<Task>>> {
     const unique = [...new Set(arns)];
-    const rows = unique.length === 0 ? [] : await taskDocs(unique.length).all(this.db, ...unique);
+    const rows = unique.length === 0 ? [] : await taskDocs(unique.length).all(this.on, ...unique);
     return new Map(rows.map((row) => [row.arn, row.doc]));
   }
   async putTask(t: Task): Promise<void> {
@@ -642,7 +633,7 @@ class SqlTx implements Tx {
    */
   private async heldKeyOf(arn: string): Promise<string | undefined | null> {
     if (this.heldKeys.has(arn)) return this.heldKeys.get(arn);
-    const row = await heldBefore.first(this.db, arn);
+    const row = await heldBefore.first(this.on, arn);
     return row ? liveKey(row) : null;
   }
   private moveLiveTasks(key: string | undefined, by: number): void {
@@ -705,7 +696,7 @@ class SqlTx implements Tx {
     // distinct reservation (most tasks of a service hold the same) once.
     await this.flushLiveMoves();
     const parsed = new Map<string, Reservation>();
-    return (await liveReservationRows.all(this.db, clusterArn)).map((r) => {
+    return (await liveReservationRows.all(this.on, clusterArn)).map((r) => {
       let held = parsed.get(r.reservation);
       if (!held) parsed.set(r.reservation, (held = JSON.parse(r.reservation) as Reservation));
       // Written out rather than spread: a spread copy costs more than the rest of the read.
@@ -793,18 +784,21 @@ export class KyselyStore implements Store {
   readonly logs: KyselyLogStore;
   readonly registry: KyselyRegistryStore;
   private readonly instanceCache: InstanceCache = new Map();
+  /** What reads outside a transaction and snapshots run with: no row locks. */
+  private readonly unlocked: DialectCapabilities;
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly quirks: DialectQuirks,
+    private readonly dialect: DialectCapabilities,
   ) {
-    this.kind = quirks.kind;
-    this.logs = new KyselyLogStore(db, quirks);
-    this.registry = new KyselyRegistryStore(db, quirks);
+    this.kind = dialect.name;
+    this.unlocked = { ...dialect, rowLocks: false };
+    this.logs = new KyselyLogStore(db, dialect);
+    this.registry = new KyselyRegistryStore(db, dialect);
   }
 
   tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
-      const tx = new SqlTx(trx, this.quirks, this.instanceCache);
+      const tx = new SqlTx(trx, this.dialect, undefined, this.instanceCache);
       const result = await fn(tx);
       await tx.flushLiveMoves();
       return result;
@@ -817,11 +811,11 @@ export class KyselyStore implements Store {
       .transaction()
       .setIsolationLevel("repeatable read")
       .setAccessMode("read only")
-      .execute((trx) => fn(new SqlTx(trx, { ...this.quirks, rowLocks: false }, this.instanceCache)));
+      .execute((trx) => fn(new SqlTx(trx, this.unlocked, undefined, this.instanceCache)));
   }
 
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return fn(new SqlTx(this.db, { ...this.quirks, rowLocks: false }, this.instanceCache));
+    return fn(new SqlTx(this.db, this.unlocked, this.dialect.readCache, this.instanceCache));
   }
 
   close(): Promise<void> {

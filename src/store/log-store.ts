@@ -5,7 +5,7 @@
 // grow and are never reused, so positions order every event of a group totally
 // and survive as paging tokens and eventIds.
 
-import type { Page } from "./store.js";
+import type { Page } from "./page.js";
 
 export interface LogGroupRecord {
   readonly id: number;

@@ -2,7 +2,8 @@
 // (SELECT … FOR UPDATE) order concurrent read-modify-write transactions.
 
 import pg from "pg";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, sql, type SqlBool } from "kysely";
+import type { DialectCapabilities } from "./dialect-capabilities.js";
 import { KyselyStore } from "./kysely-store.js";
 import { migrate } from "./migrate.js";
 import type { Database } from "./schema.js";
@@ -18,9 +19,19 @@ export async function openPostgresStore(url: string): Promise<Store> {
   pool.on("error", () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrate(db);
-  return new KyselyStore(db, {
-    kind: "postgres",
-    rowLocks: true,
-    isUniqueViolation: (err) => err instanceof Error && "code" in err && err.code === "23505",
-  });
+  return new KyselyStore(db, postgresCapabilities);
 }
+
+const postgresCapabilities: DialectCapabilities = {
+  name: "postgres",
+  rowLocks: true,
+  failedStatementAbortsTransaction: true,
+  arrayParameters: true,
+  // The wire protocol counts parameters in 16 bits.
+  maxBoundParameters: 65_535,
+  isUniqueViolation: (err) => err instanceof Error && "code" in err && err.code === "23505",
+  contains: (column, needle) => sql<SqlBool>`strpos(${sql.ref(column)}, ${needle}) > 0`,
+  byteLength: (column) => sql<number>`octet_length(${sql.ref(column)})`,
+  analyze: async (db, table) => void (await sql`analyze ${sql.table(table)}`.execute(db)),
+  // No readCache: several servers may share one database, and none sees the others' writes.
+};

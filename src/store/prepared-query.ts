@@ -6,23 +6,19 @@
 //   prepareQuery(build) ─ first run on a database ─→ build(db, …placeholders) → compile → keep
 //                       ─ every run ─→ kept SQL + the placeholders replaced by this run's values
 //
-// A read that names what it depends on (`dependsOn`) is answered from a
-// ReadCache where its database has one (read-cache.ts: the SQLite store's own
-// reads, never a transaction's).
+// A read that names what it depends on (`dependsOn`) is answered from the
+// ReadCache its target carries, if any (read-cache.ts: the SQLite store's reads
+// outside a transaction).
 
 import type { CompiledQuery, Compilable, Kysely } from "kysely";
 import type { ReadCache } from "./read-cache.js";
 import type { Database } from "./schema.js";
 
-const readCaches = new WeakMap<Kysely<Database>, ReadCache>();
-
-/**
- * Answers `db`'s prepared reads that name what they depend on from `cache`.
- * `db` is a store's own Kysely instance: a transaction is another instance, so
- * its reads always run.
- */
-export function cacheReads(db: Kysely<Database>, cache: ReadCache): void {
-  readCaches.set(db, cache);
+/** Where a prepared query runs: a database or a transaction, and the cache that may answer its reads. */
+export interface QueryTarget {
+  readonly db: Kysely<Database>;
+  /** Only for reads outside a transaction: a transaction sees its own writes, which may yet roll back. */
+  readonly readCache: ReadCache | undefined;
 }
 
 let preparedQueries = 0;
@@ -34,8 +30,8 @@ class Placeholder {
 
 export interface PreparedQuery<Values extends readonly unknown[], Row> {
   /** Every row, in the query's order. */
-  all(db: Kysely<Database>, ...values: Values): Promise<readonly Row[]>;
-  first(db: Kysely<Database>, ...values: Values): Promise<Row | undefined>;
+  all(target: QueryTarget, ...values: Values): Promise<readonly Row[]>;
+  first(target: QueryTarget, ...values: Values): Promise<Row | undefined>;
   /** For a write: runs it and discards what it returns. */
   run(db: Kysely<Database>, ...values: Values): Promise<void>;
 }
@@ -77,8 +73,8 @@ export function prepareQuery<Values extends readonly unknown[], Row>(
     const result = await db.executeQuery<Row>({ ...query, parameters });
     return result.rows;
   };
-  const all = async (db: Kysely<Database>, ...values: Values): Promise<readonly Row[]> => {
-    const cache = dependsOn && readCaches.get(db);
+  const all = async ({ db, readCache }: QueryTarget, ...values: Values): Promise<readonly Row[]> => {
+    const cache = dependsOn && readCache;
     if (!cache) return execute(db, values);
     const key = `${id}:${JSON.stringify(values)}`;
     const kept = cache.get(key) as readonly Row[] | undefined;
@@ -90,8 +86,8 @@ export function prepareQuery<Values extends readonly unknown[], Row>(
   };
   return {
     all,
-    first: async (db, ...values) => (await all(db, ...values))[0],
-    run: async (db, ...values) => void (await all(db, ...values)),
+    first: async (target, ...values) => (await all(target, ...values))[0],
+    run: async (db, ...values) => void (await execute(db, values)),
   };
 }
 

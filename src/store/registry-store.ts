@@ -11,7 +11,7 @@ import type {
   ImageTagMutabilityExclusionFilter,
   Tag,
 } from "../model/generated/ecr.js";
-import type { Page, PageRequest } from "./store.js";
+import type { Page, PageRequest } from "./page.js";
 
 export interface RepositoryRecord {
   readonly name: string;

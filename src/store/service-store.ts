@@ -19,7 +19,7 @@ import type {
   ServiceRevision,
   ServiceRevisionSummary,
 } from "../model/generated/ecs.js";
-import type { Page, PageRequest } from "./store.js";
+import type { Page, PageRequest } from "./page.js";
 
 /** What a deployment launches: everything whose change makes a new deployment. */
 export interface DeploymentSpec {

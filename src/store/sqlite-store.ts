@@ -5,10 +5,10 @@
 // The hottest reads are answered from memory until a row they read changes (read-cache.ts).
 
 import Sqlite from "better-sqlite3";
-import { Kysely, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type QueryCompiler } from "kysely";
-import { KyselyStore, type DialectQuirks } from "./kysely-store.js";
+import { Kysely, sql, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type QueryCompiler, type SqlBool } from "kysely";
+import type { DialectCapabilities } from "./dialect-capabilities.js";
+import { KyselyStore } from "./kysely-store.js";
 import { migrate } from "./migrate.js";
-import { cacheReads } from "./prepared-query.js";
 import { ReadCache, watchedTables } from "./read-cache.js";
 import type { Database } from "./schema.js";
 import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.js";
@@ -83,10 +83,10 @@ export class BerthSqliteDialect extends SqliteDialect {
 class SqliteStore extends KyselyStore {
   constructor(
     db: Kysely<Database>,
-    quirks: DialectQuirks,
+    dialect: DialectCapabilities,
     private readonly checkpointer: Checkpointer,
   ) {
-    super(db, quirks);
+    super(db, dialect);
   }
 
   override async close(): Promise<void> {
@@ -109,14 +109,25 @@ export async function openSqliteStore(file: string): Promise<Store> {
   await migrate(db);
   const cache = new ReadCache();
   reportChanges(sqlite, cache);
-  cacheReads(db, cache);
   const checkpointer = startCheckpointer(file);
-  return new SqliteStore(db, {
-    kind: "sqlite",
+  return new SqliteStore(db, sqliteCapabilities(cache), checkpointer);
+}
+
+function sqliteCapabilities(readCache: ReadCache): DialectCapabilities {
+  return {
+    name: "sqlite",
     rowLocks: false,
+    failedStatementAbortsTransaction: false,
+    arrayParameters: false,
+    // SQLite's compiled limit (SQLITE_MAX_VARIABLE_NUMBER).
+    maxBoundParameters: 32_766,
     isUniqueViolation: (err) =>
       err instanceof Error &&
       "code" in err &&
       (err.code === "SQLITE_CONSTRAINT_UNIQUE" || err.code === "SQLITE_CONSTRAINT_PRIMARYKEY"),
-  }, checkpointer);
+    // LIKE ignores case on SQLite; instr does not.
+    contains: (column, needle) => sql<SqlBool>`instr(${sql.ref(column)}, ${needle}) > 0`,
+    byteLength: (column) => sql<number>`length(cast(${sql.ref(column)} as blob))`,
+    readCache,
+  };
 }

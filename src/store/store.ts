@@ -18,27 +18,14 @@ import type {
 
 import type { EncodedDoc } from "../protocol/doc-codec.js";
 import type { LogStore } from "./log-store.js";
+import type { PageRequest, Page } from "./page.js";
 import type { Reservation } from "./task-reservation.js";
 import type { RegistryStore } from "./registry-store.js";
 import type { ServiceTx } from "./service-store.js";
 
-/** A unique key was taken: the caller turns it into its domain's error. */
-export class UniqueViolation extends Error {}
-
-/** A page key (`after`) that no page of this listing could have produced. */
-export class BadPageKey extends Error {}
-
-export interface Page<T> {
-  readonly items: readonly T[];
-  /** The sort key of the last item, when more may follow. */
-  readonly next?: string;
-}
-
-export interface PageRequest {
-  /** Resume strictly after this sort key. */
-  readonly after?: string;
-  readonly limit: number;
-}
+// What every caller of the store uses, wherever it is defined.
+export type { Page, PageRequest } from "./page.js";
+export { BadPageKey, UniqueViolation } from "./store-errors.js";
 
 export interface TaskDefinitionQuery extends PageRequest {
   readonly familyPrefix?: string;

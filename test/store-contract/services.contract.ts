@@ -1,16 +1,11 @@
-// ServiceTx on both backends: services, deployments as ServiceDeployments, revisions,
+// The ServiceTx contract: services, deployments as ServiceDeployments, revisions,
 // bounded events, the task ledger, instance liveness and the controller lease.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, it } from "node:test";
-import { createScratchDatabase, requirePostgresUrl } from "../testing/postgres.js";
-import { openPostgresStore } from "./postgres-store.js";
-import type { StoredDeployment, StoredService } from "./service-store.js";
-import { openSqliteStore } from "./sqlite-store.js";
-import { BadPageKey, type Store } from "./store.js";
+import type { StoredDeployment, StoredService } from "../../src/store/service-store.js";
+import { BadPageKey, type Store } from "../../src/store/store.js";
+import { openFresh, type StoreBackend } from "./backends.js";
 
 const prefix = "arn:aws:ecs:us-east-1:000000000000";
 const clusterArn = `${prefix}:cluster/c`;
@@ -56,15 +51,10 @@ function deployment(id: string, svc: string, createdAt: number, status: StoredDe
   };
 }
 
-interface Opened {
-  readonly store: Store;
-  cleanup(): Promise<void>;
-}
-
-function suite(kind: string, open: () => Promise<Opened>): void {
-  describe(`ServiceTx (${kind})`, () => {
+export function serviceContract(backend: StoreBackend): void {
+  describe("ServiceTx", () => {
     const withStore = async (fn: (store: Store) => Promise<void>): Promise<void> => {
-      const o = await open();
+      const o = await openFresh(backend);
       try {
         await fn(o.store);
       } finally {
@@ -208,32 +198,5 @@ function suite(kind: string, open: () => Promise<Opened>): void {
         const wins = await Promise.all(["p", "q", "r", "s"].map((h) => store.tx((tx) => tx.services.acquireLease("race", h, now(0), 1000))));
         assert.equal(wins.filter(Boolean).length, 1);
       }));
-  });
-}
-
-suite("sqlite", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "berth-service-store-"));
-  const store = await openSqliteStore(join(dir, "berth.db"));
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
-
-const postgres = requirePostgresUrl();
-if (postgres) {
-  suite("postgres", async () => {
-    const scratch = await createScratchDatabase(postgres);
-    const store = await openPostgresStore(scratch.url);
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await scratch.drop();
-      },
-    };
   });
 }

@@ -1,26 +1,22 @@
-// The one suite every Store backend must pass (as Hono runs one router suite
-// against all its routers): each Tx method's semantics, uniqueness, atomicity,
-// isolation of read-modify-write, pagination and revision numbering.
-//
-// A backend's test file calls runStoreContract with a function that opens a
-// fresh, empty store; each test gets its own and cleans it up.
+// The Tx contract (clusters, capacity providers, tags, task definitions,
+// container instances, attributes, tasks, account settings): each method's
+// semantics, uniqueness, atomicity, isolation of read-modify-write, pagination
+// and revision numbering; reads outside a transaction and snapshots; and that
+// committed state survives reopening the storage. Each test gets a fresh,
+// empty store and cleans it up.
 
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { CapacityProvider, Cluster, ContainerInstance, Task, TaskDefinition, TaskDefinitionStatus } from "../model/generated/ecs.js";
-import { UniqueViolation, type AttributeRow, type Page, type Store, type Tx } from "./store.js";
-import { decodeDoc } from "../protocol/doc-codec.js";
-
-export interface OpenedStore {
-  readonly store: Store;
-  cleanup(): Promise<void>;
-}
+import type { CapacityProvider, Cluster, ContainerInstance, Task, TaskDefinition, TaskDefinitionStatus } from "../../src/model/generated/ecs.js";
+import { decodeDoc } from "../../src/protocol/doc-codec.js";
+import { UniqueViolation, type AttributeRow, type Page, type Store, type Tx } from "../../src/store/store.js";
+import { openFresh, type OpenedStore, type StoreBackend } from "./backends.js";
 
 const region = "us-east-1";
 const account = "000000000000";
 const prefix = `arn:aws:ecs:${region}:${account}`;
 
-export const clusterArn = (name: string): string => `${prefix}:cluster/${name}`;
+const clusterArn = (name: string): string => `${prefix}:cluster/${name}`;
 const taskDefinitionArn = (family: string, revision: number): string => `${prefix}:task-definition/${family}:${revision}`;
 const containerInstanceArn = (cluster: string, id: string): string => `${prefix}:container-instance/${cluster}/${id}`;
 const taskArn = (cluster: string, id: string): string => `${prefix}:task/${cluster}/${id}`;
@@ -156,14 +152,14 @@ const yieldToOthers = (): Promise<void> => new Promise((resolve) => setTimeout(r
 
 class Deliberate extends Error {}
 
-export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {
-  describe(`Store contract: ${name}`, () => {
+export function txContract(backend: StoreBackend): void {
+  describe("Tx", () => {
     let opened: OpenedStore | undefined;
     let store: Store;
     const tx = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => store.tx(fn);
 
     beforeEach(async () => {
-      opened = await open();
+      opened = await openFresh(backend);
       store = opened.store;
     });
     afterEach(async () => {
@@ -1323,27 +1319,30 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
       });
     });
   });
-}
 
-/**
- * Committed writes survive closing the store and opening it again on the same
- * file or database, and reopening runs the migrations over existing data
- * without loss. `open` opens the same backing storage each time.
- */
-export async function assertSurvivesReopen(kind: Store["kind"], open: () => Promise<Store>): Promise<void> {
-  const web: Cluster = { clusterArn: clusterArn("web"), clusterName: "web", status: "ACTIVE" };
-  const first = await open();
-  assert.equal(first.kind, kind);
-  await first.tx(async (t) => {
-    await t.insertCluster(web);
-    assert.equal(await t.nextRevision("fam"), 1);
+  describe("storage", () => {
+    // Reopening also runs the migrations over existing data.
+    it(`keeps committed writes across close and reopen, and migrates an existing ${backend.storageNoun} without loss`, async () => {
+      const storage = await backend.storage();
+      try {
+        const web: Cluster = { clusterArn: clusterArn("web"), clusterName: "web", status: "ACTIVE" };
+        const first = await storage.open();
+        assert.equal(first.kind, backend.name);
+        await first.tx(async (t) => {
+          await t.insertCluster(web);
+          assert.equal(await t.nextRevision("fam"), 1);
+        });
+        await first.close();
+        const second = await storage.open();
+        try {
+          assert.deepEqual(await second.tx((t) => t.getCluster(clusterArn("web"))), web);
+          assert.equal(await second.tx((t) => t.nextRevision("fam")), 2);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await storage.remove();
+      }
+    });
   });
-  await first.close();
-  const second = await open();
-  try {
-    assert.deepEqual(await second.tx((t) => t.getCluster(clusterArn("web"))), web);
-    assert.equal(await second.tx((t) => t.nextRevision("fam")), 2);
-  } finally {
-    await second.close();
-  }
 }

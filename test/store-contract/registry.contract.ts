@@ -1,15 +1,12 @@
-// The RegistryStore contract, run against SQLite and PostgreSQL alike.
+// The RegistryStore contract: repositories, manifests and their references,
+// tags, garbage collection's candidates, uploads, scans and the vulnerability
+// feed. Its tests build on each other, on one store.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "../testing/postgres.js";
-import { openPostgresStore } from "./postgres-store.js";
-import type { RepositoryRecord } from "./registry-store.js";
-import { openSqliteStore } from "./sqlite-store.js";
-import { UniqueViolation, type Store } from "./store.js";
+import type { RepositoryRecord } from "../../src/store/registry-store.js";
+import { UniqueViolation, type Store } from "../../src/store/store.js";
+import { openFresh, type OpenedStore, type StoreBackend } from "./backends.js";
 
 const t0 = new Date("2024-01-01T00:00:00Z");
 const at = (minutes: number): Date => new Date(t0.getTime() + minutes * 60_000);
@@ -27,18 +24,15 @@ function repo(name: string): RepositoryRecord {
   };
 }
 
-function runRegistryStoreContract(kind: string, open: () => Promise<{ store: Store; close(): Promise<void> }>): void {
-  describe(`RegistryStore contract (${kind})`, () => {
+export function registryContract(backend: StoreBackend): void {
+  describe("RegistryStore", () => {
+    let opened: OpenedStore;
     let store: Store;
-    let close: () => Promise<void>;
     before(async () => {
-      const opened = await open();
+      opened = await openFresh(backend);
       store = opened.store;
-      close = () => opened.close();
     });
-    after(async () => {
-      await close();
-    });
+    after(() => opened.cleanup());
 
     it("creates, reads, updates, lists and refuses duplicate repositories", async () => {
       await store.registry.tx((tx) => tx.insertRepository(repo("app/web")));
@@ -209,33 +203,4 @@ function runRegistryStoreContract(kind: string, open: () => Promise<{ store: Sto
       assert.deepEqual((await store.registry.tx((tx) => tx.listTags("imgs", { limit: 10 }))).items, []);
     });
   });
-}
-
-runRegistryStoreContract("sqlite", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "berth-registry-store-"));
-  const store = await openSqliteStore(join(dir, "berth.db"));
-  return {
-    store,
-    async close() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
-
-const postgresUrl = requirePostgresUrl();
-if (postgresUrl) {
-  runRegistryStoreContract("postgres", async () => {
-    const scratch: ScratchDatabase = await createScratchDatabase(postgresUrl);
-    const store = await openPostgresStore(scratch.url);
-    return {
-      store,
-      async close() {
-        await store.close();
-        await scratch.drop();
-      },
-    };
-  });
-} else {
-  console.log("# PostgreSQL contract skipped: BERTH_TEST_POSTGRES_URL is not set");
 }

@@ -1,75 +1,12 @@
-// The LogStore on both backends: groups and streams with their unique names,
-// batch appends (one transaction, counters once), paging reads in both
-// directions, group scans with substring prefilters, bulk retention deletes.
+// The LogStore contract: groups and streams with their unique names, batch
+// appends (one transaction, counters once), paging reads in both directions,
+// group scans with substring prefilters, bulk retention deletes.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import Sqlite from "better-sqlite3";
-import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
-import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "../testing/postgres.js";
-import type { EventPosition, GroupScan, LogStore, StoredLogEvent } from "./log-store.js";
-import { openPostgresStore } from "./postgres-store.js";
-import { openSqliteStore } from "./sqlite-store.js";
-import { UniqueViolation, type Store } from "./store.js";
-
-interface Opened {
-  readonly store: Store;
-  readonly file?: string;
-  cleanup(): Promise<void>;
-}
-
-const openers: Record<string, () => Promise<Opened>> = {
-  sqlite: async () => {
-    const dir = mkdtempSync(join(tmpdir(), "berth-log-store-"));
-    const file = join(dir, "berth.db");
-    const store = await openSqliteStore(file);
-    return {
-      store,
-      file,
-      async cleanup() {
-        await store.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
-};
-/** Drops the scratch database once the closed pool's sockets are really gone (pg's end() resolves first). */
-async function dropWhenDisconnected(server: string, scratch: ScratchDatabase): Promise<void> {
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  try {
-    const name = new URL(scratch.url).pathname.slice(1);
-    for (let i = 0; i < 100; i++) {
-      const r = await admin.query<{ n: string }>("select count(*) as n from pg_stat_activity where datname = $1", [name]);
-      if (Number(r.rows[0]?.n) === 0) break;
-      await sleep(50);
-    }
-  } finally {
-    await admin.end();
-  }
-  await scratch.drop();
-}
-
-const postgresUrl = requirePostgresUrl();
-if (postgresUrl) {
-  openers["postgres"] = async () => {
-    const scratch = await createScratchDatabase(postgresUrl);
-    const store = await openPostgresStore(scratch.url);
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await dropWhenDisconnected(postgresUrl, scratch);
-      },
-    };
-  };
-} else {
-  console.log("log-store.test: BERTH_TEST_POSTGRES_URL is not set; PostgreSQL cases not registered.");
-}
+import type { EventPosition, GroupScan, LogStore, StoredLogEvent } from "../../src/store/log-store.js";
+import { UniqueViolation } from "../../src/store/store.js";
+import { openFresh, type OpenedStore, type StoreBackend } from "./backends.js";
 
 const t0 = Date.UTC(2026, 0, 1);
 const numbered = (n: number, from = 0, at = t0): { timestamp: number; message: string }[] =>
@@ -88,12 +25,12 @@ async function scan(logs: LogStore, q: Omit<GroupScan, "window">): Promise<reado
   return (await logs.scanGroup({ ...q, window: 1_000_000 })).events;
 }
 
-for (const [kind, open] of Object.entries(openers)) {
-  describe(`LogStore on ${kind}`, () => {
-    let opened: Opened;
+export function logContract(backend: StoreBackend): void {
+  describe("LogStore", () => {
+    let opened: OpenedStore;
     let logs: LogStore;
     beforeEach(async () => {
-      opened = await open();
+      opened = await openFresh(backend);
       logs = opened.store.logs;
     });
     afterEach(() => opened.cleanup());
@@ -317,25 +254,5 @@ for (const [kind, open] of Object.entries(openers)) {
       await logs.deleteTags(g.id, ["k0", "nope"]);
       assert.equal(Object.keys(await logs.getTags(g.id)).length, 49);
     });
-
-    if (kind === "sqlite") {
-      it("answers time-range reads from the indexes, without a scan or a sort", () => {
-        const db = new Sqlite(opened.file, { readonly: true });
-        try {
-          const plan = (q: string): string =>
-            (db.prepare(`explain query plan ${q}`).all() as { detail: string }[]).map((r) => r.detail).join(" | ");
-          const stream = plan("select * from log_events where stream_id = 1 and ts >= 2 and ts < 3 order by ts, id limit 100");
-          assert.match(stream, /USING INDEX log_events_stream_time/);
-          assert.doesNotMatch(stream, /TEMP B-TREE|SCAN log_events(?! USING)/);
-          const group = plan("select * from log_events where group_id = 1 and ts >= 2 and ts < 3 order by ts, id limit 100");
-          assert.match(group, /USING INDEX log_events_group_time/);
-          assert.doesNotMatch(group, /TEMP B-TREE/);
-          const expire = plan("delete from log_events where group_id = 1 and ts < 2");
-          assert.match(expire, /USING INDEX log_events_group_time|USING COVERING INDEX log_events_group_time/);
-        } finally {
-          db.close();
-        }
-      });
-    }
   });
 }
