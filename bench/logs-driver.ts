@@ -13,8 +13,8 @@
 import { parseArgs } from "node:util";
 import type Docker from "dockerode";
 import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
-import { busyboxImage, ensureBusyboxImage } from "../src/agent/testing/busybox-image.js";
-import { BerthTestbed, containersOfTask, ecsCli } from "../src/testing/berth-process.js";
+import { busyboxImage, ensureBusyboxImage } from "../test/kit/agent/busybox-image.js";
+import { BerthTestbed, containersOfTask, ecsCli } from "../test/kit/berth-process.js";
 import { fixed, formatTable } from "./lib/table.js";
 
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";

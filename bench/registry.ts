@@ -21,7 +21,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { createScratchDatabase, type ScratchDatabase } from "../src/testing/postgres.js";
+import { createScratchDatabase, type ScratchDatabase } from "../test/kit/postgres.js";
 import { ecrApi, type Operations as EcrOperations } from "../src/model/generated/ecr.js";
 import { PooledJsonClient } from "./lib/pooled-client.js";
 import { freePort, startServer, type RunningServer } from "./lib/processes.js";

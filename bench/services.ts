@@ -28,8 +28,8 @@ import {
 } from "@aws-sdk/client-ecs";
 import Docker from "dockerode";
 import { labels } from "../src/agent/container-config.js";
-import { busyboxImage, ensureBusyboxImage } from "../src/agent/testing/busybox-image.js";
-import { BerthTestbed, containersOfTask, removeAgentDockerObjects } from "../src/testing/berth-process.js";
+import { busyboxImage, ensureBusyboxImage } from "../test/kit/agent/busybox-image.js";
+import { BerthTestbed, containersOfTask, removeAgentDockerObjects } from "../test/kit/berth-process.js";
 import { summarize } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
 

@@ -23,11 +23,11 @@ import {
 } from "@aws-sdk/client-ecs";
 import Docker from "dockerode";
 import { labels } from "../src/agent/container-config.js";
-import { busyboxImage, ensureBusyboxImage } from "../src/agent/testing/busybox-image.js";
+import { busyboxImage, ensureBusyboxImage } from "../test/kit/agent/busybox-image.js";
 import { ecsApi } from "../src/model/generated/ecs.js";
 import { place, type Demand, type InstanceSnapshot } from "../src/scheduler/placement.js";
-import { BerthTestbed, removeAgentDockerObjects, type BerthProcess } from "../src/testing/berth-process.js";
-import { startTestServer } from "../src/testing/harness.js";
+import { BerthTestbed, removeAgentDockerObjects, type BerthProcess } from "../test/kit/berth-process.js";
+import { startTestServer } from "../test/kit/harness.js";
 import { PooledJsonClient } from "./lib/pooled-client.js";
 import { machineCpuMs, pidOf, processCpuMs, settle } from "./lib/processes.js";
 import { summarize } from "./lib/stats.js";

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createScratchDatabase, type ScratchDatabase } from "../../src/testing/postgres.js";
+import { createScratchDatabase, type ScratchDatabase } from "../../test/kit/postgres.js";
 import { freePort, startServer, type RunningServer, type ServerSpec } from "./processes.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");

@@ -8,8 +8,8 @@ import { labels } from "./container-config.js";
 import { DockerRuntimeError } from "./docker-runtime.js";
 import { DockerEngineRuntime } from "./docker-engine-runtime.js";
 import { ensurePauseImage } from "./pause-image.js";
-import { busyboxImage, ensureBusyboxImage } from "./testing/busybox-image.js";
-import { dockerForTests, removeAgentObjects } from "./testing/docker-test-support.js";
+import { busyboxImage, ensureBusyboxImage } from "../../test/kit/agent/busybox-image.js";
+import { dockerForTests, removeAgentObjects } from "../../test/kit/agent/docker-test-support.js";
 import type { RuntimeEvent } from "./docker-runtime.js";
 
 const docker = await dockerForTests();

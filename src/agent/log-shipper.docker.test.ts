@@ -14,12 +14,12 @@ import type Docker from "dockerode";
 import pino from "pino";
 import { CloudWatchLogsClient, GetLogEventsCommand, type OutputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { startControlPlane } from "../control-plane.js";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../testing/harness.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../test/kit/harness.js";
 import { labels } from "./container-config.js";
 import { join } from "./control-link.js";
 import { startLogShipper, type RunningLogShipper } from "./log-shipper.js";
-import { busyboxImage, ensureBusyboxImage } from "./testing/busybox-image.js";
-import { dockerForTests, removeAgentObjects, waitUntil } from "./testing/docker-test-support.js";
+import { busyboxImage, ensureBusyboxImage } from "../../test/kit/agent/busybox-image.js";
+import { dockerForTests, removeAgentObjects, waitUntil } from "../../test/kit/agent/docker-test-support.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);

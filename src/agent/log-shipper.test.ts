@@ -7,7 +7,7 @@ import pino from "pino";
 import { labels } from "./container-config.js";
 import type { RuntimeEvent } from "./docker-runtime.js";
 import { awslogsTarget, EntryParser, parseByteSize, startLogShipper, type LogSink, type LogSource } from "./log-shipper.js";
-import { waitUntil } from "./testing/docker-test-support.js";
+import { waitUntil } from "../../test/kit/agent/docker-test-support.js";
 
 const quiet = pino({ level: "silent" });
 const dirs: string[] = [];

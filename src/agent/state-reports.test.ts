@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { SubmitTaskStateChangeRequest } from "../model/generated/ecs.js";
 import { goesBackwards, TaskStateReports, worthSending } from "./state-reports.js";
-import { ManualClock, settle } from "./testing/manual-clock.js";
+import { ManualClock, settle } from "../../test/kit/agent/manual-clock.js";
 
 const change = (status: string, containers: [string, string][] = []): SubmitTaskStateChangeRequest => ({
   task: "t",

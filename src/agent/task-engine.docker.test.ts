@@ -12,9 +12,9 @@ import type { AssignedTask } from "../protocol/channel.js";
 import { labels } from "./container-config.js";
 import { DockerEngineRuntime } from "./docker-engine-runtime.js";
 import { awsvpcNetworkName, DockerTaskEngine, type TaskEngineConfig } from "./task-engine.js";
-import { busyboxImage, ensureBusyboxImage } from "./testing/busybox-image.js";
-import { dockerForTests, removeAgentObjects, waitUntil } from "./testing/docker-test-support.js";
-import { RecordingReporter } from "./testing/recording-reporter.js";
+import { busyboxImage, ensureBusyboxImage } from "../../test/kit/agent/busybox-image.js";
+import { dockerForTests, removeAgentObjects, waitUntil } from "../../test/kit/agent/docker-test-support.js";
+import { RecordingReporter } from "../../test/kit/agent/recording-reporter.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);

@@ -7,8 +7,8 @@ import type { ContainerDefinition, SubmitTaskStateChangeRequest, TaskDefinition 
 import type { AssignedTask } from "../protocol/channel.js";
 import { labels } from "./container-config.js";
 import { DockerTaskEngine, type TaskEngineConfig } from "./task-engine.js";
-import { FakeDockerRuntime } from "./testing/fake-docker-runtime.js";
-import { ManualClock, settle } from "./testing/manual-clock.js";
+import { FakeDockerRuntime } from "../../test/kit/agent/fake-docker-runtime.js";
+import { ManualClock, settle } from "../../test/kit/agent/manual-clock.js";
 import { pauseImageTag } from "./pause-image.js";
 
 const cluster = "arn:aws:ecs:us-east-1:000000000000:cluster/default";

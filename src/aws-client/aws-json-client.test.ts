@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { Pool } from "undici";
 import { ecsApi, type Operations as EcsOperations } from "../model/generated/ecs.js";
 import { logsApi, type Operations as LogsOperations } from "../model/generated/logs.js";
-import { startTestServer, testRegion, type TestServer } from "../testing/harness.js";
+import { startTestServer, testRegion, type TestServer } from "../../test/kit/harness.js";
 import { AwsCallError, AwsJsonClient, type ClientOptions } from "./aws-json-client.js";
 
 describe("AwsJsonClient against a real control plane", () => {

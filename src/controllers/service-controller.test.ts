@@ -32,8 +32,8 @@ import {
 } from "@aws-sdk/client-ecs";
 import { startControlPlane, type ControlPlane } from "../control-plane.js";
 import type { Task } from "../model/generated/ecs.js";
-import { createScratchDatabase, requirePostgresUrl } from "../testing/postgres.js";
-import { eventually, SimulatedAgent, type TaskScript } from "../testing/simulated-agent.js";
+import { createScratchDatabase, requirePostgresUrl } from "../../test/kit/postgres.js";
+import { eventually, SimulatedAgent, type TaskScript } from "../../test/kit/simulated-agent.js";
 
 const region = "us-east-1";
 const account = "000000000000";

@@ -18,9 +18,9 @@ import {
   ListClustersCommand,
   PutAccountSettingCommand,
 } from "@aws-sdk/client-ecs";
-import { aws, boto3 } from "../testing/aws-cli.js";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../testing/harness.js";
-import { rawClient, type RawClient, type RawRequest, type RawResponse } from "../testing/raw-client.js";
+import { aws, boto3 } from "../../test/kit/aws-cli.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../test/kit/harness.js";
+import { rawClient, type RawClient, type RawRequest, type RawResponse } from "../../test/kit/raw-client.js";
 
 const arnPrefix = `arn:aws:ecs:${testRegion}:${testAccount}`;
 const keepA = "berth-keep-a";

@@ -5,9 +5,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startTestServer, type TestServer } from "../testing/harness.js";
+import { startTestServer, type TestServer } from "../../test/kit/harness.js";
 import { maxJsonBody } from "./server.js";
-import { RawConnection, rawClient, requestHead, type RawClient, type RawRequest, type RawResponse } from "../testing/raw-client.js";
+import { RawConnection, rawClient, requestHead, type RawClient, type RawRequest, type RawResponse } from "../../test/kit/raw-client.js";
 
 const maxBody = maxJsonBody;
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -16,10 +16,10 @@ import { after, describe, it } from "node:test";
 import pino from "pino";
 import { systemClock } from "../clock.js";
 import { openStore } from "../store/open-store.js";
-import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "../testing/postgres.js";
+import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "../../test/kit/postgres.js";
 import { checkConsistency, collectGarbage } from "./gc.js";
 import { Registry, registryDir } from "./registry.js";
-import { dockerAvailable, http, run, tryRun } from "./test-kit.js";
+import { dockerAvailable, http, run, tryRun } from "../../test/kit/registry.js";
 
 const hasDocker = dockerAvailable();
 if (!hasDocker) console.log("# crash tests skipped: no Docker Engine answers `docker info`");

@@ -8,11 +8,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { aws, awsJson } from "../testing/aws-cli.js";
-import { startTestServer, type TestServer } from "../testing/harness.js";
+import { aws, awsJson } from "../../test/kit/aws-cli.js";
+import { startTestServer, type TestServer } from "../../test/kit/harness.js";
 import { collectGarbage, checkConsistency } from "./gc.js";
 import { registryDir } from "./registry.js";
-import { dockerAvailable, registryOf, run, tryRun } from "./test-kit.js";
+import { dockerAvailable, registryOf, run, tryRun } from "../../test/kit/registry.js";
 
 const hasDocker = dockerAvailable();
 if (!hasDocker) console.log("# docker tests skipped: no Docker Engine answers `docker info`");

@@ -9,13 +9,13 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CreateRepositoryCommand, PutImageTagMutabilityCommand, type ECRClient } from "@aws-sdk/client-ecr";
-import { startTestServer, type TestServer } from "../testing/harness.js";
-import { requirePostgresUrl } from "../testing/postgres.js";
+import { startTestServer, type TestServer } from "../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../test/kit/postgres.js";
 import { digestOf } from "./digest.js";
 import { checkConsistency, collectGarbage } from "./gc.js";
 import { mediaTypes } from "./manifest.js";
 import { registryDir } from "./registry.js";
-import { basicAuth, ecrClient, http, registryOf, tokenFor, V2Client, type HttpResult } from "./test-kit.js";
+import { basicAuth, ecrClient, http, registryOf, tokenFor, V2Client, type HttpResult } from "../../test/kit/registry.js";
 
 function errorCode(r: HttpResult): string | undefined {
   return r.json<{ errors: { code: string }[] }>().errors[0]?.code;

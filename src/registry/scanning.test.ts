@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
-import { aws, awsJson } from "../testing/aws-cli.js";
-import { startTestServer, type TestServer } from "../testing/harness.js";
+import { aws, awsJson } from "../../test/kit/aws-cli.js";
+import { startTestServer, type TestServer } from "../../test/kit/harness.js";
 import { digestOf } from "./digest.js";
 import { mediaTypes } from "./manifest.js";
-import { V2Client } from "./test-kit.js";
+import { V2Client } from "../../test/kit/registry.js";
 import { importVulnDb } from "./vulndb.js";
 
 const feed = [

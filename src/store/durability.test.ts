@@ -24,7 +24,7 @@ import {
   RegisterTaskDefinitionCommand,
   type TaskDefinition,
 } from "@aws-sdk/client-ecs";
-import { createScratchDatabase, requirePostgresUrl } from "../testing/postgres.js";
+import { createScratchDatabase, requirePostgresUrl } from "../../test/kit/postgres.js";
 
 const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const region = "us-east-1";

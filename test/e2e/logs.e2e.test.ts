@@ -7,9 +7,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
-import { busyboxImage, ensureBusyboxImage } from "../../src/agent/testing/busybox-image.js";
-import { dockerForTests, waitUntil } from "../../src/agent/testing/docker-test-support.js";
-import { BerthTestbed, berthMain, ecsCli, type BerthProcess, type EcsCli } from "../../src/testing/berth-process.js";
+import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
+import { dockerForTests, waitUntil } from "../kit/agent/docker-test-support.js";
+import { BerthTestbed, berthMain, ecsCli, type BerthProcess, type EcsCli } from "../kit/berth-process.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);

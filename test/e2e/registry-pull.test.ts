@@ -12,9 +12,9 @@ import type Docker from "dockerode";
 import pino from "pino";
 import { loadAgentId, startAgent, type RunningAgent } from "../../src/agent/agent.js";
 import { dockerAgentParts } from "../../src/agent/docker-agent.js";
-import { busyboxImage, ensureBusyboxImage } from "../../src/agent/testing/busybox-image.js";
-import { dockerForTests, removeAgentObjects, waitUntil } from "../../src/agent/testing/docker-test-support.js";
-import { startTestServer, testRegion, type TestServer } from "../../src/testing/harness.js";
+import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
+import { dockerForTests, removeAgentObjects, waitUntil } from "../kit/agent/docker-test-support.js";
+import { startTestServer, testRegion, type TestServer } from "../kit/harness.js";
 
 let server: TestServer;
 let docker: Docker | undefined;

@@ -5,9 +5,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type Docker from "dockerode";
-import { busyboxImage, ensureBusyboxImage } from "../../src/agent/testing/busybox-image.js";
-import { dockerForTests } from "../../src/agent/testing/docker-test-support.js";
-import { BerthTestbed, ecsCli, fetchUntilOk, type BerthProcess, type CliTask, type EcsCli } from "../../src/testing/berth-process.js";
+import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
+import { dockerForTests } from "../kit/agent/docker-test-support.js";
+import { BerthTestbed, ecsCli, fetchUntilOk, type BerthProcess, type CliTask, type EcsCli } from "../kit/berth-process.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);

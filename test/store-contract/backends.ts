@@ -11,7 +11,7 @@ import pg from "pg";
 import { openPostgresStore } from "../../src/store/postgres-store.js";
 import { openSqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
-import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "../../src/testing/postgres.js";
+import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "../kit/postgres.js";
 
 /** Empty storage of one backend that stores open on, one after another or side by side. */
 export interface Storage {

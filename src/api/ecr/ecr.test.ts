@@ -20,12 +20,12 @@ import {
   type ECRClient,
   type ImageIdentifier,
 } from "@aws-sdk/client-ecr";
-import { aws, awsJson, boto3 } from "../../testing/aws-cli.js";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../../testing/harness.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
+import { aws, awsJson, boto3 } from "../../../test/kit/aws-cli.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 import { digestOf } from "../../registry/digest.js";
 import { mediaTypes } from "../../registry/manifest.js";
-import { basicAuth, ecrClient, http, V2Client } from "../../registry/test-kit.js";
+import { basicAuth, ecrClient, http, V2Client } from "../../../test/kit/registry.js";
 
 async function awsFails(server: TestServer, exception: string, ...args: string[]): Promise<string> {
   const r = await aws(server, ...args);

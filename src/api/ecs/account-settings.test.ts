@@ -17,8 +17,8 @@ import {
   type Setting,
   type SettingName,
 } from "@aws-sdk/client-ecs";
-import { rejectsWith } from "../../testing/ecs-assertions.js";
-import { startTestServer, type TestServer } from "../../testing/harness.js";
+import { rejectsWith } from "../../../test/kit/ecs-assertions.js";
+import { startTestServer, type TestServer } from "../../../test/kit/harness.js";
 
 const root = "arn:aws:iam::000000000000:root";
 const alice = "arn:aws:iam::000000000000:user/alice";

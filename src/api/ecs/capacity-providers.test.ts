@@ -20,8 +20,8 @@ import {
   type DescribeCapacityProvidersCommandOutput,
   type ECSClient,
 } from "@aws-sdk/client-ecs";
-import { rejectsWith } from "../../testing/ecs-assertions.js";
-import { startTestServer, type TestServer } from "../../testing/harness.js";
+import { rejectsWith } from "../../../test/kit/ecs-assertions.js";
+import { startTestServer, type TestServer } from "../../../test/kit/harness.js";
 
 const providerArn = (name: string): string => `arn:aws:ecs:us-east-1:000000000000:capacity-provider/${name}`;
 const asgArn = (name: string): string =>

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import * as sdk from "@aws-sdk/client-ecs";
-import { aws, awsJson, boto3, type CliResult } from "../../testing/aws-cli.js";
-import { startTestServer, type TestServer } from "../../testing/harness.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
+import { aws, awsJson, boto3, type CliResult } from "../../../test/kit/aws-cli.js";
+import { startTestServer, type TestServer } from "../../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
 /** What a client made of one call: the response body, or the name of the AWS error it raised. */
 type Outcome = { readonly ok: Record<string, unknown> } | { readonly error: string };

@@ -27,8 +27,8 @@ import {
   type Cluster,
   type ECSClient,
 } from "@aws-sdk/client-ecs";
-import { rejectsWith } from "../../testing/ecs-assertions.js";
-import { startTestServer, type TestServer } from "../../testing/harness.js";
+import { rejectsWith } from "../../../test/kit/ecs-assertions.js";
+import { startTestServer, type TestServer } from "../../../test/kit/harness.js";
 
 const clusterArn = (name: string): string => `arn:aws:ecs:us-east-1:000000000000:cluster/${name}`;
 

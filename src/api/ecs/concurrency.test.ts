@@ -10,8 +10,8 @@ import {
   RegisterTaskDefinitionCommand,
   type ECSClient,
 } from "@aws-sdk/client-ecs";
-import { startTestServer, testAccount, testRegion } from "../../testing/harness.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
+import { startTestServer, testAccount, testRegion } from "../../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
 const parallel = 50;
 const family = "concurrent";

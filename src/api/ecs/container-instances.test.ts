@@ -22,8 +22,8 @@ import {
   type RegisterContainerInstanceCommandInput,
   type Resource,
 } from "@aws-sdk/client-ecs";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../../testing/harness.js";
-import { aws, awsJson, boto3 } from "../../testing/aws-cli.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
+import { aws, awsJson, boto3 } from "../../../test/kit/aws-cli.js";
 import { remainingResources } from "./container-instances.js";
 
 const reservedPorts = ["22", "2375", "2376", "51678", "51679"];

@@ -30,10 +30,10 @@ import {
   type ECSClient,
   type Service,
 } from "@aws-sdk/client-ecs";
-import { aws, awsJson, boto3 } from "../../testing/aws-cli.js";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../../testing/harness.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
-import { eventually, SimulatedAgent } from "../../testing/simulated-agent.js";
+import { aws, awsJson, boto3 } from "../../../test/kit/aws-cli.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
+import { eventually, SimulatedAgent } from "../../../test/kit/simulated-agent.js";
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), "../../../../test/fixtures/student-rest.json");
 const prefix = `arn:aws:ecs:${testRegion}:${testAccount}`;

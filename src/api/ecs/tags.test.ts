@@ -24,8 +24,8 @@ import {
   type ECSClient,
   type Tag,
 } from "@aws-sdk/client-ecs";
-import { rejectsWith } from "../../testing/ecs-assertions.js";
-import { startTestServer, type TestServer } from "../../testing/harness.js";
+import { rejectsWith } from "../../../test/kit/ecs-assertions.js";
+import { startTestServer, type TestServer } from "../../../test/kit/harness.js";
 
 const ecsArn = (resource: string): string => `arn:aws:ecs:us-east-1:000000000000:${resource}`;
 

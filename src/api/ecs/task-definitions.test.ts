@@ -17,9 +17,9 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type TaskDefinition,
 } from "@aws-sdk/client-ecs";
-import { aws, awsJson, boto3 } from "../../testing/aws-cli.js";
-import { rawClient } from "../../testing/raw-client.js";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../../testing/harness.js";
+import { aws, awsJson, boto3 } from "../../../test/kit/aws-cli.js";
+import { rawClient } from "../../../test/kit/raw-client.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
 import { deleteFailureReasons } from "./task-definitions.js";
 
 const seedPath = fileURLToPath(new URL("../../../../test/fixtures/student-rest.json", import.meta.url));

@@ -18,9 +18,9 @@ import {
   UpdateContainerInstancesStateCommand,
   type ECSClient,
 } from "@aws-sdk/client-ecs";
-import { startTestServer, type TestServer } from "../../testing/harness.js";
-import { rawClient } from "../../testing/raw-client.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
+import { startTestServer, type TestServer } from "../../../test/kit/harness.js";
+import { rawClient } from "../../../test/kit/raw-client.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
 let server: TestServer;
 let ecs: ECSClient;

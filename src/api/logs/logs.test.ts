@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { RetentionSweeper } from "../../logs/retention.js";
-import { aws, awsJson, boto3, type CliResult } from "../../testing/aws-cli.js";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../../testing/harness.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
+import { aws, awsJson, boto3, type CliResult } from "../../../test/kit/aws-cli.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
 const stores: ("sqlite" | "postgres")[] = ["sqlite"];
 if (requirePostgresUrl()) stores.push("postgres");

@@ -12,9 +12,9 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
-import { boto3 } from "../../testing/aws-cli.js";
-import { startTestServer, type TestServer } from "../../testing/harness.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
+import { boto3 } from "../../../test/kit/aws-cli.js";
+import { startTestServer, type TestServer } from "../../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
 function findAwsCliV2(): string {
   const candidates = [

@@ -2,7 +2,7 @@
 // removing everything a test agent created, found by its label.
 
 import Docker from "dockerode";
-import { labels } from "../container-config.js";
+import { labels } from "../../../src/agent/container-config.js";
 
 /**
  * A Docker client when the engine answers. Without one: in CI (CI is set) this

@@ -16,14 +16,14 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { ECSClient } from "@aws-sdk/client-ecs";
-import { labels } from "../agent/container-config.js";
-import type { PullBehavior } from "../agent/image-pull.js";
+import { labels } from "../../src/agent/container-config.js";
+import type { PullBehavior } from "../../src/agent/image-pull.js";
 import { awsJson } from "./aws-cli.js";
 import type { TestServer } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** dist/src/cli/main.js, beside this compiled file's folder. */
-export const berthMain = resolve(here, "..", "cli", "main.js");
+/** dist/src/cli/main.js, from this compiled file's folder (dist/test/kit). */
+export const berthMain = resolve(here, "..", "..", "src", "cli", "main.js");
 
 const region = "us-east-1";
 const outputLimit = 256 * 1024;

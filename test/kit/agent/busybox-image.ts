@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import Docker from "dockerode";
-import { tar } from "../tar.js";
+import { tar } from "../../../src/agent/tar.js";
 
 export const busyboxImage = "berth-test/busybox:1";
 

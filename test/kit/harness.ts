@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { ECSClient } from "@aws-sdk/client-ecs";
-import { startControlPlane, type ControlPlane } from "../control-plane.js";
+import { startControlPlane, type ControlPlane } from "../../src/control-plane.js";
 import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "./postgres.js";
 
 export interface TestServer {

@@ -1,7 +1,7 @@
 // A clock that only moves when a test says so: sleeps resolve when `advance`
 // passes their deadline, so timeouts are tested without waiting for them.
 
-import { abortReason, type AgentClock } from "../agent-clock.js";
+import { abortReason, type AgentClock } from "../../../src/agent/agent-clock.js";
 
 interface Sleeper {
   readonly due: number;

@@ -1,8 +1,8 @@
 // A StateReporter for tests: keeps every accepted report, can refuse some first
 // (as an unreachable control plane would), and waits for a report to arrive.
 
-import type { SubmitTaskStateChangeRequest } from "../../model/generated/ecs.js";
-import type { StateReporter } from "../engine-types.js";
+import type { SubmitTaskStateChangeRequest } from "../../../src/model/generated/ecs.js";
+import type { StateReporter } from "../../../src/agent/engine-types.js";
 
 export class RecordingReporter implements StateReporter {
   readonly reports: SubmitTaskStateChangeRequest[] = [];

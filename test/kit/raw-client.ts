@@ -9,9 +9,9 @@
 
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
 import { connect, type Socket } from "node:net";
-import { jsonContentType, type JsonApi } from "../aws-client/aws-json-client.js";
-import { amzDate, sigV4Authorization, type Credentials } from "../aws-client/sigv4.js";
-import { ecsApi } from "../model/generated/ecs.js";
+import { jsonContentType, type JsonApi } from "../../src/aws-client/aws-json-client.js";
+import { amzDate, sigV4Authorization, type Credentials } from "../../src/aws-client/sigv4.js";
+import { ecsApi } from "../../src/model/generated/ecs.js";
 import { testRegion, type TestServer } from "./harness.js";
 
 export interface RawClientOptions {

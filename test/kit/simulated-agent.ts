@@ -7,9 +7,9 @@
 
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { RegisterContainerInstanceCommand, SubmitTaskStateChangeCommand } from "@aws-sdk/client-ecs";
-import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../protocol/attributes.js";
-import type { Attribute, HealthStatus, Task } from "../model/generated/ecs.js";
-import type { Store } from "../store/store.js";
+import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../../src/protocol/attributes.js";
+import type { Attribute, HealthStatus, Task } from "../../src/model/generated/ecs.js";
+import type { Store } from "../../src/store/store.js";
 
 /** What one task does on this host. Times are from when the agent first sees the task. */
 export interface TaskScript {

@@ -7,12 +7,12 @@ import { request, type IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import pino from "pino";
-import { systemClock } from "../clock.js";
-import { testRegion, type TestServer } from "../testing/harness.js";
-import { TokenKey, tokenLifetimeMs } from "./auth-token.js";
-import { digestOf } from "./digest.js";
-import { mediaTypes } from "./manifest.js";
-import { Registry, registryDir } from "./registry.js";
+import { systemClock } from "../../src/clock.js";
+import { testRegion, type TestServer } from "./harness.js";
+import { TokenKey, tokenLifetimeMs } from "../../src/registry/auth-token.js";
+import { digestOf } from "../../src/registry/digest.js";
+import { mediaTypes } from "../../src/registry/manifest.js";
+import { Registry, registryDir } from "../../src/registry/registry.js";
 
 export interface HttpResult {
   readonly status: number;

@@ -17,8 +17,8 @@ import {
   type RegistryCredentials,
   type RuntimeEvent,
   type VolumeInfo,
-} from "../docker-runtime.js";
-import type { Clock } from "../../clock.js";
+} from "../../../src/agent/docker-runtime.js";
+import type { Clock } from "../../../src/clock.js";
 
 export interface FakeContainer {
   readonly id: string;
