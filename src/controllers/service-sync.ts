@@ -9,7 +9,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { ContainerInstance, Task } from "../model/generated/ecs.js";
-import { AwsError } from "../edge/errors.js";
+import { AwsError } from "../errors.js";
 import { launchTypesOf } from "../ecs/placement-snapshot.js";
 import { serviceTasks } from "../ecs/service-deployments.js";
 import type { TaskChanges } from "../ecs/task-hooks.js";

@@ -7,7 +7,7 @@
 // task goes on the one instance the reconciler names.
 
 import type { Tag } from "../model/generated/ecs.js";
-import { errors } from "../edge/errors.js";
+import { errors } from "../errors.js";
 import { capacityOfSpec, namedInstanceCapacity, type TaskCapacity } from "../ecs/capacity.js";
 import type { Launch } from "../ecs/task-documents.js";
 import type { TaskChanges } from "../ecs/task-hooks.js";

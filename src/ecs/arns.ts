@@ -1,7 +1,7 @@
 // ECS resource names: building ARNs from settings and reading the name or ARN
 // forms the API accepts wherever it takes a reference.
 
-import { errors } from "../edge/errors.js";
+import { errors } from "../errors.js";
 
 export interface Scope {
   readonly accountId: string;

@@ -2,7 +2,7 @@
 // plane manages); user-defined ones are kept in the store. Clusters name them in
 // capacityProviders and defaultCapacityProviderStrategy.
 
-import { errors } from "../edge/errors.js";
+import { errors } from "../errors.js";
 import type { CapacityProvider, CapacityProviderStrategyItem } from "../model/generated/ecs.js";
 import type { Tx } from "../store/store.js";
 import { arnResource, arns, type Scope } from "./arns.js";

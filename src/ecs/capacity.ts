@@ -7,7 +7,7 @@
 //   request ─ resolveCapacity(rules) ─┐
 //   stored spec ─ capacityOfSpec ─────┴─ Capacity { launchType | strategy, effective, next }
 
-import { errors } from "../edge/errors.js";
+import { errors } from "../errors.js";
 import type { CapacityProviderStrategyItem, Cluster, LaunchType as ApiLaunchType } from "../model/generated/ecs.js";
 import type { LaunchType } from "../scheduler/placement.js";
 import type { Tx } from "../store/store.js";

@@ -5,7 +5,7 @@
 //
 //   Launch + Target ─ snapshot ─ place() (feasibility chain, addresses) ─ newTask/assign ─ write + record transitions
 
-import { errors } from "../edge/errors.js";
+import { errors } from "../errors.js";
 import type { Failure, PlacementConstraint, PlacementStrategy, Task, TaskDefinition } from "../model/generated/ecs.js";
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type Plan } from "../scheduler/placement.js";
 import type { Tx } from "../store/store.js";

@@ -5,7 +5,7 @@
 import type { ServiceModel } from "../model/service-model.js";
 import type { Principal } from "./access-keys.js";
 import { BadPageKey } from "../store/store.js";
-import { errors } from "./errors.js";
+import { errors } from "../errors.js";
 
 export interface RequestContext {
   readonly requestId: string;

@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { KeyRing } from "./access-keys.js";
-import { errors, toAwsError, type AwsError } from "./errors.js";
+import { errors, toAwsError, type AwsError } from "../errors.js";
 import { EncodedOutput, invoke, resolveTarget, type JsonService } from "./json-protocol.js";
 import { verifySigV4 } from "./sigv4.js";
 import { Turns } from "./turns.js";

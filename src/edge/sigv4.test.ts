@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Hash } from "@smithy/hash-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { StaticKeyRing, type Principal } from "./access-keys.js";
-import { AwsError } from "./errors.js";
+import { AwsError } from "../errors.js";
 import { verifySigV4, type SignedRequest } from "./sigv4.js";
 
 const principal: Principal = {

@@ -5,7 +5,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { amzDate, sigV4Signature } from "../aws-client/sigv4.js";
-import { errors } from "./errors.js";
+import { errors } from "../errors.js";
 import type { KeyRing, Principal } from "./access-keys.js";
 
 export interface SignedRequest {

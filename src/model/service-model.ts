@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { errors } from "../edge/errors.js";
+import { errors } from "../errors.js";
 
 interface MemberRef {
   readonly shape: string;

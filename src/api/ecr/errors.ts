@@ -2,7 +2,7 @@
 // codes to them, so a condition found by the shared registry code reaches an
 // `aws ecr` user as the exception ECR would raise.
 
-import { AwsError } from "../../edge/errors.js";
+import { AwsError } from "../../errors.js";
 import { RegistryError, type OciErrorCode } from "../../registry/errors.js";
 
 const named =

@@ -1,7 +1,7 @@
 // Account settings: per-principal values over account defaults over Berth's
 // built-in defaults (ECS's "effective settings").
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import type { Setting, SettingName } from "../../model/generated/ecs.js";
 import type { RequestContext } from "../../edge/json-protocol.js";
 import type { Tx } from "../../store/store.js";

@@ -1,7 +1,7 @@
 // The capacity provider API: Create, Describe, Update, Delete. Which providers exist
 // and the strategy rules are the domain's (ecs/capacity-providers.ts).
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import type { CapacityProvider } from "../../model/generated/ecs.js";
 import { arns, namePattern } from "../../ecs/arns.js";
 import { builtinProvider, builtinProviders, findCapacityProvider, providerName } from "../../ecs/capacity-providers.js";

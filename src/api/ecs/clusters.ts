@@ -2,7 +2,7 @@
 // list, update, capacity providers, delete (refused while anything remains).
 // Counts are read from what the cluster holds, never kept as separate numbers.
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import type { Cluster, ClusterField, ClusterSetting, Failure, KeyValuePair } from "../../model/generated/ecs.js";
 import type { Tx } from "../../store/store.js";
 import { arns, clusterName, namePattern, type Scope } from "../../ecs/arns.js";

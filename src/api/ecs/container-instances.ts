@@ -6,7 +6,7 @@
 // stored instance document, so PutAttributes and the registration write to one place.
 
 import { randomUUID } from "node:crypto";
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import type { RequestContext } from "../../edge/json-protocol.js";
 import type {
   Attribute,

@@ -1,7 +1,7 @@
 // ECS's nextToken/maxResults: the token is opaque to clients and carries the
 // sort key to resume after.
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import { decodePageToken, encodePageToken } from "../../edge/page-token.js";
 import type { Page, PageRequest } from "../../store/store.js";
 

@@ -3,7 +3,7 @@
 // and placement, over the capacity the domain resolved (ecs/capacity.ts). The result
 // is a DeploymentSpec, whose change is what makes a new deployment.
 
-import { AwsError, errors } from "../../edge/errors.js";
+import { AwsError, errors } from "../../errors.js";
 import type {
   DeploymentConfiguration,
   LaunchType,

@@ -8,7 +8,7 @@
 //   Create/Update ─ check (service-spec.ts) ─ tx { service, deployment, revision } ─ nudge the scheduler
 //   Describe ─ tx { service + deployments + live tasks + events } ─ ECS's Service shape
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import type { RequestContext } from "../../edge/json-protocol.js";
 import type {
   Deployment,

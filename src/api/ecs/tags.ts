@@ -1,7 +1,7 @@
 // TagResource / UntagResource / ListTagsForResource on every taggable ECS ARN,
 // and the tag rules every Create* operation shares.
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import type { Tag } from "../../model/generated/ecs.js";
 import type { Tx } from "../../store/store.js";
 import { arnResource, arns, taskDefinitionRef, type Scope } from "../../ecs/arns.js";

@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { AwsError } from "../../edge/errors.js";
+import { AwsError } from "../../errors.js";
 import type { ContainerDefinition, RegisterTaskDefinitionRequest, Tag } from "../../model/generated/ecs.js";
 import {
   checks,

@@ -2,7 +2,7 @@
 // checks, the normalisation and defaults, and the derived compatibilities and
 // requiresAttributes. Pure (no I/O), so every rule is unit-testable.
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import type {
   Attribute,
   Compatibility,

@@ -5,7 +5,7 @@
 //   register: rules (validate, normalise, derive) → tx { nextRevision → insert → tags }
 //   status:   ACTIVE --deregister--> INACTIVE --delete--> DELETE_IN_PROGRESS
 
-import { AwsError, errors } from "../../edge/errors.js";
+import { AwsError, errors } from "../../errors.js";
 import { EncodedOutput, type ServiceHandlers } from "../../edge/json-protocol.js";
 import type { DescribeTaskDefinitionResponse, Failure, Operations, TaskDefinition, TaskDefinitionStatus } from "../../model/generated/ecs.js";
 import type { ServiceModel } from "../../model/service-model.js";

@@ -6,7 +6,7 @@
 //
 //   RunTask ─ check ─ revision + capacity ─ hooks.tx { launchTasks } ─ commit ─ hooks publish ─ present
 
-import { errors } from "../../edge/errors.js";
+import { errors } from "../../errors.js";
 import { EncodedOutput, type RequestContext, type ServiceHandlers } from "../../edge/json-protocol.js";
 import type {
   Cluster,

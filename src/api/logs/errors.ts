@@ -1,7 +1,7 @@
 // CloudWatch Logs' exception names and the messages AWS sends with them. The
 // edge turns each AwsError into {"__type", "message"}; branch on the code.
 
-import { AwsError } from "../../edge/errors.js";
+import { AwsError } from "../../errors.js";
 
 const named =
   (code: string, status = 400, retryable = false) =>
