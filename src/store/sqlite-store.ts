@@ -24,7 +24,7 @@ import { migrate } from "./migrate.js";
 import { cacheReads } from "./prepared-query.js";
 import { ReadCache, watchedTables } from "./read-cache.js";
 import type { Database } from "./schema.js";
-import { startCheckpointer, walTruncateAtBytes, type Checkpointer } from "./sqlite-checkpointer.js";
+import { startCheckpointer, walRestartAtBytes, type Checkpointer } from "./sqlite-checkpointer.js";
 import type { Store } from "./store.js";
 
 /**
@@ -145,7 +145,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
   // The writer never checkpoints; the checkpointer's thread does, off the event loop.
   sqlite.pragma("wal_autocheckpoint = 0");
   // When the writer starts the WAL over, it cuts a file grown past this back to it.
-  sqlite.pragma(`journal_size_limit = ${walTruncateAtBytes}`);
+  sqlite.pragma(`journal_size_limit = ${walRestartAtBytes}`);
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new BerthSqliteDialect({ database: sqlite }) });
   await migrate(db);
