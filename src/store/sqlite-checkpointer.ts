@@ -90,6 +90,7 @@ export function startCheckpointer(file: string, opts: CheckpointerOptions): Chec
   worker.on("error", () => undefined);
   let done: (() => void) | undefined;
   let turn: Promise<void> | undefined;
+  let stopping = false;
   const checkpointIn = (mode: Mode) => (): Promise<void> =>
     new Promise<void>((resolve) => {
       if (exited) return resolve();
@@ -104,15 +105,20 @@ export function startCheckpointer(file: string, opts: CheckpointerOptions): Chec
     if (message.kind === "done") {
       done?.();
       done = undefined;
-    } else if (!turn) {
-      turn = opts.exclusive(checkpointIn(message.mode)).finally(() => (turn = undefined));
+    } else if (!turn && !stopping) {
+      // A turn that could not be had (the store closing) is simply not taken: the WAL waits.
+      turn = opts
+        .exclusive(checkpointIn(message.mode))
+        .catch(() => undefined)
+        .finally(() => (turn = undefined));
     }
   });
   return {
     async stop() {
+      stopping = true;
       // Held while it winds down, or a process with nothing else to do would not wait for it.
       worker.ref();
-      await turn?.catch(() => undefined);
+      await turn;
       worker.postMessage("stop");
       await exit;
     },
@@ -120,8 +126,6 @@ export function startCheckpointer(file: string, opts: CheckpointerOptions): Chec
 }
 
 interface CheckpointRow {
-  /** 1 when the checkpoint could not copy every frame (a reader or writer was in the way). */
-  readonly busy: number;
   /** Frames in the WAL. */
   readonly log: number;
   /** Frames of it in the database file. */
