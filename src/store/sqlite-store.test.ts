@@ -51,9 +51,16 @@ describe("SQLite store file", () => {
       for (;;) {
         copyFileSync(temp.file, copy);
         const db = new Sqlite(copy, { readonly: true });
-        const table = db.prepare("select name from sqlite_master where name = 'clusters'").get();
-        const found = table && db.prepare("select arn from clusters where arn = ?").get(arn);
-        db.close();
+        let found: unknown;
+        try {
+          const table = db.prepare("select name from sqlite_master where name = 'clusters'").get();
+          found = table && db.prepare("select arn from clusters where arn = ?").get(arn);
+        } catch (err) {
+          // A copy taken while a checkpoint was writing the file can be torn: take another.
+          if (!(err instanceof Error && "code" in err && err.code === "SQLITE_CORRUPT")) throw err;
+        } finally {
+          db.close();
+        }
         if (found) break;
         await sleep(20);
       }
