@@ -20,9 +20,22 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { SignedCall } from "../src/aws-client/aws-json-client.js";
-import { ecsApi } from "../src/model/generated/ecs.js";
-import { PooledJsonClient } from "./lib/pooled-client.js";
-import { pickWeighted, runClosedLoop, seededRandom, warmUp } from "./lib/load.js";
+import type { PooledJsonClient } from "./lib/pooled-client.js";
+import {
+  accessKeyId,
+  ecsClient,
+  mix,
+  mixDescription,
+  plan,
+  region,
+  secretAccessKey,
+  seed,
+  seedFamilies,
+  seedRevisions,
+  type MixEntry,
+  type PlannedCall,
+} from "./lib/control-plane-mix.js";
+import { runClosedLoop, warmUp } from "./lib/load.js";
 import { freePort, processCpuMs, startServer } from "./lib/processes.js";
 import { summarize, type LatencySummary } from "./lib/stats.js";
 import { fixed, formatTable } from "./lib/table.js";
@@ -31,14 +44,6 @@ import { berthMain, startBerth, startMoto, Unavailable, type Target } from "./li
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const floorServer = join(repoRoot, "dist", "bench", "lib", "floor-server.js");
 
-const region = "us-east-1";
-const accessKeyId = "AKIABERTHBENCHMARK00";
-const secretAccessKey = "berth-benchmark-secret-access-key-0000000";
-const clusterName = "bench";
-const seedFamilies = 5;
-const seedRevisions = 4;
-/** Families RegisterTaskDefinition adds revisions to while measuring; the seeded ones stay as seeded. */
-const deployFamilies = 4;
 const concurrencies = [1, 16] as const;
 /** Warm-up calls signed for each cell, sent over and over for the warm-up's seconds. */
 const warmupPool = 2_000;
@@ -99,94 +104,6 @@ function readOptions(): Options {
 }
 
 // ---------------------------------------------------------------------------
-// The mix: what a deploy pipeline and a dashboard do to a control plane.
-
-interface MixEntry {
-  readonly op: string;
-  readonly weight: number;
-  readonly input: (random: () => number) => unknown;
-}
-
-const pick = (random: () => number, n: number): number => Math.floor(random() * n);
-
-function taskDefinitionInput(family: string, build: number): Record<string, unknown> {
-  return {
-    family,
-    networkMode: "bridge",
-    requiresCompatibilities: ["EC2"],
-    cpu: "512",
-    memory: "1024",
-    containerDefinitions: [
-      {
-        name: "web",
-        image: `public.ecr.aws/nginx/nginx:1.27.${build % 10}`,
-        cpu: 384,
-        memory: 768,
-        essential: true,
-        portMappings: [{ containerPort: 80, hostPort: 0, protocol: "tcp" }],
-        environment: [
-          { name: "STAGE", value: "bench" },
-          { name: "BUILD", value: String(build) },
-        ],
-        logConfiguration: {
-          logDriver: "awslogs",
-          options: { "awslogs-group": `/berth/${family}`, "awslogs-region": region, "awslogs-stream-prefix": "web" },
-        },
-      },
-      {
-        name: "sidecar",
-        image: "public.ecr.aws/docker/library/busybox:1.36",
-        cpu: 64,
-        memory: 128,
-        essential: false,
-        command: ["sh", "-c", "while true; do sleep 60; done"],
-      },
-    ],
-    tags: [{ key: "team", value: "bench" }],
-  };
-}
-
-const mix: readonly MixEntry[] = [
-  {
-    op: "RegisterTaskDefinition",
-    weight: 10,
-    input: (random) => taskDefinitionInput(`bench-deploy-${pick(random, deployFamilies)}`, pick(random, 1_000_000)),
-  },
-  {
-    op: "DescribeTaskDefinition",
-    weight: 40,
-    // Half by family (the latest revision), half by family:revision.
-    input: (random) => {
-      const family = `bench-svc-${pick(random, seedFamilies)}`;
-      return { taskDefinition: random() < 0.5 ? family : `${family}:${1 + pick(random, seedRevisions)}` };
-    },
-  },
-  { op: "DescribeClusters", weight: 25, input: () => ({ clusters: [clusterName] }) },
-  // familyPrefix is a full family name (as in ECS); a seeded family, so every target returns the same 4 ARNs.
-  { op: "ListTaskDefinitions", weight: 15, input: (random) => ({ familyPrefix: `bench-svc-${pick(random, seedFamilies)}` }) },
-  { op: "ListClusters", weight: 10, input: () => ({}) },
-];
-
-const mixDescription = (entries: readonly MixEntry[]): string => {
-  const total = entries.reduce((s, e) => s + e.weight, 0);
-  return entries.map((e) => `${e.op} ${Math.round((100 * e.weight) / total)}%`).join(", ");
-};
-
-interface PlannedCall {
-  readonly op: string;
-  readonly input: unknown;
-}
-
-/** The same sequence for every target: the PRNG is seeded by the cell. */
-function plan(entries: readonly MixEntry[], count: number, seed: number): PlannedCall[] {
-  const random = seededRandom(seed);
-  return Array.from({ length: count }, () => {
-    const entry = pickWeighted(entries, random);
-    return { op: entry.op, input: entry.input(random) };
-  });
-}
-
-// ---------------------------------------------------------------------------
 // Targets.
 
 const targetKinds = ["sqlite", "postgres", "moto", "floor"] as const;
@@ -233,27 +150,6 @@ async function startTarget(kind: TargetKind, opts: Options): Promise<StartedTarg
 
 // ---------------------------------------------------------------------------
 // Seeding, checking, measuring.
-
-function clientFor(endpoint: string, maxSockets: number): PooledJsonClient {
-  return new PooledJsonClient(ecsApi, { endpoint, region, accessKeyId, secretAccessKey }, { maxSockets });
-}
-
-/** One cluster and 20 task definitions (5 families × 4 revisions), then a check that the target holds them. */
-async function seed(client: PooledJsonClient, withTaskDefinitions: boolean): Promise<void> {
-  await client.call("CreateCluster", { clusterName, tags: [{ key: "team", value: "bench" }] });
-  if (!withTaskDefinitions) return;
-  for (let f = 0; f < seedFamilies; f++) {
-    for (let r = 1; r <= seedRevisions; r++) await client.call("RegisterTaskDefinition", taskDefinitionInput(`bench-svc-${f}`, r));
-  }
-  const listed = (await client.call("ListTaskDefinitions", { familyPrefix: "bench-svc-0" })) as { taskDefinitionArns?: string[] };
-  if (listed.taskDefinitionArns?.length !== seedRevisions) {
-    throw new Error(`seed check: ListTaskDefinitions(bench-svc-0) gave ${listed.taskDefinitionArns?.length ?? 0} ARNs, expected ${seedRevisions}`);
-  }
-  const described = (await client.call("DescribeTaskDefinition", { taskDefinition: "bench-svc-0" })) as { taskDefinition?: { revision?: number } };
-  if (described.taskDefinition?.revision !== seedRevisions) {
-    throw new Error(`seed check: DescribeTaskDefinition(bench-svc-0) gave revision ${described.taskDefinition?.revision}, expected ${seedRevisions}`);
-  }
-}
 
 interface Cell {
   readonly concurrency: number;
@@ -333,7 +229,7 @@ async function prepare(kind: TargetKind, entries: readonly MixEntry[], opts: Opt
   } catch (err) {
     return { kind, status: err instanceof Unavailable ? "skipped" : "failed", reason: failure(err) };
   }
-  const client = clientFor(target.endpoint, Math.max(...concurrencies));
+  const client = ecsClient(target.endpoint, Math.max(...concurrencies));
   try {
     if (target.stateful) {
       progress(`${label}: seeding`);

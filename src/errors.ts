@@ -47,9 +47,3 @@ export const errors = {
   attributeLimitExceeded: named("AttributeLimitExceededException"),
   targetNotFound: named("TargetNotFoundException"),
 } as const;
-
-/** The JSON 1.1 wire shape of an error. Unknown errors become ServerException. */
-export function toAwsError(err: unknown): { error: AwsError; unexpected: boolean } {
-  if (err instanceof AwsError) return { error: err, unexpected: false };
-  return { error: errors.server("An internal error occurred. Retry the request."), unexpected: true };
-}

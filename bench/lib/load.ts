@@ -47,32 +47,49 @@ export async function runClosedLoop(opts: {
 }
 
 /**
- * Warms a target up: a closed loop of `concurrency` workers sending requests
- * 0…count-1 over and over until `seconds` have passed; returns how many it sent.
- * Answers are not kept, and a failed request is counted and sent past: the
- * measured run that follows reports errors.
+ * A closed loop of `concurrency` workers sending requests 0, 1, 2, … until
+ * `seconds` have passed; `record` hears of each request as it ends, with its
+ * latency and, if it failed, why. Returns how many it sent and how many failed.
  */
-export async function warmUp(opts: {
+export async function runFor(opts: {
   readonly concurrency: number;
   readonly seconds: number;
-  readonly count: number;
+  /** Sends request i; a rejection counts as an error. */
   readonly send: (i: number) => Promise<unknown>;
+  readonly record?: (latencyMs: number, err?: unknown) => void;
 }): Promise<{ readonly sent: number; readonly errors: number }> {
-  const { concurrency, seconds, count, send } = opts;
+  const { concurrency, seconds, send, record } = opts;
   const until = performance.now() + seconds * 1000;
   let sent = 0;
   let errors = 0;
   const worker = async (): Promise<void> => {
     while (performance.now() < until) {
+      const started = performance.now();
       try {
-        await send(sent++ % count);
-      } catch {
+        await send(sent++);
+        record?.(performance.now() - started);
+      } catch (err) {
         errors++;
+        record?.(performance.now() - started, err);
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { sent, errors };
+}
+
+/**
+ * Warms a target up: requests 0…count-1 over and over until `seconds` have
+ * passed (runFor). Answers are not kept, and a failed request is counted and
+ * sent past: the measured run that follows reports errors.
+ */
+export function warmUp(opts: {
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly count: number;
+  readonly send: (i: number) => Promise<unknown>;
+}): Promise<{ readonly sent: number; readonly errors: number }> {
+  return runFor({ concurrency: opts.concurrency, seconds: opts.seconds, send: (i) => opts.send(i % opts.count) });
 }
 
 /** A small seeded PRNG (mulberry32), so every target gets the same request sequence. */

@@ -145,6 +145,16 @@ export function processCpuMs(pid: number): number | undefined {
   return Number.isFinite(ticks) ? ticks * 10 : undefined;
 }
 
+/** A process's resident memory (VmRSS in /proc/<pid>/status), in bytes; undefined off Linux or once it is gone. */
+export function processRssBytes(pid: number): number | undefined {
+  try {
+    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pid of the first process whose command name (/proc/<pid>/comm) is `name`; undefined if none or off Linux. */
 export function pidOf(name: string): number | undefined {
   let entries: string[];

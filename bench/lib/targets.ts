@@ -37,7 +37,14 @@ export interface BerthTarget {
   readonly cpuProfDir?: string;
 }
 
-export async function startBerth(t: BerthTarget): Promise<Target> {
+export interface BerthServer extends Target {
+  /** Its --data-dir (the SQLite database, the registry's blobs). */
+  readonly dataDir: string;
+  /** The scratch database it runs on (store "postgres"). */
+  readonly postgresUrl?: string;
+}
+
+export async function startBerth(t: BerthTarget): Promise<BerthServer> {
   let scratch: ScratchDatabase | undefined;
   if (t.store === "postgres") {
     try {
@@ -90,6 +97,8 @@ export async function startBerth(t: BerthTarget): Promise<Target> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     pid: server.pid,
+    dataDir,
+    ...(scratch ? { postgresUrl: scratch.url } : {}),
     async stop() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });

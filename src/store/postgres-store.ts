@@ -17,6 +17,10 @@ export async function openPostgresStore(url: string): Promise<Store> {
   // An idle client that the server drops (restart, failover, idle timeout) is
   // replaced on next use; without a listener its error would end the process.
   pool.on("error", () => undefined);
+  // A client in use when the server goes away (a crash, a restart: PostgreSQL
+  // restarts itself when its disk fills) reports it as an "error" event too; the
+  // query it runs fails with it, and the pool drops the client on release.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrate(db);
   return new KyselyStore(db, postgresCapabilities);

@@ -5,13 +5,28 @@
 // The hottest reads are answered from memory until a row they read changes (read-cache.ts).
 
 import Sqlite from "better-sqlite3";
-import { Kysely, sql, SqliteDialect, SqliteQueryCompiler, ValueNode, type LimitNode, type OffsetNode, type OperationNode, type QueryCompiler, type SqlBool } from "kysely";
+import {
+  Kysely,
+  sql,
+  SqliteDialect,
+  SqliteDriver,
+  SqliteQueryCompiler,
+  ValueNode,
+  type DatabaseConnection,
+  type Driver,
+  type LimitNode,
+  type OffsetNode,
+  type OperationNode,
+  type QueryCompiler,
+  type SqlBool,
+  type SqliteDialectConfig,
+} from "kysely";
 import type { DialectCapabilities } from "./dialect-capabilities.js";
 import { KyselyStore } from "./kysely-store.js";
 import { migrate } from "./migrate.js";
 import { ReadCache, watchedTables } from "./read-cache.js";
 import type { Database } from "./schema.js";
-import { startCheckpointer, type Checkpointer } from "./sqlite-checkpointer.js";
+import { startCheckpointer, walRestartAtBytes, type Checkpointer } from "./sqlite-checkpointer.js";
 import type { Store } from "./store.js";
 
 /**
@@ -74,7 +89,34 @@ class SqliteCompiler extends SqliteQueryCompiler {
   }
 }
 
+/**
+ * SQLite rolls a transaction back by itself when a write finds the disk full
+ * (SQLITE_FULL) or fails to reach it (SQLITE_IOERR); Kysely's ROLLBACK then
+ * failed with "no transaction is active", and that error, not the disk's, went
+ * up to the request. This driver rolls back only a transaction that is still open.
+ */
+class SqliteDriverAfterAutoRollback extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly inTransaction: () => boolean,
+  ) {
+    super(config);
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.inTransaction()) await super.rollbackTransaction(connection);
+  }
+}
+
 export class BerthSqliteDialect extends SqliteDialect {
+  constructor(private readonly config: SqliteDialectConfig) {
+    super(config);
+  }
+  override createDriver(): Driver {
+    const { database } = this.config;
+    let sqlite: Sqlite.Database | undefined;
+    const open = async (): Promise<Sqlite.Database> => (sqlite = (typeof database === "function" ? await database() : database) as Sqlite.Database);
+    return new SqliteDriverAfterAutoRollback({ ...this.config, database: open }, () => sqlite?.inTransaction ?? false);
+  }
   override createQueryCompiler(): QueryCompiler {
     return new SqliteCompiler();
   }
@@ -104,12 +146,15 @@ export async function openSqliteStore(file: string): Promise<Store> {
   sqlite.pragma("foreign_keys = ON");
   // The writer never checkpoints; the checkpointer's thread does, off the event loop.
   sqlite.pragma("wal_autocheckpoint = 0");
+  // When the writer starts the WAL over, it cuts a file grown past this back to it.
+  sqlite.pragma(`journal_size_limit = ${walRestartAtBytes}`);
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new BerthSqliteDialect({ database: sqlite }) });
   await migrate(db);
   const cache = new ReadCache();
   reportChanges(sqlite, cache);
-  const checkpointer = startCheckpointer(file);
+  // The checkpointer's turn to truncate the WAL: while it holds Kysely's one connection, no transaction is open.
+  const checkpointer = startCheckpointer(file, { exclusive: (turn) => db.connection().execute(turn) });
   return new SqliteStore(db, sqliteCapabilities(cache), checkpointer);
 }
 

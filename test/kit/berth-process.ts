@@ -264,13 +264,16 @@ export class BerthTestbed {
     return this.control("up", opts.startTimeoutMs ?? 60_000);
   }
 
-  /** `berth server`: the control plane only. */
-  server(opts: { startTimeoutMs?: number } = {}): Promise<BerthProcess> {
-    return this.control("server", opts.startTimeoutMs ?? 30_000);
+  /**
+   * `berth server`: the control plane only; in a temporary data directory unless
+   * `dataDir` names one (which the caller removes), on `store` when given (--store).
+   */
+  server(opts: { startTimeoutMs?: number; dataDir?: string; store?: string } = {}): Promise<BerthProcess> {
+    return this.control("server", opts.startTimeoutMs ?? 30_000, opts.dataDir, opts.store);
   }
 
-  private async control(role: "up" | "server", startTimeoutMs: number): Promise<BerthProcess> {
-    const dataDir = this.tempDir(`berth-${role}-`);
+  private async control(role: "up" | "server", startTimeoutMs: number, dir?: string, store?: string): Promise<BerthProcess> {
+    const dataDir = dir ?? this.tempDir(`berth-${role}-`);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const p = new ChildBerth({
@@ -278,7 +281,17 @@ export class BerthTestbed {
       name: `berth ${role} :${port}`,
       dataDir,
       // Each `berth up` gets its own metadata port, so several can share the machine.
-      args: [role, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, ...(role === "up" ? ["--metadata-port", String(await freePort())] : [])],
+      args: [
+        role,
+        "--port",
+        String(port),
+        "--host",
+        "127.0.0.1",
+        "--data-dir",
+        dataDir,
+        ...(store ? ["--store", store] : []),
+        ...(role === "up" ? ["--metadata-port", String(await freePort())] : []),
+      ],
       env: this.processEnv(),
       url,
       startTimeoutMs,
