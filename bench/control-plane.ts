@@ -165,6 +165,13 @@ interface Cell {
   readonly warmup: { readonly sent: number; readonly errors: number };
 }
 
+/** Call `i` of `signed`: the load generator asks only for indexes below the count it was given. */
+function callAt(signed: readonly SignedCall[], i: number): SignedCall {
+  const call = signed[i];
+  if (call === undefined) throw new Error(`the load generator asked for call ${i} of ${signed.length}`);
+  return call;
+}
+
 async function measure(
   client: PooledJsonClient,
   calls: readonly PlannedCall[],
@@ -180,17 +187,17 @@ async function measure(
   // (through other targets' cells, or while the calls were signed) answered its first
   // calls slowly, as did the load generator with the signing's garbage to collect; and
   // V8 goes on compiling and optimizing Berth's code for its first seconds under load.
-  const warmed = await warmUp({ concurrency, seconds: warmup.seconds, count: warm.length, send: (i) => client.send(warm[i]) });
+  const warmed = await warmUp({ concurrency, seconds: warmup.seconds, count: warm.length, send: (i) => client.send(callAt(warm, i)) });
   const cpuBefore = processCpuMs(serverPid);
-  const result = await runClosedLoop({ concurrency, count: signed.length, send: (i) => client.send(signed[i]) });
+  const result = await runClosedLoop({ concurrency, count: signed.length, send: (i) => client.send(callAt(signed, i)) });
   const cpuAfter = processCpuMs(serverPid);
   const byOpSamples = new Map<string, number[]>();
-  for (let i = 0; i < calls.length; i++) {
-    if (!result.ok[i]) continue;
-    const op = calls[i].op;
+  for (const [i, { op }] of calls.entries()) {
+    const latency = result.latenciesMs[i];
+    if (!result.ok[i] || latency === undefined) continue;
     let samples = byOpSamples.get(op);
     if (!samples) byOpSamples.set(op, (samples = []));
-    samples.push(result.latenciesMs[i]);
+    samples.push(latency);
   }
   return {
     concurrency,
@@ -380,7 +387,7 @@ async function main(): Promise<void> {
   console.log(`  seed         1 cluster, ${seedFamilies * seedRevisions} task definitions (${seedFamilies} families × ${seedRevisions} revisions)`);
   console.log(`  requests     ${concurrencies.map((c) => `${opts.requests[c]} at concurrency ${c}`).join(", ")}, each after ${opts.warmupSeconds} s of warm-up calls at its concurrency`);
   console.log(`  client       pre-signed SigV4 JSON 1.1 over keep-alive HTTP, one socket per concurrent request`);
-  const [startLoad] = loadavg();
+  const [startLoad = 0] = loadavg();
   console.log(`  machine      ${cpus().length} cores, Node ${process.version}, load average ${fixed(startLoad, 1)}; each target is its own process`);
   if (opts.cpuProfDir) console.log(`  cpu profiles ${opts.cpuProfDir}/<store>/*.cpuprofile (Berth only)`);
   console.log("");
@@ -389,7 +396,7 @@ async function main(): Promise<void> {
   console.log(report(results, entries));
   // The load average at the end counts this benchmark's own processes (the client
   // and a server at least), so only the one at the start tells whether others were busy.
-  const [endLoad] = loadavg();
+  const [endLoad = 0] = loadavg();
   console.log(`\nLoad average: ${fixed(startLoad, 1)} at the start, ${fixed(endLoad, 1)} at the end (this benchmark included), on ${cpus().length} cores.`);
   if (startLoad >= cpus().length / 2) console.log("Other work was running when the benchmark started: figures are pessimistic and noisy; run again on an idle machine.");
   if (results.some((r) => r.status === "failed")) process.exitCode = 1;

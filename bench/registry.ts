@@ -225,7 +225,9 @@ async function startDockerRegistry(base: string): Promise<Target> {
 /** CPU seconds the process has used so far (user + system), from /proc. */
 function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    // Past the command name; a line without one reads as NaN.
+    const [, afterName = ""] = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ");
+    const fields = afterName.split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
@@ -274,7 +276,7 @@ interface Phase {
 
 async function main(): Promise<void> {
   const opts = readOptions();
-  const loadAtStart = loadavg()[0];
+  const [loadAtStart = 0] = loadavg();
   const base = mkdtempSync(join(tmpdir(), "berth-registry-bench-"));
   const want = (name: string): boolean => !opts.only || opts.only.has(name);
   const targets: Target[] = [];
@@ -317,6 +319,7 @@ async function main(): Promise<void> {
     for (let run = 0; run < opts.runs; run++) {
       const layout = join(base, `big-${run}`);
       const [image] = writeLayout(layout, [{ tag: `run-${run}`, layerBytes }]);
+      if (image === undefined) throw new Error(`no image written to ${layout}`);
       const order = run % 2 === 0 ? targets : [...targets].reverse();
       for (const t of order) {
         const cpu = cpuSeconds(t.pid);
@@ -409,7 +412,7 @@ async function main(): Promise<void> {
   console.log("Berth authenticates every request (Basic AWS:<token>); docker-registry runs without auth. Both keep blobs on the same disk.\n");
   console.log(formatTable(["phase", "target", "n", "total s", "MB/s", "images/s", "p50 ms", "p99 ms", "speed vs docker-registry", "server CPU s"], rows));
   for (const n of notes) console.log(`\n${n}`);
-  const loadAtEnd = loadavg()[0];
+  const [loadAtEnd = 0] = loadavg();
   console.log(`\nLoad average (1 min): ${fixed(loadAtStart, 2)} at the start, ${fixed(loadAtEnd, 2)} at the end, on ${cpus().length} cores.`);
   if (Math.max(loadAtStart, loadAtEnd) > cpus().length) {
     console.log("The machine was busier than its core count: every figure here is pessimistic, and the comparison noisier.");

@@ -63,7 +63,9 @@ async function registerRevision(ecs: ECSClient, family: string, rev: string): Pr
 }
 
 async function describeService(ecs: ECSClient, name: string): Promise<Service> {
-  return (await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services![0];
+  const [service] = (await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services ?? [];
+  if (service === undefined) throw new Error(`service ${name} is not described`);
+  return service;
 }
 
 async function runningTaskArns(ecs: ECSClient, name: string): Promise<string[]> {
@@ -74,7 +76,7 @@ async function runningTaskArns(ecs: ECSClient, name: string): Promise<string[]> 
 }
 
 function steady(s: Service, taskDefinition: string): boolean {
-  return s.deployments?.length === 1 && s.taskDefinition === taskDefinition && s.runningCount === s.desiredCount && s.deployments[0].runningCount === s.desiredCount;
+  return s.deployments?.length === 1 && s.taskDefinition === taskDefinition && s.runningCount === s.desiredCount && s.deployments[0]?.runningCount === s.desiredCount;
 }
 
 async function waitSteady(ecs: ECSClient, name: string, taskDefinition: string, timeoutMs: number): Promise<boolean> {
@@ -113,9 +115,11 @@ async function singleStart(ecs: ECSClient, taskDefinition: string, n: number): P
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const arn = (await ecs.send(new RunTaskCommand({ cluster, taskDefinition, launchType: "EC2" }))).tasks![0].taskArn!;
+    const arn = (await ecs.send(new RunTaskCommand({ cluster, taskDefinition, launchType: "EC2" }))).tasks?.[0]?.taskArn;
+    if (arn === undefined) throw new Error("RunTask started no bench task");
     for (;;) {
-      const t = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks![0];
+      const [t] = (await ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }))).tasks ?? [];
+      if (t === undefined) throw new Error(`bench task ${arn} is not described`);
       if (t.lastStatus === "RUNNING") break;
       if (t.lastStatus === "STOPPED") throw new Error(`bench task stopped: ${t.stoppedReason ?? ""}`);
       await sleep(pollMs);
@@ -135,8 +139,10 @@ async function killToReplacement(ecs: ECSClient, docker: Docker, name: string, n
       arns = await runningTaskArns(ecs, name);
       await sleep(pollMs * 5);
     }
-    const victim = arns[0];
+    const [victim] = arns;
+    if (victim === undefined) throw new Error(`service ${name} has no running task`);
     const [container] = await containersOfTask(docker, victim);
+    if (container === undefined) throw new Error(`bench task ${victim} has no container`);
     const t0 = performance.now();
     await docker.getContainer(container.Id).kill();
     for (;;) {

@@ -31,10 +31,10 @@ export interface ProfileSummary {
 function where(url: string): string {
   if (url === "") return "(native)";
   if (url.startsWith("node:")) return "(node)";
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (m) return m[1];
-  const dist = /\/dist\/(.*)$/.exec(url);
-  return dist ? `app:${dist[1].split("/").slice(0, -1).join("/")}` : url;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg !== undefined) return pkg;
+  const app = /\/dist\/(.*)$/.exec(url)?.[1];
+  return app !== undefined ? `app:${app.split("/").slice(0, -1).join("/")}` : url;
 }
 
 function frameName(node: ProfileNode): string {

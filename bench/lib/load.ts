@@ -112,5 +112,8 @@ export function pickWeighted<T extends { readonly weight: number }>(weighted: re
     r -= w.weight;
     if (r < 0) return w;
   }
-  return weighted[weighted.length - 1];
+  // Rounding can leave r a hair above 0 after the last weight: that one is picked.
+  const last = weighted.at(-1);
+  if (last === undefined) throw new Error("nothing to pick from");
+  return last;
 }

@@ -187,11 +187,12 @@ export function machineCpuMs(): { readonly busy: number; readonly stolen: number
 /** The machine's busy, stolen and total CPU time so far (all cores, /proc/stat), in clock ticks; undefined off Linux. */
 function machineTicks(): { busy: number; stolen: number; total: number } | undefined {
   try {
-    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const [cpuLine = ""] = readFileSync("/proc/stat", "utf8").split("\n", 1);
+    const fields = cpuLine.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user and nice.
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
-    const stolen = fields[7] ?? 0;
-    return { busy: total - fields[3] - fields[4] - stolen, stolen, total };
+    const [, , , idle = 0, iowait = 0, , , stolen = 0] = fields;
+    return { busy: total - idle - iowait - stolen, stolen, total };
   } catch {
     return undefined;
   }

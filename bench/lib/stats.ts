@@ -12,9 +12,9 @@ export interface LatencySummary {
 
 /** Nearest-rank percentile of ascending `sorted` (p in 0..100); NaN when empty. */
 export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+  // Empty, the index is -1.
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
 }
 
 /** Summarises latencies in milliseconds (any order; the input is not modified). */
@@ -28,7 +28,7 @@ export function summarize(latenciesMs: readonly number[]): LatencySummary {
     p50: percentile(asArray, 50),
     p90: percentile(asArray, 90),
     p99: percentile(asArray, 99),
-    max: asArray.length > 0 ? asArray[asArray.length - 1] : Number.NaN,
+    max: asArray.at(-1) ?? Number.NaN,
     mean: asArray.length > 0 ? sum / asArray.length : Number.NaN,
   };
 }

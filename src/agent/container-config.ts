@@ -213,9 +213,9 @@ export function networkBindings(
   bound: readonly { containerPort: number; protocol: "tcp" | "udp"; hostIp: string; hostPort: number }[],
 ): NetworkBinding[] {
   if (mode === "host") {
-    return (def.portMappings ?? [])
-      .filter((p) => p.containerPort !== undefined)
-      .map((p) => ({ bindIP: "0.0.0.0", containerPort: p.containerPort, hostPort: p.hostPort || p.containerPort, protocol: p.protocol ?? "tcp" }));
+    return (def.portMappings ?? []).flatMap(({ containerPort, hostPort, protocol }) =>
+      containerPort === undefined ? [] : [{ bindIP: "0.0.0.0", containerPort, hostPort: hostPort || containerPort, protocol: protocol ?? "tcp" }],
+    );
   }
   if (mode !== "bridge") return [];
   // Docker binds 0.0.0.0 and :: for one mapping; ECS reports the mapping once.

@@ -52,7 +52,7 @@ export async function chooseAwsvpcSubnet(docker: DockerEngine, agentId: string):
   const subnets = new Set(networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")));
   const own = networks.find((n) => n.Name === awsvpcNetworkName(agentId))?.IPAM?.Config?.[0]?.Subnet;
   if (own) return own;
-  const start = createHash("sha256").update(agentId).digest()[0] % 250;
+  const start = createHash("sha256").update(agentId).digest().readUInt8(0) % 250;
   for (let i = 0; i < 250; i++) {
     const candidate = `10.213.${((start + i) % 250) + 1}.0/24`;
     if (!subnets.has(candidate)) return candidate;
@@ -96,7 +96,7 @@ export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
         agentVersion: "1.0.0",
       });
       return {
-        totalResources: host.totalResources.map((r) => ({ ...r, stringSetValue: r.stringSetValue ? [...r.stringSetValue] : undefined })),
+        totalResources: host.totalResources.map((r) => ({ ...r, ...(r.stringSetValue ? { stringSetValue: [...r.stringSetValue] } : {}) })),
         attributes: [
           ...host.attributes.map((a) => ({ ...a })),
           ...settings.launchTypes.map((t) => ({ name: `${launchTypeAttributePrefix}${t}` })),

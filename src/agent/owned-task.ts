@@ -30,7 +30,7 @@ export interface ContainerState {
   imageId?: string;
   imageDigest?: string;
   /** What Docker had under the image reference when the image was resolved (none: not present). */
-  cachedImage?: ImageInfo;
+  cachedImage?: ImageInfo | undefined;
   auth?: RegistryCredentials;
   bound: ContainerInfo["ports"];
   ipv4: string[];
@@ -41,10 +41,10 @@ export interface ContainerState {
   stopSignal?: string;
   stopTimeout?: number;
   token: string;
-  waitingSince?: number;
+  waitingSince?: number | undefined;
   /** The runtime action in flight for it, if any. */
-  acting?: RuntimeAction;
-  notBefore?: number;
+  acting?: RuntimeAction | undefined;
+  notBefore?: number | undefined;
   failures: number;
   observing: boolean;
   observeAgain: boolean;

@@ -53,7 +53,7 @@ function assigned(containers: ContainerDefinition[], td: Partial<TaskDefinition>
       clusterArn: "arn:aws:ecs:us-east-1:000000000000:cluster/itest",
       desiredStatus: "RUNNING",
       lastStatus: "PENDING",
-      containers: containers.map((c) => ({ name: c.name, containerArn: `arn:aws:ecs:us-east-1:000000000000:container/itest/${id}/${c.name}` })),
+      containers: containers.map(({ name }) => ({ ...(name === undefined ? {} : { name }), containerArn: `arn:aws:ecs:us-east-1:000000000000:container/itest/${id}/${name}` })),
       ...task,
     },
     taskDefinition: { family: "itest", revision: 1, containerDefinitions: containers, ...td },

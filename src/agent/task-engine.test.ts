@@ -21,7 +21,7 @@ function assigned(id: string, containers: ContainerDefinition[], over: Partial<T
       clusterArn: cluster,
       desiredStatus: "RUNNING",
       lastStatus: "PENDING",
-      containers: containers.map((c) => ({ name: c.name, containerArn: `arn:aws:ecs:us-east-1:000000000000:container/default/${id}/${c.name}` })),
+      containers: containers.map(({ name }) => ({ ...(name === undefined ? {} : { name }), containerArn: `arn:aws:ecs:us-east-1:000000000000:container/default/${id}/${name}` })),
       ...taskOver,
     },
     taskDefinition: { family: "fam", revision: 3, containerDefinitions: containers, ...over },

@@ -248,7 +248,7 @@ export class TaskOwner {
       cluster: task.clusterArn ?? this.task.clusterArn,
       task: this.taskArn,
       ...(task.lastStatus ? { status: task.lastStatus } : {}),
-      containers: (task.containers ?? []).map((c) => ({ containerName: c.name, ...(c.lastStatus ? { status: c.lastStatus } : {}) })),
+      containers: (task.containers ?? []).map((c) => ({ ...(c.name === undefined ? {} : { containerName: c.name }), ...(c.lastStatus ? { status: c.lastStatus } : {}) })),
     });
     applyAssigned(this.task, assigned, this.ctx.agentId);
   }

@@ -153,7 +153,7 @@ function errorFrom({ status, headers, body: bytes }: HttpAnswer, clockSkewCorrec
     // Not JSON (a proxy's page, say): keep the raw text.
   }
   // "aws.protocoltests#FooError" and "FooError:http://…" both name FooError.
-  const code = type.split(":")[0].split("#").pop() || `Http${status}Error`;
+  const code = type.replace(/:.*/s, "").split("#").pop() || `Http${status}Error`;
   return new AwsCallError(code, message, status, clockSkewCorrected);
 }
 

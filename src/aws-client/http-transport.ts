@@ -38,8 +38,8 @@ export interface DispatchCallbacks {
 }
 
 export interface PostOptions {
-  readonly agent?: HttpAgent;
-  readonly dispatcher?: Dispatcher;
+  readonly agent?: HttpAgent | undefined;
+  readonly dispatcher?: Dispatcher | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -22,9 +22,11 @@ describe("berth logs: pure parts", () => {
       { label: "app/0123456789abcdef", group: "/ecs/app", stream: "p/app/0123456789abcdef" },
       { label: "fixed/0123456789abcdef", group: "/g", stream: "one" },
     ]);
+    const [side, bare] = notes;
     assert.equal(notes.length, 2);
-    assert.match(notes[0], /side .*json-file.*"logDriver": "awslogs"/);
-    assert.match(notes[1], /bare .*no awslogs/);
+    assert.ok(side !== undefined && bare !== undefined);
+    assert.match(side, /side .*json-file.*"logDriver": "awslogs"/);
+    assert.match(bare, /bare .*no awslogs/);
   });
 
   test("--since takes durations, epoch numbers and dates", () => {

@@ -42,7 +42,7 @@ export function parseSince(text: string, now: number): number {
   if (/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(t)) {
     const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
     let total = 0;
-    for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(m[1]) * (units[m[2]] ?? 0);
+    for (const [, amount, unit] of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(amount) * (units[unit ?? ""] ?? 0);
     return Math.floor(now - total);
   }
   if (/^\d+$/.test(t)) {
@@ -65,17 +65,17 @@ export interface StreamEvent {
  * as read (a stable merge), so lines with equal timestamps never swap.
  */
 export function interleave<K>(batches: readonly { readonly key: K; readonly events: readonly StreamEvent[] }[]): { key: K; event: StreamEvent }[] {
-  const pos = batches.map(() => 0);
+  const cursors = batches.map(({ key, events }) => ({ key, events, at: 0 }));
   const out: { key: K; event: StreamEvent }[] = [];
   for (;;) {
-    let best = -1;
-    for (let i = 0; i < batches.length; i++) {
-      const e = batches[i].events[pos[i]];
-      if (e && (best < 0 || e.timestamp < batches[best].events[pos[best]].timestamp)) best = i;
+    let best: { cursor: (typeof cursors)[number]; event: StreamEvent } | undefined;
+    for (const cursor of cursors) {
+      const event = cursor.events[cursor.at];
+      if (event && (!best || event.timestamp < best.event.timestamp)) best = { cursor, event };
     }
-    if (best < 0) return out;
-    out.push({ key: batches[best].key, event: batches[best].events[pos[best]] });
-    pos[best]++;
+    if (!best) return out;
+    out.push({ key: best.cursor.key, event: best.event });
+    best.cursor.at++;
   }
 }
 

@@ -14,6 +14,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Area } from "../area.js";
+import { revisionOfArn } from "../ecs/arns.js";
 import type { InstanceNotifier } from "../ecs/task-hooks.js";
 import type { AgentKeys } from "../edge/agent-keys.js";
 import type { Task, TaskDefinition } from "../model/generated/ecs.js";
@@ -202,8 +203,8 @@ export class AgentHub implements InstanceNotifier {
       const arn = task.taskDefinitionArn!;
       let def = this.definitions.get(arn);
       if (!def) {
-        const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
-        def = m ? await tx.getTaskDefinition(m[1], Number(m[2])) : undefined;
+        const ref = revisionOfArn(arn);
+        def = ref ? await tx.getTaskDefinition(ref.family, ref.revision) : undefined;
         // Revisions never change once registered (only their status), so they can be cached.
         if (def) this.definitions.set(arn, def);
       }

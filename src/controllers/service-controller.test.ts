@@ -28,6 +28,7 @@ import {
   UpdateContainerInstancesStateCommand,
   UpdateServiceCommand,
   type ContainerDefinition,
+  type Deployment,
   type Service,
 } from "@aws-sdk/client-ecs";
 import { startControlPlane, type ControlPlane } from "../control-plane.js";
@@ -123,7 +124,16 @@ async function register(ecs: ECSClient, family: string, over: Partial<ContainerD
 
 async function service(ecs: ECSClient, name: string): Promise<Service> {
   const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [name] }));
-  return out.services![0];
+  const [found] = out.services ?? [];
+  assert.ok(found, `service ${name} is described`);
+  return found;
+}
+
+/** The deployment ECS lists first: the PRIMARY one. */
+function primaryDeployment(s: Service): Deployment {
+  const [primary] = s.deployments ?? [];
+  assert.ok(primary, `service ${s.serviceName} has a deployment`);
+  return primary;
 }
 
 /** The service's tasks straight from the store: every task, live or stopped, of its group. */
@@ -135,7 +145,7 @@ async function tasksOf(w: World, name: string): Promise<Task[]> {
 }
 
 const stable = (s: Service): boolean =>
-  s.status === "ACTIVE" && s.deployments?.length === 1 && s.deployments[0].rolloutState === "COMPLETED" && s.runningCount === s.desiredCount && s.pendingCount === 0;
+  s.status === "ACTIVE" && s.deployments?.length === 1 && s.deployments[0]?.rolloutState === "COMPLETED" && s.runningCount === s.desiredCount && s.pendingCount === 0;
 
 async function untilStable(w: World, name: string, timeoutMs = 15_000): Promise<Service> {
   return eventually(`${name} to be stable`, async () => {
@@ -171,7 +181,8 @@ for (const kind of kinds) {
         await w.plane.ecs.send(new CreateServiceCommand({ cluster, serviceName: "web", taskDefinition: td, desiredCount: 3 }));
         const before = await untilStable(w, "web");
         assert.equal(before.runningCount, 3);
-        const victim = (await tasksOf(w, "web"))[0];
+        const [victim] = await tasksOf(w, "web");
+        assert.ok(victim);
         const agent = w.agents.find((a) => a.containerInstanceArn === victim.containerInstanceArn)!;
         agent.exitContainer(victim.taskArn!, 2);
         const after = await eventually("a replacement", async () => {
@@ -181,7 +192,7 @@ for (const kind of kinds) {
           return stable(s) && !tasks.some((t) => t.taskArn === victim.taskArn) && tasks.length === 3 ? s : undefined;
         });
         assert.equal(after.runningCount, 3);
-        assert.equal(after.deployments![0].failedTasks, 1, "the exit counts against the deployment");
+        assert.equal(primaryDeployment(after).failedTasks, 1, "the exit counts against the deployment");
         const stopped = await w.plane.cp.store.tx((tx) => tx.getTask(victim.taskArn!));
         assert.equal(stopped?.lastStatus, "STOPPED");
         assert.equal(stopped?.stopCode, "EssentialContainerExited");
@@ -201,13 +212,14 @@ for (const kind of kinds) {
         await w.plane.ecs.send(new CreateServiceCommand({ cluster, serviceName: "move", taskDefinition: td, desiredCount: 2 }));
         await untilStable(w, "move");
         const [victim] = await tasksOf(w, "move");
+        assert.ok(victim);
         await w.plane.ecs.send(new StopTaskCommand({ cluster, task: victim.taskArn!, reason: "operator" }));
         const s = await eventually("the stopped task's replacement", async () => {
           const tasks = await tasksOf(w, "move");
           const svc = await service(w.plane.ecs, "move");
           return stable(svc) && tasks.length === 2 && !tasks.some((t) => t.taskArn === victim.taskArn) ? svc : undefined;
         });
-        assert.equal(s.deployments![0].failedTasks, 0, "a user's StopTask is not the task's failure");
+        assert.equal(primaryDeployment(s).failedTasks, 0, "a user's StopTask is not the task's failure");
         // Drain a host that holds a task (the replacement may have joined the other one on the same host).
         const hosts = new Set((await tasksOf(w, "move")).map((t) => t.containerInstanceArn));
         const [drained, kept] = hosts.has(a.containerInstanceArn) ? [a, b] : [b, a];
@@ -273,7 +285,7 @@ for (const kind of kinds) {
         assert.equal(stopped.length, 3);
         for (const t of stopped) {
           assert.equal(t?.stopCode, "ServiceSchedulerInitiated");
-          assert.equal(t?.stoppedReason, `Scaling activity initiated by (deployment ${s.deployments![0].id})`);
+          assert.equal(t?.stoppedReason, `Scaling activity initiated by (deployment ${primaryDeployment(s).id})`);
         }
       } finally {
         await w.close();
@@ -335,7 +347,7 @@ for (const kind of kinds) {
           }),
         );
         const first = await untilStable(w, "cb");
-        const firstDeployment = first.deployments![0];
+        const firstDeployment = primaryDeployment(first);
         const v2 = await register(w.plane.ecs, "cb", { image: "registry.local/app:broken" });
         const updated = await w.plane.ecs.send(new UpdateServiceCommand({ cluster, service: "cb", taskDefinition: v2 }));
         const failedSd = updated.service!.currentServiceDeployment!;
@@ -347,21 +359,22 @@ for (const kind of kinds) {
           },
           20_000,
         );
-        assert.equal(end.deployments![0].id, firstDeployment.id, "the last completed deployment is PRIMARY again");
-        assert.equal(end.deployments![0].rolloutState, "COMPLETED");
+        assert.equal(primaryDeployment(end).id, firstDeployment.id, "the last completed deployment is PRIMARY again");
+        assert.equal(primaryDeployment(end).rolloutState, "COMPLETED");
         assert.equal(end.runningCount, 3);
         const messages = end.events!.map((e) => e.message!);
         const failedId = updated.service!.deployments!.find((d) => d.status === "PRIMARY")!.id!;
         assert.ok(messages.includes(`(service cb) (deployment ${failedId}) deployment failed: tasks failed to start.`), messages.join("\n"));
         assert.ok(messages.includes(`(service cb) rolling back to deployment ${firstDeployment.id}.`));
-        const sd = (await w.plane.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [failedSd] }))).serviceDeployments![0];
+        const [sd] = (await w.plane.ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [failedSd] }))).serviceDeployments ?? [];
+        assert.ok(sd);
         assert.equal(sd.status, "ROLLBACK_SUCCESSFUL");
         assert.equal(sd.deploymentCircuitBreaker?.status, "TRIGGERED");
         assert.equal(sd.deploymentCircuitBreaker?.threshold, 3);
         // Counted a pass at a time: the last pass can add the rest of a batch (3 tasks) to the 2 it had.
         const failures = sd.deploymentCircuitBreaker?.failureCount ?? 0;
         assert.ok(failures >= 3 && failures <= 5, `failureCount ${failures}`);
-        assert.equal(sd.rollback?.serviceRevisionArn, first.currentServiceRevisions![0].arn);
+        assert.equal(sd.rollback?.serviceRevisionArn, first.currentServiceRevisions?.[0]?.arn);
         const list = await w.plane.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: "cb" }));
         assert.deepEqual(list.serviceDeployments!.map((d) => d.status), ["ROLLBACK_SUCCESSFUL", "SUCCESSFUL"]);
         // The old tasks never stopped: the failed revision never had a healthy task to replace them with.
@@ -452,13 +465,15 @@ for (const kind of kinds) {
         await untilStable(w, "lost");
         const onA = (await tasksOf(w, "lost")).filter((t) => t.containerInstanceArn === a.containerInstanceArn);
         assert.equal(onA.length, 1, "spread puts one task on each host");
+        const [lost] = onA;
+        assert.ok(lost);
         await a.disconnect();
         await eventually("the replacement on the other host", async () => {
           const tasks = await tasksOf(w, "lost");
           const s = await service(w.plane.ecs, "lost");
           return stable(s) && tasks.every((t) => t.containerInstanceArn === b.containerInstanceArn) && tasks.length === 2;
         });
-        const gone = await w.plane.cp.store.tx((tx) => tx.getTask(onA[0].taskArn!));
+        const gone = await w.plane.cp.store.tx((tx) => tx.getTask(lost.taskArn!));
         assert.equal(gone?.lastStatus, "STOPPED");
         assert.equal(gone?.stopCode, "TerminationNotice");
         assert.match(gone?.stoppedReason ?? "", /^Host \(container instance [0-9a-f]+\) lost: its agent has been disconnected for more than 1.5 seconds\.$/);
@@ -475,13 +490,14 @@ for (const kind of kinds) {
         await w.plane.ecs.send(new CreateServiceCommand({ cluster, serviceName: "hc", taskDefinition: td, desiredCount: 2, healthCheckGracePeriodSeconds: 0 }));
         await untilStable(w, "hc");
         const [sick] = await tasksOf(w, "hc");
+        assert.ok(sick);
         assert.equal(sick.healthStatus, "HEALTHY", "the deployment completed only once its tasks were HEALTHY");
         await agent.setHealth(sick.taskArn!, "UNHEALTHY");
         const after = await eventually("the unhealthy task to be replaced", async () => {
           const tasks = await tasksOf(w, "hc");
           const s = await service(w.plane.ecs, "hc");
           // The failure is counted once the stopped task is seen STOPPED, a pass after its replacement started.
-          return stable(s) && !tasks.some((t) => t.taskArn === sick.taskArn) && s.deployments![0].failedTasks === 1 ? s : undefined;
+          return stable(s) && !tasks.some((t) => t.taskArn === sick.taskArn) && primaryDeployment(s).failedTasks === 1 ? s : undefined;
         });
         const id = sick.taskArn!.slice(sick.taskArn!.lastIndexOf("/") + 1);
         assert.ok(after.events!.some((e) => e.message === `(service hc) (task ${id}) failed container health checks.`));
@@ -490,6 +506,7 @@ for (const kind of kinds) {
         // Within the grace period an unhealthy task stays.
         await w.plane.ecs.send(new UpdateServiceCommand({ cluster, service: "hc", healthCheckGracePeriodSeconds: 3600 }));
         const [next] = await tasksOf(w, "hc");
+        assert.ok(next);
         await agent.setHealth(next.taskArn!, "UNHEALTHY");
         await new Promise((r) => setTimeout(r, 300));
         assert.ok((await tasksOf(w, "hc")).some((t) => t.taskArn === next.taskArn && t.desiredStatus === "RUNNING"));
@@ -508,16 +525,18 @@ for (const kind of kinds) {
           const svc = await service(w.plane.ecs, "crash");
           return svc.events!.some((e) => e.message === "(service crash) is unable to consistently start tasks successfully.") ? svc : undefined;
         });
-        assert.ok(s.deployments![0].failedTasks! >= 2);
+        assert.ok(primaryDeployment(s).failedTasks! >= 2);
         const t0 = Date.now();
-        const before = s.deployments![0].failedTasks!;
+        const before = primaryDeployment(s).failedTasks!;
         await new Promise((r) => setTimeout(r, 1000));
-        const after = (await service(w.plane.ecs, "crash")).deployments![0].failedTasks!;
+        const after = primaryDeployment(await service(w.plane.ecs, "crash")).failedTasks!;
         // Unthrottled, a pass every 20 ms would launch dozens; doubling from 200 ms allows a handful.
         assert.ok(after - before <= 4, `${after - before} launches in ${Date.now() - t0} ms`);
         const stopped = await w.plane.cp.store.tx(async (tx) => {
           const arns = await tx.listTaskArns({ clusterArn, group: "service:crash", desiredStatus: "STOPPED", limit: 1 });
-          return tx.getTask(arns.items[0]);
+          const [arn] = arns.items;
+          assert.ok(arn, "a stopped task");
+          return tx.getTask(arn);
         });
         assert.equal(stopped?.stopCode, "TaskFailedToStart");
       } finally {
@@ -537,7 +556,7 @@ for (const kind of kinds) {
           return svc.events!.length > 0 ? svc : undefined;
         });
         assert.equal(
-          s.events![0].message,
+          s.events?.[0]?.message,
           `(service big) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance ${id}) has insufficient memory available. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`,
         );
         await new Promise((r) => setTimeout(r, 200));
@@ -602,7 +621,7 @@ for (const kind of kinds) {
           },
           20_000,
         );
-        assert.equal(end.deployments![0].id, target);
+        assert.equal(primaryDeployment(end).id, target);
         const all = await w.plane.cp.store.tx(async (tx) => {
           const ids = [
             ...(await tx.listTaskArns({ clusterArn, group: "service:rs", desiredStatus: "RUNNING", limit: 100 })).items,

@@ -26,7 +26,11 @@ function rng(seed: number): () => number {
   };
 }
 const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+const pick = <T>(r: () => number, xs: readonly T[]): T => {
+  const x = xs[Math.floor(r() * xs.length)];
+  assert.ok(x !== undefined, "picks from a non-empty list");
+  return x;
+};
 
 function randomTask(r: () => number, i: number, instances: number): ServiceTaskView {
   const pending = r() < 0.25;

@@ -65,7 +65,7 @@ async function rig(): Promise<Rig> {
     clock,
     deps,
     ctx,
-    controller: () => new ServiceController({ store, hooks, clock, intervalMs: 1_000_000, settleMs: 0, instanceLostAfterMs: 60_000, logger: undefined }),
+    controller: () => new ServiceController({ store, hooks, clock, intervalMs: 1_000_000, settleMs: 0, instanceLostAfterMs: 60_000 }),
     tasks,
     async playAgent() {
       for (const t of await tasks()) {
@@ -131,8 +131,10 @@ describe("service passes", () => {
       r.clock.advance(1000);
       await second.runOnce();
       const svc = await serviceHandlers(r.deps).DescribeServices!({ cluster: "unit", services: ["web"] }, r.ctx());
-      assert.equal(svc.services![0].runningCount, 3);
-      assert.equal(svc.services![0].deployments![0].rolloutState, "COMPLETED");
+      const [web] = svc.services ?? [];
+      assert.ok(web);
+      assert.equal(web.runningCount, 3);
+      assert.equal(web.deployments?.[0]?.rolloutState, "COMPLETED");
     } finally {
       await r.close();
     }
@@ -142,12 +144,15 @@ describe("service passes", () => {
     const r = await rig();
     try {
       const [a, b] = await setup(r, 2);
+      assert.ok(a);
       await serviceHandlers(r.deps).CreateService!({ cluster: "unit", serviceName: "web", taskDefinition: "web", desiredCount: 2 }, r.ctx());
       const c = r.controller();
       await c.runOnce();
       await r.playAgent();
       const onA = (await r.tasks()).filter((t) => t.containerInstanceArn === a);
       assert.equal(onA.length, 1);
+      const [onlyOnA] = onA;
+      assert.ok(onlyOnA);
       await r.store.tx(async (tx) => {
         const i = (await tx.getContainerInstance(clusterArn, a))!;
         await tx.putContainerInstance(clusterArn, { ...i, agentConnected: false });
@@ -155,10 +160,10 @@ describe("service passes", () => {
       await c.runOnce();
       r.clock.advance(59_999);
       await c.runOnce();
-      assert.equal((await r.store.tx((tx) => tx.getTask(onA[0].taskArn!)))?.lastStatus, "RUNNING", "not lost a millisecond early");
+      assert.equal((await r.store.tx((tx) => tx.getTask(onlyOnA.taskArn!)))?.lastStatus, "RUNNING", "not lost a millisecond early");
       r.clock.advance(1);
       await c.runOnce();
-      const lost = await r.store.tx((tx) => tx.getTask(onA[0].taskArn!));
+      const lost = await r.store.tx((tx) => tx.getTask(onlyOnA.taskArn!));
       assert.equal(lost?.lastStatus, "STOPPED");
       assert.equal(lost?.stopCode, "TerminationNotice");
       const live = await r.tasks();
@@ -193,7 +198,8 @@ describe("task health and outcomes", () => {
 
   it("counts what a task's end means for the breaker and the throttle", () => {
     assert.deepEqual(taskOutcome(task({ lastStatus: "STOPPED", stopCode: "EssentialContainerExited" }), record), { failed: true, failedToStart: false });
-    assert.deepEqual(taskOutcome(task({ lastStatus: "STOPPED", stopCode: "TaskFailedToStart", startedAt: undefined }), record), { failed: true, failedToStart: true });
+    const neverStarted: Task = { lastStatus: "STOPPED", desiredStatus: "RUNNING", stopCode: "TaskFailedToStart", containers: [{ name: "app" }] };
+    assert.deepEqual(taskOutcome(neverStarted, record), { failed: true, failedToStart: true });
     assert.deepEqual(taskOutcome(task({ lastStatus: "STOPPED", stopCode: "UserInitiated" }), record), { failed: false, failedToStart: false });
     assert.deepEqual(taskOutcome(task({ lastStatus: "STOPPED", stopCode: "ServiceSchedulerInitiated" }), { ...record, stopKind: "scheduler" }), { failed: false, failedToStart: false });
     assert.deepEqual(taskOutcome(task({ lastStatus: "STOPPED", stopCode: "ServiceSchedulerInitiated" }), { ...record, stopKind: "health" }), { failed: true, failedToStart: false });

@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import type { ContainerInstance, Task } from "../model/generated/ecs.js";
 import { AwsError } from "../errors.js";
+import { revisionOfArn } from "../ecs/arns.js";
 import { launchTypesOf } from "../ecs/placement-snapshot.js";
 import { serviceTasks } from "../ecs/service-deployments.js";
 import type { TaskChanges } from "../ecs/task-hooks.js";
@@ -100,8 +101,8 @@ async function daemonInstances(
   instances: ReadonlyMap<string, ContainerInstance>,
   live: readonly Task[],
 ): Promise<DaemonInstance[]> {
-  const m = /task-definition\/([^:]+):(\d+)$/.exec(deployment.spec.taskDefinition);
-  const def = m ? await tx.getTaskDefinition(m[1], Number(m[2])) : undefined;
+  const ref = revisionOfArn(deployment.spec.taskDefinition);
+  const def = ref ? await tx.getTaskDefinition(ref.family, ref.revision) : undefined;
   const expressions: Expression[] = [];
   for (const c of [...(def?.placementConstraints ?? []), ...deployment.spec.placementConstraints]) {
     if (c.type === "memberOf" && c.expression) {

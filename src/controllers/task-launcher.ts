@@ -66,7 +66,7 @@ async function serviceLaunch(tx: Tx, req: LaunchRequest, capacity: TaskCapacity)
 export async function runServiceTasks(tx: Tx, changes: TaskChanges, req: LaunchRequest, count: number, random?: () => number): Promise<Launched> {
   const capacity = capacityOfSpec(req.spec);
   const launch = await serviceLaunch(tx, req, capacity.next);
-  const constraints = [...(launch.definition.placementConstraints ?? []).map((c) => ({ type: c.type, expression: c.expression })), ...req.spec.placementConstraints];
+  const constraints = [...(launch.definition.placementConstraints ?? []), ...req.spec.placementConstraints];
   const strategy = req.spec.placementStrategy.length > 0 ? [...req.spec.placementStrategy] : capacity.effective === "FARGATE" ? [] : [...defaultServiceStrategy];
   return launchTasks(tx, changes, req, launch, { place: { count, constraints, strategy, random } }, req.now);
 }

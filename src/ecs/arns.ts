@@ -46,6 +46,14 @@ export interface TaskDefinitionRef {
   readonly revision?: number;
 }
 
+/** The family and revision a task definition ARN names; undefined for anything else. */
+export function revisionOfArn(arn: string): Required<TaskDefinitionRef> | undefined {
+  const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
+  const family = m?.[1];
+  const revision = m?.[2];
+  return family === undefined || revision === undefined ? undefined : { family, revision: Number(revision) };
+}
+
 /** "family", "family:revision" or a task definition ARN. */
 export function taskDefinitionRef(s: Scope, ref: string): TaskDefinitionRef {
   let text = ref;
@@ -57,8 +65,10 @@ export function taskDefinitionRef(s: Scope, ref: string): TaskDefinitionRef {
     text = resource.slice("task-definition/".length);
   }
   const m = /^([A-Za-z0-9_-]{1,255})(?::(\d+))?$/.exec(text);
-  if (!m) throw errors.client(`Invalid task definition '${ref}'. Use family, family:revision or a task definition ARN.`);
-  return m[2] === undefined ? { family: m[1] } : { family: m[1], revision: Number(m[2]) };
+  const family = m?.[1];
+  if (family === undefined) throw errors.client(`Invalid task definition '${ref}'. Use family, family:revision or a task definition ARN.`);
+  const revision = m?.[2];
+  return revision === undefined ? { family } : { family, revision: Number(revision) };
 }
 
 /** ECS's rule for cluster, family, container and capacity provider names. */

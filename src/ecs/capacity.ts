@@ -53,8 +53,8 @@ export const namedInstanceCapacity: TaskCapacity = { launchType: "EC2" };
 const fargateProvider = (name: string): boolean => builtinProviders.some((b) => b === name);
 
 /** The item the first task goes to: a provider with a base first, then the heaviest weight. */
-function firstProvider(items: readonly CapacityProviderStrategyItem[]): CapacityProviderStrategyItem {
-  return [...items].sort((a, b) => (b.base ?? 0) - (a.base ?? 0) || (b.weight ?? 0) - (a.weight ?? 0))[0];
+function firstProvider(items: readonly CapacityProviderStrategyItem[]): CapacityProviderStrategyItem | undefined {
+  return [...items].sort((a, b) => (b.base ?? 0) - (a.base ?? 0) || (b.weight ?? 0) - (a.weight ?? 0)).at(0);
 }
 
 const throughProvider = (name: string): TaskCapacity => ({ launchType: fargateProvider(name) ? "FARGATE" : "EC2", capacityProviderName: name });
@@ -84,9 +84,9 @@ export async function resolveCapacity(tx: Tx, scope: Scope, cluster: Cluster, re
   }
   if (launchType) return ofLaunchType(launchType);
   const items = strategy && strategy.length > 0 ? strategy : (cluster.defaultCapacityProviderStrategy ?? []);
-  if (items.length === 0) return ofLaunchType("EC2");
-  validateStrategy(items);
   const first = firstProvider(items);
+  if (first === undefined) return ofLaunchType("EC2");
+  validateStrategy(items);
   let next: TaskCapacity | undefined;
   for (const item of rules.checkProviders === "every" ? items : [first]) {
     const provider = await findCapacityProvider(tx, scope, item.capacityProvider);
@@ -104,5 +104,6 @@ export async function resolveCapacity(tx: Tx, scope: Scope, cluster: Cluster, re
 export function capacityOfSpec(spec: CapacityRequest): Capacity {
   if (spec.launchType) return ofLaunchType(spec.launchType);
   const items = spec.capacityProviderStrategy ?? [];
-  return items.length === 0 ? ofLaunchType("EC2") : ofStrategy(items, throughProvider(firstProvider(items).capacityProvider));
+  const first = firstProvider(items);
+  return first === undefined ? ofLaunchType("EC2") : ofStrategy(items, throughProvider(first.capacityProvider));
 }

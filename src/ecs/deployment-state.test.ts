@@ -146,11 +146,12 @@ describe("supersede", () => {
   it("turns the PRIMARY into ACTIVE and stops its unfinished ServiceDeployment; finished ones keep their status", () => {
     const rolling = deployment("ecs-svc/1000000000000000002", at(10));
     const [stopped] = supersede([rolling], at(20));
+    assert.ok(stopped);
     assert.equal(stopped.status, "ACTIVE");
     assert.equal(stopped.serviceDeployment.status, "STOPPED");
     assert.deepEqual(stopped.serviceDeployment.stoppedAt, at(20));
     const finished = { ...rolling, rolloutState: "COMPLETED" as const, serviceDeployment: { ...rolling.serviceDeployment, status: "SUCCESSFUL" as const } };
-    assert.equal(supersede([finished], at(20))[0].serviceDeployment.status, "SUCCESSFUL");
+    assert.equal(supersede([finished], at(20))[0]?.serviceDeployment.status, "SUCCESSFUL");
     assert.deepEqual(supersede([{ ...rolling, status: "ACTIVE" }], at(20)), []);
   });
 });

@@ -89,6 +89,9 @@ const setSd = (d: StoredDeployment, now: Date, patch: Partial<StoredDeployment["
 
 const unfinished: ReadonlySet<ServiceDeploymentStatus> = new Set(["PENDING", "IN_PROGRESS"]);
 
+/** The deployment as no rollback's: a superseded or completed one rolls nothing back any more. */
+const settled = ({ rollbackOf: _rollbackOf, ...d }: StoredDeployment): StoredDeployment => d;
+
 /**
  * What starting a new deployment does to the existing ones: the PRIMARY becomes ACTIVE, and
  * a ServiceDeployment still rolling out is STOPPED (a newer one took over).
@@ -97,7 +100,7 @@ export function supersede(existing: readonly StoredDeployment[], now: Date): Sto
   const changed: StoredDeployment[] = [];
   for (const d of existing) {
     if (d.status !== "PRIMARY") continue;
-    let next: StoredDeployment = { ...d, rollbackOf: undefined, status: "ACTIVE", updatedAt: now };
+    let next: StoredDeployment = { ...settled(d), status: "ACTIVE", updatedAt: now };
     if (unfinished.has(next.serviceDeployment.status)) {
       const cb = next.serviceDeployment.circuitBreaker;
       next = setSd(next, now, {
@@ -199,7 +202,7 @@ export function advanceRollout(input: RolloutInput): RolloutStep {
       const othersEmpty = input.deployments.every((d) => d.id === primary!.id || counts(d.id).live === 0);
       const d = input.desiredCount;
       if (mine.live === d && mine.running === d && mine.healthy === d && othersEmpty) {
-        let done: StoredDeployment = { ...primary, rollbackOf: undefined, rolloutState: "COMPLETED", rolloutStateReason: rolloutReasons.completed(primary.id), updatedAt: now };
+        let done: StoredDeployment = { ...settled(primary), rolloutState: "COMPLETED", rolloutStateReason: rolloutReasons.completed(primary.id), updatedAt: now };
         events.push(serviceEvents.deploymentCompleted(input.serviceName, primary.id));
         if (unfinished.has(done.serviceDeployment.status)) {
           const cb = done.serviceDeployment.circuitBreaker;

@@ -3,10 +3,11 @@
 // and the service's live tasks counted per deployment. The pure rollout model is
 // deployment-state.ts; the service scheduler (src/controllers/) moves it on.
 
-import type { ServiceRevision, Task, TaskDefinition } from "../model/generated/ecs.js";
+import type { ContainerImage, ServiceRevision, Task, TaskDefinition } from "../model/generated/ecs.js";
 import type { DeploymentSpec, StoredDeployment, StoredService } from "../store/service-store.js";
 import type { Tx } from "../store/store.js";
 import { arns, type Scope } from "./arns.js";
+import { definedMembers } from "./defined-members.js";
 import { newDeployment, newDeploymentId, newServiceDeploymentId, supersede } from "./deployment-state.js";
 
 const pendingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
@@ -48,7 +49,7 @@ export async function deploy(tx: Tx, scope: Scope, now: Date, stored: StoredServ
     loadBalancers: svc.loadBalancers ?? [],
     serviceRegistries: svc.serviceRegistries ?? [],
     ...(spec.networkConfiguration ? { networkConfiguration: spec.networkConfiguration } : {}),
-    containerImages: (definition.containerDefinitions ?? []).map((c) => ({ containerName: c.name, image: c.image })),
+    containerImages: (definition.containerDefinitions ?? []).map((c) => definedMembers<ContainerImage>({ containerName: c.name, image: c.image })),
     guardDutyEnabled: false,
     createdAt: now,
   };

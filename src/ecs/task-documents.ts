@@ -7,9 +7,9 @@ import type {
   Attachment,
   Cluster,
   Container,
-  ContainerInstance,
   NetworkBinding,
   NetworkConfiguration,
+  NetworkInterface,
   Tag,
   Task,
   TaskDefinition,
@@ -17,6 +17,7 @@ import type {
 } from "../model/generated/ecs.js";
 import type { Scope } from "./arns.js";
 import type { TaskCapacity } from "./capacity.js";
+import { definedMembers } from "./defined-members.js";
 import type { Placed } from "./placement-snapshot.js";
 
 const taskId = (): string => randomUUID().replace(/-/g, "");
@@ -73,15 +74,15 @@ export interface Launch {
   readonly enableExecuteCommand?: boolean;
 }
 
-/** Where a task goes: the instance, and its availability zone. */
+/** Where a task goes: the instance's ARN, and its availability zone. */
 export interface Placement {
-  readonly instance: ContainerInstance;
+  readonly instanceArn: string;
   readonly zone?: string;
 }
 
-export function placementOn({ instance, snap }: Placed): Placement {
+export function placementOn({ snap }: Placed): Placement {
   const zone = snap.attributes["ecs.availability-zone"];
-  return { instance, ...(zone ? { zone } : {}) };
+  return { instanceArn: snap.arn, ...(zone ? { zone } : {}) };
 }
 
 /** A new task document, not yet on any instance (PROVISIONING). */
@@ -106,20 +107,22 @@ export function newTask(scope: Scope, launch: Launch, now: Date): Task {
           },
         ]
       : [];
-  const containers: Container[] = (def.containerDefinitions ?? []).map((c) => ({
-    containerArn: `arn:aws:ecs:${scope.region}:${scope.accountId}:container/${name}/${id}/${randomUUID()}`,
-    taskArn,
-    name: c.name,
-    image: c.image,
-    lastStatus: "PENDING",
-    networkInterfaces: [],
-    networkBindings: [],
-    healthStatus: c.healthCheck ? "UNKNOWN" : undefined,
-    ...(c.cpu !== undefined ? { cpu: String(c.cpu) } : { cpu: "0" }),
-    ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
-    ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
-  }));
-  return {
+  const containers: Container[] = (def.containerDefinitions ?? []).map((c) =>
+    definedMembers<Container>({
+      containerArn: `arn:aws:ecs:${scope.region}:${scope.accountId}:container/${name}/${id}/${randomUUID()}`,
+      taskArn,
+      name: c.name,
+      image: c.image,
+      lastStatus: "PENDING",
+      networkInterfaces: [],
+      networkBindings: [],
+      healthStatus: c.healthCheck ? "UNKNOWN" : undefined,
+      ...(c.cpu !== undefined ? { cpu: String(c.cpu) } : { cpu: "0" }),
+      ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
+      ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
+    }),
+  );
+  return definedMembers<Task>({
     taskArn,
     clusterArn: cluster.clusterArn,
     taskDefinitionArn: def.taskDefinitionArn,
@@ -141,7 +144,7 @@ export function newTask(scope: Scope, launch: Launch, now: Date): Task {
     enableExecuteCommand: launch.enableExecuteCommand ?? false,
     tags: [...launch.tags],
     ...(capacity.launchType === "FARGATE" ? { ephemeralStorage: { sizeInGiB: 20 } } : {}),
-  };
+  });
 }
 
 /**
@@ -152,7 +155,7 @@ export function assign(task: Task, def: TaskDefinition, on: Placement, address: 
   const eni = task.attachments?.find((a) => a.type === "ElasticNetworkInterface");
   return {
     ...task,
-    containerInstanceArn: on.instance.containerInstanceArn,
+    containerInstanceArn: on.instanceArn,
     lastStatus: def.networkMode === "awsvpc" ? "PROVISIONING" : "PENDING",
     ...(on.zone ? { availabilityZone: on.zone } : {}),
     attachments: (task.attachments ?? []).map((a) =>
@@ -161,7 +164,7 @@ export function assign(task: Task, def: TaskDefinition, on: Placement, address: 
     containers: (task.containers ?? []).map((c) => ({
       ...c,
       networkBindings: staticBindings(def, c.name),
-      networkInterfaces: eni && address ? [{ attachmentId: eni.id, privateIpv4Address: address }] : [],
+      networkInterfaces: eni && address ? [definedMembers<NetworkInterface>({ attachmentId: eni.id, privateIpv4Address: address })] : [],
     })),
   };
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Task } from "../model/generated/ecs.js";
 import type { Store, Tx } from "../store/store.js";
+import { definedMembers, type Loose } from "./defined-members.js";
 import { concernsServices, instancesToTell, TaskHooks, type TaskChangeBatch } from "./task-hooks.js";
 
 /** A store whose transaction "commits" when its function returns and rolls back when it throws. */
@@ -19,13 +20,14 @@ function fakeStore(log: string[]): Store {
   } as Store;
 }
 
-const task = (arn: string, over: Partial<Task> = {}): Task => ({
-  taskArn: arn,
-  lastStatus: "PENDING",
-  desiredStatus: "RUNNING",
-  containerInstanceArn: "arn:i/1",
-  ...over,
-});
+const task = (arn: string, over: Loose<Partial<Task>> = {}): Task =>
+  definedMembers<Task>({
+    taskArn: arn,
+    lastStatus: "PENDING",
+    desiredStatus: "RUNNING",
+    containerInstanceArn: "arn:i/1",
+    ...over,
+  });
 
 describe("task hooks", () => {
   it("publish after the commit, one transition per task, and nothing for a rolled-back transaction", async () => {

@@ -96,8 +96,9 @@ export async function launchTasks(tx: Tx, changes: TaskChanges, scope: Scope, l:
       }
       const snap = taken.get(arn) ?? on.snap;
       const plan = place({ ...demandOf(l, 1, [], []), launchType: snap.launchTypes[0] ?? "EC2" }, [snap]);
-      if (plan.failures.length > 0) {
-        failures.push({ arn, reason: plan.failures[0].reason });
+      const [failure] = plan.failures;
+      if (failure) {
+        failures.push({ arn, reason: failure.reason });
         continue;
       }
       const address = plan.addresses?.[0];

@@ -3,13 +3,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Task } from "../model/generated/ecs.js";
+import { definedMembers, type Loose } from "./defined-members.js";
 import { applyTaskEvent, taskStatuses } from "./task-lifecycle.js";
 
 const t0 = new Date(1_000_000);
 const t1 = new Date(2_000_000);
 
-function task(over: Partial<Task> = {}): Task {
-  return {
+function task(over: Loose<Partial<Task>> = {}): Task {
+  return definedMembers<Task>({
     taskArn: "arn:aws:ecs:us-east-1:000000000000:task/c/1",
     containerInstanceArn: "arn:i",
     lastStatus: "PENDING",
@@ -17,7 +18,7 @@ function task(over: Partial<Task> = {}): Task {
     version: 1,
     containers: [{ name: "app", lastStatus: "PENDING" }],
     ...over,
-  };
+  });
 }
 
 describe("applyTaskEvent", () => {
@@ -43,7 +44,7 @@ describe("applyTaskEvent", () => {
       t1,
     );
     assert.equal(back.lastStatus, "RUNNING");
-    assert.equal(back.containers![0].lastStatus, "RUNNING");
+    assert.equal(back.containers?.[0]?.lastStatus, "RUNNING");
   });
 
   it("a stop of a placed task asks the agent (STOPPING); of an unplaced one, ends it at once", () => {
@@ -54,7 +55,7 @@ describe("applyTaskEvent", () => {
     const unplaced = applyTaskEvent(task({ containerInstanceArn: undefined, lastStatus: "PROVISIONING" }), { kind: "stop", code: "UserInitiated", reason: "bye" }, t0);
     assert.equal(unplaced.lastStatus, "STOPPED");
     assert.deepEqual(unplaced.stoppedAt, t0);
-    assert.equal(unplaced.containers![0].lastStatus, "STOPPED");
+    assert.equal(unplaced.containers?.[0]?.lastStatus, "STOPPED");
   });
 
   it("names why a task stopped: user, essential exit, failure to start", () => {
@@ -65,7 +66,7 @@ describe("applyTaskEvent", () => {
     );
     assert.equal(user.stopCode, "UserInitiated");
     assert.equal(user.stoppedReason, "bye");
-    assert.equal(user.containers![0].exitCode, 143);
+    assert.equal(user.containers?.[0]?.exitCode, 143);
 
     const exited = applyTaskEvent(task(), { kind: "report", status: "STOPPED", containers: [{ containerName: "app", exitCode: 3 }] }, t1);
     assert.equal(exited.stopCode, "EssentialContainerExited");

@@ -69,7 +69,7 @@ export function applyTaskEvent(task: Task, event: TaskEvent, now: Date): Task {
     next = { ...task, desiredStatus: "STOPPED", stopCode: event.code, stoppedReason: event.reason, stoppingAt: now };
     // A task no agent holds yet has nothing to stop: it is done at once.
     next = task.containerInstanceArn
-      ? { ...next, lastStatus: rank(task.lastStatus) < rank("STOPPING") ? "STOPPING" : task.lastStatus }
+      ? { ...next, ...(rank(task.lastStatus) < rank("STOPPING") ? { lastStatus: "STOPPING" } : {}) }
       : stopped(next, now);
   } else {
     next = {
@@ -107,7 +107,7 @@ function stopped(task: Task, now: Date): Task {
     lastStatus: "STOPPED",
     stoppedAt: now,
     executionStoppedAt: task.executionStoppedAt ?? now,
-    connectivity: task.connectivity === "CONNECTED" ? "DISCONNECTED" : task.connectivity,
+    ...(task.connectivity === "CONNECTED" ? { connectivity: "DISCONNECTED" } : {}),
     containers: (task.containers ?? []).map((c) => (c.lastStatus === "STOPPED" ? c : { ...c, lastStatus: "STOPPED" })),
     attachments: (task.attachments ?? []).map((a) => ({ ...a, status: "DELETED" })),
   };

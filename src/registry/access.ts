@@ -43,7 +43,7 @@ export function requireAccess(principal: Principal, accountId: string, repo: Rep
 }
 
 /** Throws DENIED unless the principal may perform at least one of `actions`. */
-export function requireAnyAccess(principal: Principal, accountId: string, repo: RepositoryRecord, actions: readonly string[]): void {
+export function requireAnyAccess(principal: Principal, accountId: string, repo: RepositoryRecord, actions: readonly [string, ...string[]]): void {
   if (actions.some((a) => isAllowed(principal, accountId, repo, a))) return;
   requireAccess(principal, accountId, repo, actions[0]);
 }

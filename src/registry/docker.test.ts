@@ -110,7 +110,8 @@ describe("docker CLI", { skip: !hasDocker }, () => {
       "docker/app",
     );
     assert.equal(described.imageDetails.length, 1);
-    const d = described.imageDetails[0];
+    const [d] = described.imageDetails;
+    assert.ok(d);
     assert.deepEqual([...d.imageTags].sort(), ["1", "2"]);
     assert.equal(d.imageManifestMediaType, "application/vnd.docker.distribution.manifest.v2+json");
     assert.ok(d.imageSizeInBytes > 1_000_000);

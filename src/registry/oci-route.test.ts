@@ -70,7 +70,9 @@ function runOciSuite(kind: "sqlite" | "postgres"): void {
           assert.ok(r.headers["www-authenticate"], name);
         }
         const expired = await http(`${server.url}/v2/`, { headers: { authorization: basicAuth(tokenFor(server, new Date(Date.now() - 1000))) } });
-        assert.match(expired.json<{ errors: { message: string }[] }>().errors[0].message, /expired/);
+        const [error] = expired.json<{ errors: { message: string }[] }>().errors;
+        assert.ok(error);
+        assert.match(error.message, /expired/);
       });
     });
 

@@ -42,16 +42,19 @@ type Target =
   | { readonly kind: "blob"; readonly name: string; readonly digest: string }
   | { readonly kind: "referrers"; readonly name: string; readonly digest: string };
 
-/** Repository names contain slashes, so each route is matched from the end of the path. */
-const patterns: readonly [RegExp, (m: RegExpExecArray) => Target][] = [
+/**
+ * Repository names contain slashes, so each route is matched from the end of the path.
+ * `group(i)` is the i-th capture group of the route's pattern (none of them is optional).
+ */
+const patterns: readonly [RegExp, (group: (i: 1 | 2) => string) => Target][] = [
   [/^\/v2\/?$/, () => ({ kind: "base" })],
   [/^\/v2\/_catalog$/, () => ({ kind: "catalog" })],
-  [/^\/v2\/(.+)\/tags\/list$/, (m) => ({ kind: "tags", name: m[1] })],
-  [/^\/v2\/(.+)\/manifests\/([^/]+)$/, (m) => ({ kind: "manifest", name: m[1], reference: m[2] })],
-  [/^\/v2\/(.+)\/blobs\/uploads\/?$/, (m) => ({ kind: "uploads", name: m[1] })],
-  [/^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, (m) => ({ kind: "upload", name: m[1], id: m[2] })],
-  [/^\/v2\/(.+)\/blobs\/([^/]+)$/, (m) => ({ kind: "blob", name: m[1], digest: m[2] })],
-  [/^\/v2\/(.+)\/referrers\/([^/]+)$/, (m) => ({ kind: "referrers", name: m[1], digest: m[2] })],
+  [/^\/v2\/(.+)\/tags\/list$/, (g) => ({ kind: "tags", name: g(1) })],
+  [/^\/v2\/(.+)\/manifests\/([^/]+)$/, (g) => ({ kind: "manifest", name: g(1), reference: g(2) })],
+  [/^\/v2\/(.+)\/blobs\/uploads\/?$/, (g) => ({ kind: "uploads", name: g(1) })],
+  [/^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, (g) => ({ kind: "upload", name: g(1), id: g(2) })],
+  [/^\/v2\/(.+)\/blobs\/([^/]+)$/, (g) => ({ kind: "blob", name: g(1), digest: g(2) })],
+  [/^\/v2\/(.+)\/referrers\/([^/]+)$/, (g) => ({ kind: "referrers", name: g(1), digest: g(2) })],
 ];
 
 function parseTarget(pathname: string): Target | undefined {
@@ -63,7 +66,12 @@ function parseTarget(pathname: string): Target | undefined {
   }
   for (const [re, make] of patterns) {
     const m = re.exec(path);
-    if (m) return make(m);
+    if (!m) continue;
+    return make((i) => {
+      const group = m[i];
+      if (group === undefined) throw new Error(`route pattern ${re.source} has no group ${i}`);
+      return group;
+    });
   }
   return undefined;
 }
@@ -335,7 +343,8 @@ export function ociRoute(deps: OciRouteDeps): HttpRoute {
     }
     if (req.method !== "GET" && req.method !== "HEAD") throw registryErrors.unsupported(`${req.method ?? ""} is not supported on a blob`);
     // A pusher checks for layers (BatchCheckLayerAvailability) with HEAD; a puller downloads them.
-    const actions = req.method === "HEAD" ? ["ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"] : ["ecr:GetDownloadUrlForLayer"];
+    const actions: [string, ...string[]] =
+      req.method === "HEAD" ? ["ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"] : ["ecr:GetDownloadUrlForLayer"];
     if (caller.scope === undefined) requireAnyAccess(caller.principal, accountId, repo, actions);
     if (!parseDigest(digest)) throw registryErrors.digestInvalid(`'${digest}' is not a sha256 or sha512 digest`, { digest });
     const size = await registry.requireBlob(name, digest);
@@ -435,9 +444,9 @@ export function ociRoute(deps: OciRouteDeps): HttpRoute {
     const n = pageSize(url);
     const last = url.searchParams.get("last") ?? undefined;
     const page = n === 0 ? { tags: [], more: false } : await registry.listTags(name, n, last);
-    const next: Record<string, string> = page.more
-      ? { link: `</v2/${name}/tags/list?n=${n}&last=${encodeURIComponent(page.tags[page.tags.length - 1])}>; rel="next"` }
-      : {};
+    const lastTag = page.tags.at(-1);
+    const next: Record<string, string> =
+      page.more && lastTag !== undefined ? { link: `</v2/${name}/tags/list?n=${n}&last=${encodeURIComponent(lastTag)}>; rel="next"` } : {};
     sendJson(res, 200, { name, tags: page.tags }, next);
   }
 
@@ -459,11 +468,12 @@ export function ociRoute(deps: OciRouteDeps): HttpRoute {
       if (page.next === undefined || more) break;
       after = page.next;
     }
-    if (!more && names.length === n && n > 0) {
-      const rest = await registry.store.registry.tx((tx) => tx.listRepositories({ limit: 1, after: names[names.length - 1] }));
+    const lastName = names.at(-1);
+    if (!more && names.length === n && lastName !== undefined) {
+      const rest = await registry.store.registry.tx((tx) => tx.listRepositories({ limit: 1, after: lastName }));
       more = rest.items.length > 0;
     }
-    const link: Record<string, string> = more ? { link: `</v2/_catalog?n=${n}&last=${encodeURIComponent(names[names.length - 1])}>; rel="next"` } : {};
+    const link: Record<string, string> = more && lastName !== undefined ? { link: `</v2/_catalog?n=${n}&last=${encodeURIComponent(lastName)}>; rel="next"` } : {};
     sendJson(res, 200, { repositories: names }, link);
   }
 

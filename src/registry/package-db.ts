@@ -76,7 +76,7 @@ export function parseApkInstalled(text: string): InstalledPackage[] {
   const out: InstalledPackage[] = [];
   for (const para of paragraphs(text)) {
     const fields = new Map<string, string>();
-    for (const line of para) if (line.length > 2 && line[1] === ":") fields.set(line[0], line.slice(2));
+    for (const line of para) if (line.length > 2 && line[1] === ":") fields.set(line.charAt(0), line.slice(2));
     const name = fields.get("P");
     const version = fields.get("V");
     if (!name || !version) continue;
@@ -88,8 +88,8 @@ export function parseApkInstalled(text: string): InstalledPackage[] {
 export function parseOsRelease(text: string): OsRelease {
   const fields = new Map<string, string>();
   for (const line of text.split("\n")) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) fields.set(m[1], m[2].replace(/^["']|["']$/g, ""));
+    const [, key, value] = /^([A-Z_]+)=(.*)$/.exec(line.trim()) ?? [];
+    if (key !== undefined && value !== undefined) fields.set(key, value.replace(/^["']|["']$/g, ""));
   }
   const id = fields.get("ID");
   const versionId = fields.get("VERSION_ID");

@@ -139,7 +139,8 @@ describe("basic image scanning", () => {
       ["CVE-2099-0003", "LOW"],
     ]);
     assert.deepEqual(f.findingSeverityCounts, { CRITICAL: 1, LOW: 1 });
-    const openssl = f.findings[0];
+    const [openssl] = f.findings;
+    assert.ok(openssl);
     assert.equal(openssl.uri, "https://example.org/DSA-9999-1");
     assert.deepEqual(
       Object.fromEntries(openssl.attributes.map((a) => [a.key, a.value])),
@@ -154,8 +155,10 @@ describe("basic image scanning", () => {
       "--repository-name",
       "scan/debian",
     );
-    assert.equal(described.imageDetails[0].imageScanStatus.status, "COMPLETE");
-    assert.deepEqual(described.imageDetails[0].imageScanFindingsSummary.findingSeverityCounts, { CRITICAL: 1, LOW: 1 });
+    const [image] = described.imageDetails;
+    assert.ok(image);
+    assert.equal(image.imageScanStatus.status, "COMPLETE");
+    assert.deepEqual(image.imageScanFindingsSummary.findingSeverityCounts, { CRITICAL: 1, LOW: 1 });
   });
 
   it("sees an upgrade in a later layer, and scans on request", async () => {

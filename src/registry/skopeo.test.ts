@@ -79,7 +79,8 @@ describe("skopeo", { skip: !hasSkopeo }, () => {
   let host: string;
   let work: string;
   let creds: string;
-  const marker = `skopeo ${randomBytes(6).toString("hex")}`;
+  const markerId = randomBytes(6).toString("hex");
+  const marker = `skopeo ${markerId}`;
 
   const skopeo = (...args: string[]): Promise<string> => run("skopeo", ["--insecure-policy", ...args]);
 
@@ -106,7 +107,9 @@ describe("skopeo", { skip: !hasSkopeo }, () => {
     await skopeo("copy", "--dest-creds", creds, "--dest-tls-verify=false", `oci:${join(work, "in")}:v1`, `docker://${host}/skopeo/app:oci`);
     assert.deepEqual(blobInodes(server), before);
     const d = await awsJson<{ imageDetails: { imageManifestMediaType: string }[] }>(server, "ecr", "describe-images", "--repository-name", "skopeo/app", "--image-ids", "imageTag=oci");
-    assert.equal(d.imageDetails[0].imageManifestMediaType, mediaTypes.ociManifest);
+    const [image] = d.imageDetails;
+    assert.ok(image);
+    assert.equal(image.imageManifestMediaType, mediaTypes.ociManifest);
   });
 
   it("copies a Docker archive in, in Docker's format", async () => {
@@ -122,14 +125,18 @@ describe("skopeo", { skip: !hasSkopeo }, () => {
       "--image-ids",
       "imageTag=docker",
     );
-    assert.equal(d.imageDetails[0].imageManifestMediaType, mediaTypes.dockerManifest);
-    assert.equal(d.imageDetails[0].artifactMediaType, mediaTypes.dockerConfig);
+    const [image] = d.imageDetails;
+    assert.ok(image);
+    assert.equal(image.imageManifestMediaType, mediaTypes.dockerManifest);
+    assert.equal(image.artifactMediaType, mediaTypes.dockerConfig);
   });
 
   it("inspects and lists tags", async () => {
     const inspect = JSON.parse(await skopeo("inspect", "--creds", creds, "--tls-verify=false", `docker://${host}/skopeo/app:oci`)) as { Digest: string; Layers: string[] };
     const described = await awsJson<{ imageDetails: { imageDigest: string }[] }>(server, "ecr", "describe-images", "--repository-name", "skopeo/app", "--image-ids", "imageTag=oci");
-    assert.equal(inspect.Digest, described.imageDetails[0].imageDigest);
+    const [image] = described.imageDetails;
+    assert.ok(image);
+    assert.equal(inspect.Digest, image.imageDigest);
     const tags = JSON.parse(await skopeo("list-tags", "--creds", creds, "--tls-verify=false", `docker://${host}/skopeo/app`)) as { Tags: string[] };
     assert.deepEqual(tags.Tags.sort(), ["docker", "oci"]);
   });
@@ -139,12 +146,15 @@ describe("skopeo", { skip: !hasSkopeo }, () => {
     await skopeo("copy", "--src-creds", creds, "--src-tls-verify=false", `docker://${host}/skopeo/app:oci`, `oci:${out}:copied`);
     const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as { manifests: { digest: string }[] };
     const original = JSON.parse(readFileSync(join(work, "in", "index.json"), "utf8")) as { manifests: { digest: string }[] };
-    assert.equal(index.manifests[0].digest, original.manifests[0].digest, "the manifest came back unchanged");
+    const [copied] = index.manifests;
+    const [source] = original.manifests;
+    assert.ok(copied && source);
+    assert.equal(copied.digest, source.digest, "the manifest came back unchanged");
 
     const archive = join(work, "out.tar");
-    await skopeo("copy", "--src-creds", creds, "--src-tls-verify=false", `docker://${host}/skopeo/app:docker`, `docker-archive:${archive}:berth-skopeo-test:${marker.split(" ")[1]}`);
+    await skopeo("copy", "--src-creds", creds, "--src-tls-verify=false", `docker://${host}/skopeo/app:docker`, `docker-archive:${archive}:berth-skopeo-test:${markerId}`);
     if (dockerAvailable()) {
-      const tag = `berth-skopeo-test:${marker.split(" ")[1]}`;
+      const tag = `berth-skopeo-test:${markerId}`;
       await run("docker", ["load", "-i", archive]);
       try {
         assert.equal((await run("docker", ["run", "--rm", tag])).trim(), marker);

@@ -68,10 +68,10 @@ function parseApk(v: string): ApkVersion | undefined {
   const m = /^(\d+(?:\.\d+)*)([a-z]?)((?:_(?:alpha|beta|pre|rc|cvs|svn|git|hg|p)\d*)*)(?:~[0-9a-f]+)?(?:-r(\d+))?$/.exec(v.trim());
   if (!m) return undefined;
   const suffixes = [...(m[3] ?? "").matchAll(/_(alpha|beta|pre|rc|cvs|svn|git|hg|p)(\d*)/g)].map((s) => ({
-    kind: apkSuffixOrder.indexOf(s[1]),
+    kind: apkSuffixOrder.indexOf(s[1] ?? ""),
     n: s[2] === "" ? 0 : Number(s[2]),
   }));
-  return { numbers: m[1].split("."), letter: m[2] ?? "", suffixes, revision: m[4] === undefined ? 0 : Number(m[4]) };
+  return { numbers: (m[1] ?? "").split("."), letter: m[2] ?? "", suffixes, revision: m[4] === undefined ? 0 : Number(m[4]) };
 }
 
 /** <0, 0, >0 as apk orders a and b (unparseable versions compare as text). */

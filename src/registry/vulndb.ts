@@ -119,7 +119,7 @@ export async function importVulnDb(store: Store, paths: readonly string[]): Prom
 }
 
 function familyOf(ecosystem: string): string {
-  return ecosystem.split(":")[0];
+  return ecosystem.replace(/:.*/s, "");
 }
 
 /** Whether a feed ecosystem ("Debian:12", "Debian") covers the image's ("Debian:12"). */

@@ -144,7 +144,7 @@ class Lexer {
     let inClass = false;
     let i = start;
     for (; i < this.text.length; i++) {
-      const c = this.text[i];
+      const c = this.text.charAt(i);
       if (c === "\\") {
         i++;
         continue;
@@ -168,7 +168,7 @@ class Lexer {
   }
 
   private skipSpace(): void {
-    while (this.pos < this.text.length && isSpace(this.text[this.pos])) this.pos++;
+    while (this.pos < this.text.length && isSpace(this.text.charAt(this.pos))) this.pos++;
   }
 
   private scan(): Token {
@@ -217,7 +217,7 @@ class Lexer {
 
   private wordAt(from: number): string {
     let end = from;
-    while (end < this.text.length && !isSpace(this.text[end]) && !WORD_STOP.has(this.text[end])) end++;
+    while (end < this.text.length && !isSpace(this.text.charAt(end)) && !WORD_STOP.has(this.text.charAt(end))) end++;
     return this.text.slice(from, end);
   }
 
@@ -225,7 +225,7 @@ class Lexer {
   // one kind of quote can be written with the other.
   private scanQuoted(): Token {
     const start = this.pos;
-    const quote = this.text[start];
+    const quote = this.text.charAt(start);
     const close = this.text.indexOf(quote, start + 1);
     if (close < 0) throw new ClusterQueryError(`unterminated quoted string starting with ${quote}`, start + 1);
     this.pos = close + 1;
@@ -269,21 +269,23 @@ class Parser {
   }
 
   private parseOr(): Expression {
-    const operands = [this.parseAnd()];
+    const first = this.parseAnd();
+    const operands = [first];
     for (let t = this.lexer.peek(); t.type === "||" || keyword(t, "or"); t = this.lexer.peek()) {
       this.lexer.next();
       operands.push(this.parseAnd());
     }
-    return operands.length === 1 ? operands[0] : { kind: "or", operands };
+    return operands.length === 1 ? first : { kind: "or", operands };
   }
 
   private parseAnd(): Expression {
-    const operands = [this.parseUnary()];
+    const first = this.parseUnary();
+    const operands = [first];
     for (let t = this.lexer.peek(); t.type === "&&" || keyword(t, "and"); t = this.lexer.peek()) {
       this.lexer.next();
       operands.push(this.parseUnary());
     }
-    return operands.length === 1 ? operands[0] : { kind: "and", operands };
+    return operands.length === 1 ? first : { kind: "and", operands };
   }
 
   private parseUnary(): Expression {
@@ -389,7 +391,8 @@ function parseOperator(token: Token, subjectToken: Token): Operator {
   if (token.type === "op") return token.op;
   if (token.type === "word") {
     const word = token.value.toLowerCase();
-    if (Object.hasOwn(WORD_OPERATORS, word)) return WORD_OPERATORS[word];
+    const op = Object.hasOwn(WORD_OPERATORS, word) ? WORD_OPERATORS[word] : undefined;
+    if (op !== undefined) return op;
     throw new ClusterQueryError(`unknown operator "${token.value}"; expected one of ${ALL_OPERATORS.join(", ")} or their word forms`, token.column);
   }
   if (token.type === "eof") throw new ClusterQueryError(`expected an operator after ${subjectToken.text}, but the expression ended`, token.column);
@@ -530,7 +533,7 @@ function compareText(value: string, argument: string): number {
 // suffix such as "-beta" are tolerated and the suffix ignored.
 function parseVersion(text: string): readonly number[] | undefined {
   const match = /^v?(\d+(?:\.\d+)*)([-+].*)?$/.exec(text);
-  return match ? match[1].split(".").map(Number) : undefined;
+  return match?.[1]?.split(".").map(Number);
 }
 
 function compareVersions(left: readonly number[], right: readonly number[]): number {

@@ -212,8 +212,9 @@ describe("incremental placement", () => {
       let closest: { arn: string; reason: string; depth: number } | undefined;
       for (const s of state) {
         const depth = chain.findIndex((check) => check(s) !== undefined);
-        if (depth < 0) feasible.push(s);
-        else if (!closest || depth > closest.depth) closest = { arn: s.i.arn, reason: chain[depth](s)!, depth };
+        const failed = chain[depth];
+        if (failed === undefined) feasible.push(s);
+        else if (!closest || depth > closest.depth) closest = { arn: s.i.arn, reason: failed(s)!, depth };
       }
       if (feasible.length === 0) {
         failures.push(closest ? { arn: closest.arn, reason: closest.reason } : { reason: "No Container Instances were found in your cluster." });
@@ -230,8 +231,11 @@ describe("incremental placement", () => {
         );
       const better = (a: S, b: S): boolean => {
         const [x, y] = [score(a), score(b)];
-        const k = x.findIndex((v, j) => v !== y[j]);
-        return k >= 0 ? x[k] < y[k] : a.i.arn < b.i.arn;
+        for (const [j, v] of x.entries()) {
+          const w = y[j];
+          if (w !== undefined && v !== w) return v < w;
+        }
+        return a.i.arn < b.i.arn;
       };
       const best = feasible.reduce((a, b) => (better(b, a) ? b : a));
       best.cpu -= d.cpu;
@@ -245,7 +249,11 @@ describe("incremental placement", () => {
 
   it("picks what a full recount would, task after task, and fails with the same reasons", () => {
     const rng = seq();
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+    const pick = <T>(xs: readonly T[]): T => {
+      const x = xs[Math.floor(rng() * xs.length)];
+      assert.ok(x !== undefined);
+      return x;
+    };
     const groups = ["family:web", "service:api", "family:batch"];
     for (let trial = 0; trial < 300; trial++) {
       const instances = Array.from({ length: 1 + Math.floor(rng() * 12) }, (_, i) =>

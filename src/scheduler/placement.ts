@@ -19,8 +19,8 @@ export interface InstanceSnapshot {
   /** Which launch types this instance's capacity serves. */
   readonly launchTypes: readonly LaunchType[];
   readonly registeredAt: Date;
-  readonly ec2InstanceId?: string;
-  readonly agentVersion?: string;
+  readonly ec2InstanceId?: string | undefined;
+  readonly agentVersion?: string | undefined;
   readonly attributes: Readonly<Record<string, string | null>>;
   /** CPU units and MiB not reserved by live tasks. */
   readonly remainingCpu: number;
@@ -178,9 +178,11 @@ const nextAddress = (c: Candidate): string | undefined => (c.base.subnet ? alloc
 
 /** The first check an instance fails, and how far down the chain it got. */
 function reject(chain: readonly Checker[], c: Candidate, demand: Demand): Rejection | undefined {
-  for (let depth = 0; depth < chain.length; depth++) {
-    const reason = chain[depth](c, demand);
+  let depth = 0;
+  for (const check of chain) {
+    const reason = check(c, demand);
     if (reason !== undefined) return { reason, depth };
+    depth++;
   }
   return undefined;
 }
@@ -248,18 +250,27 @@ function ranker(s: PlacementStrategy, candidates: readonly Candidate[], demand: 
  * Counted once per call, then kept by adding each placed task to its value.
  */
 function spread(valueOf: (i: InstanceSnapshot) => string, candidates: readonly Candidate[], group: string): Ranker {
-  const ids = new Map<string, number>();
-  const slot = candidates.map((c) => {
+  // The group's tasks per spread value; candidates sharing a value share its count.
+  const byValue = new Map<string, { tasks: number }>();
+  const countOf = candidates.map((c) => {
     const value = valueOf(c.base);
-    let id = ids.get(value);
-    if (id === undefined) ids.set(value, (id = ids.size));
-    return id;
+    let count = byValue.get(value);
+    if (count === undefined) byValue.set(value, (count = { tasks: 0 }));
+    for (const t of c.tasks) if (t.group === group) count.tasks++;
+    return count;
   });
-  const counts = new Array<number>(ids.size).fill(0);
-  for (const c of candidates) {
-    for (const t of c.tasks) if (t.group === group) counts[slot[c.index]]++;
-  }
-  return { score: (c) => counts[slot[c.index]], placed: (c) => counts[slot[c.index]]++ };
+  const countFor = (c: Candidate): { tasks: number } => {
+    const count = countOf.at(c.index);
+    // Invariant: countOf holds one entry per candidate, at the candidate's index.
+    if (count === undefined) throw new Error(`spread has no count for candidate ${c.index}`);
+    return count;
+  };
+  return {
+    score: (c) => countFor(c).tasks,
+    placed: (c) => {
+      countFor(c).tasks++;
+    },
+  };
 }
 
 /**
@@ -269,18 +280,22 @@ function spread(valueOf: (i: InstanceSnapshot) => string, candidates: readonly C
  */
 function best(candidates: readonly Candidate[], { ranks, random }: Order, rng: () => number): Candidate | undefined {
   let chosen: Candidate | undefined;
-  const top: number[] = [];
+  // The chosen candidate's score under each ranker.
+  let top: { rank: Ranker; score: number }[] = [];
   const tied: Candidate[] = [];
   for (const c of candidates) {
     if (c.rejection) continue;
     let d = -1;
     if (chosen) {
       d = 0;
-      for (let r = 0; r < ranks.length && d === 0; r++) d = ranks[r].score(c) - top[r];
+      for (const t of top) {
+        d = t.rank.score(c) - t.score;
+        if (d !== 0) break;
+      }
     }
     if (d < 0) {
       chosen = c;
-      for (let r = 0; r < ranks.length; r++) top[r] = ranks[r].score(c);
+      top = ranks.map((rank) => ({ rank, score: rank.score(c) }));
       tied.length = 0;
     }
     if (d <= 0 && random) tied.push(c);

@@ -208,12 +208,13 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
             arn: string;
             doc: string;
           }[];
-          if (rows.length === 0) break;
+          const last = rows.at(-1);
+          if (last === undefined) break;
           for (const r of rows) {
             const reservation = JSON.stringify(reservationOf(decodeDoc<Task>(r.doc)));
             await db.updateTable("tasks").set({ reservation }).where("arn", "=", r.arn).execute();
           }
-          after = rows[rows.length - 1].arn;
+          after = last.arn;
         }
         await db.schema
           .createTable("cluster_instance_versions")

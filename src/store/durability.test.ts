@@ -156,6 +156,7 @@ async function streamThenCrash(running: Running, round: number, ledger: Ledger):
         }
       } else {
         const family = families[n % families.length];
+        assert.ok(family !== undefined);
         const marker = `${round}-${n}`;
         try {
           const out = await running.ecs.send(registration(family, marker));

@@ -239,7 +239,8 @@ export class KyselyLogStore implements LogStore {
     if (query.after !== undefined) q = q.where("name", ">", query.after);
     const rows = await q.orderBy("name").limit(query.limit + 1).execute();
     const items = rows.slice(0, query.limit).map(toGroup);
-    return rows.length > query.limit ? { items, next: items[items.length - 1].name } : { items };
+    const last = items.at(-1);
+    return rows.length > query.limit && last !== undefined ? { items, next: last.name } : { items };
   }
 
   async setRetention(name: string, days: number | undefined): Promise<boolean> {
@@ -387,10 +388,11 @@ export class KyselyLogStore implements LogStore {
       if (!row) return { kind: "noStream" } as const;
       const stream = toStream(row);
       const { events, bytes } = plan(group);
-      if (events.length === 0) return { kind: "stored", stream, count: 0 } as const;
+      const [head] = events;
+      if (head === undefined) return { kind: "stored", stream, count: 0 } as const;
 
       for (const statement of insertEvents(this.dialect, group.id, stream.id, ingestedAt, events)) await trx.executeQuery(statement);
-      let first = events[0].timestamp;
+      let first = head.timestamp;
       let last = first;
       for (const e of events) {
         if (e.timestamp < first) first = e.timestamp;

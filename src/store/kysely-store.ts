@@ -9,6 +9,7 @@ import type {
   Cluster,
   ContainerInstance,
   Setting,
+  SettingName,
   Tag,
   Task,
   TaskDefinition,
@@ -40,9 +41,9 @@ import type {
 const revisionKey = (family: string, revision: number): string => `${family}:${revision}`;
 
 function parseRevisionKey(key: string): [string, number] {
-  const m = /^(.+):(\d+)$/.exec(key);
-  if (!m) throw new BadPageKey();
-  return [m[1], Number(m[2])];
+  const [, family, revision] = /^(.+):(\d+)$/.exec(key) ?? [];
+  if (family === undefined || revision === undefined) throw new BadPageKey();
+  return [family, Number(revision)];
 }
 
 function parseAttributeKey(key: string): [string, string] {
@@ -731,7 +732,7 @@ class SqlTx implements Tx {
   // Account settings.
   async getAccountSettings(principalArn: string): Promise<readonly Setting[]> {
     const rows = await this.db.selectFrom("account_settings").select(["name", "value"]).where("principal_arn", "=", principalArn).execute();
-    return rows.map((r) => ({ name: r.name as Setting["name"], value: r.value, principalArn }));
+    return rows.map((r) => ({ name: r.name as SettingName, value: r.value, principalArn }));
   }
   async putAccountSetting(principalArn: string, name: string, value: string): Promise<void> {
     await this.db

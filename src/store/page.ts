@@ -17,5 +17,7 @@ export interface PageRequest {
 export function pageOf<T>(rows: readonly T[], limit: number, key: (row: T) => string): Page<T> {
   if (rows.length <= limit) return { items: rows };
   const items = rows.slice(0, limit);
-  return { items, next: key(items[items.length - 1]) };
+  const last = items.at(-1);
+  if (last === undefined) throw new Error(`a page needs a limit of at least 1, not ${limit}`);
+  return { items, next: key(last) };
 }

@@ -10,9 +10,9 @@ export interface Reservation {
   readonly memory: number;
   readonly tcpPorts: readonly number[];
   readonly udpPorts: readonly number[];
-  readonly address?: string;
+  readonly address?: string | undefined;
   /** The task's group ("service:web", "family:x"): what spread, distinctInstance and task:group count. */
-  readonly group?: string;
+  readonly group?: string | undefined;
 }
 
 /** A live task's hold on its instance, read from the task itself. */

@@ -10,6 +10,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } 
 import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
 import { dockerForTests, waitUntil } from "../kit/agent/docker-test-support.js";
 import { BerthTestbed, berthMain, ecsCli, type BerthProcess, type EcsCli } from "../kit/berth-process.js";
+import { first } from "../kit/ecs-assertions.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);
@@ -81,7 +82,7 @@ describe("awslogs driver on real processes", { skip: docker ? false : "Docker is
   async function runPrinter(): Promise<{ arn: string; stream: string }> {
     const r = await ecs.run({ cluster, taskDefinition: def });
     assert.deepEqual(r.failures, []);
-    const arn = r.tasks[0].taskArn;
+    const arn = first(r.tasks, "a started task").taskArn;
     return { arn, stream: `${prefix}/printer/${arn.split("/").pop()}` };
   }
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
 import { dockerForTests } from "../kit/agent/docker-test-support.js";
 import { BerthTestbed, containersOfTask, ecsCli, type BerthProcess, type CliTask, type EcsCli } from "../kit/berth-process.js";
+import { first } from "../kit/ecs-assertions.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);
@@ -90,7 +91,7 @@ describe("placement across three berth agents", { skip: docker ? false : "Docker
     assert.equal(tasks.length, 3);
     assert.equal(new Set(tasks.map((x) => x.containerInstanceArn)).size, 3);
     assert.equal(failures.length, 1);
-    assert.match(failures[0].reason, /DistinctInstance/);
+    assert.match(failures[0]?.reason ?? "", /DistinctInstance/);
   });
 
   test("memberOf with a custom attribute expression keeps tasks on the matching instances", async (t) => {
@@ -106,7 +107,7 @@ describe("placement across three berth agents", { skip: docker ? false : "Docker
     const none = await ecs.run({ cluster, taskDefinition: def, placementConstraints: [{ type: "memberOf", expression: "attribute:e2e.tier == platinum" }] });
     assert.deepEqual(none.tasks, []);
     assert.equal(none.failures.length, 1);
-    assert.match(none.failures[0].reason, /MemberOf/);
+    assert.match(none.failures[0]?.reason ?? "", /MemberOf/);
   });
 
   test("a FARGATE task with no FARGATE-capable agent waits in PROVISIONING", async (t) => {
@@ -126,18 +127,22 @@ describe("placement across three berth agents", { skip: docker ? false : "Docker
     });
     assert.deepEqual(r.failures, []);
     assert.equal(r.tasks.length, 1);
-    const arn = r.tasks[0].taskArn;
-    assert.equal(r.tasks[0].lastStatus, "PROVISIONING");
-    assert.equal(r.tasks[0].containerInstanceArn, undefined);
+    const [waiting] = r.tasks;
+    assert.ok(waiting);
+    const arn = waiting.taskArn;
+    assert.equal(waiting.lastStatus, "PROVISIONING");
+    assert.equal(waiting.containerInstanceArn, undefined);
     // Nothing places it later yet (the capacity controller is a later issue): it stays put.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const [task] = await ecs.describe(cluster, [arn]);
+    assert.ok(task);
     assert.equal(task.lastStatus, "PROVISIONING");
     assert.equal(task.desiredStatus, "RUNNING");
     // What happens when FARGATE capacity appears is a later issue's; say what is seen.
     const fargateAgent = await bed.agent(server, { launchTypes: ["FARGATE"], availabilityZone: "us-east-1d", name: "agent fargate" });
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     const [later] = await ecs.describe(cluster, [arn]);
+    assert.ok(later);
     const containers = docker ? await containersOfTask(docker, arn) : [];
     t.diagnostic(
       `8 s after a FARGATE agent joined (${fargateAgent.containerInstanceArn}), the waiting task is ${later.lastStatus}, ` +
@@ -153,8 +158,9 @@ describe("placement across three berth agents", { skip: docker ? false : "Docker
     await bed.agent(server, { cluster: "e2e-pull-always", imagePullBehavior: "always", name: "agent pull always" });
     const r = await ecs.run({ cluster: "e2e-pull-always", taskDefinition: def });
     assert.deepEqual(r.failures, []);
-    const [task] = await ecs.waitFor("e2e-pull-always", [r.tasks[0].taskArn], stopped, "the task to fail its pull");
+    const [task] = await ecs.waitFor("e2e-pull-always", [first(r.tasks, "a started task").taskArn], stopped, "the task to fail its pull");
+    assert.ok(task);
     assert.equal(task.stopCode, "TaskFailedToStart");
-    assert.match(task.containers[0].reason ?? "", /^CannotPullContainerError/);
+    assert.match(task.containers[0]?.reason ?? "", /^CannotPullContainerError/);
   });
 });

@@ -14,6 +14,7 @@ import { loadAgentId, startAgent, type RunningAgent } from "../../src/agent/agen
 import { dockerAgentParts } from "../../src/agent/docker-agent.js";
 import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
 import { dockerForTests, removeAgentObjects, waitUntil } from "../kit/agent/docker-test-support.js";
+import { first } from "../kit/ecs-assertions.js";
 import { startTestServer, testRegion, type TestServer } from "../kit/harness.js";
 
 let server: TestServer;
@@ -48,7 +49,7 @@ it("a task runs an image pushed to Berth's registry, pulled by the agent", { tim
   const credentials = { accessKeyId: server.cp.root.accessKeyId, secretAccessKey: server.cp.root.secretAccessKey };
   const ecr = new ECRClient({ endpoint: server.url, region: testRegion, credentials });
   await ecr.send(new CreateRepositoryCommand({ repositoryName: "pulled" }));
-  const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData![0].authorizationToken!;
+  const token = first((await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData, "an authorization").authorizationToken!;
   const [user, password] = Buffer.from(token, "base64").toString("utf8").split(":");
   const image = `${host}/pulled:1`;
   // skopeo pushes straight from the Docker daemon's copy, so the daemon never holds `image` itself.
@@ -64,13 +65,13 @@ it("a task runs an image pushed to Berth's registry, pulled by the agent", { tim
       containerDefinitions: [{ name: "app", image, memory: 32, command: ["sh", "-c", "exit 5"] }],
     }),
   );
-  const arn = (await ecs.send(new RunTaskCommand({ taskDefinition: "pulled" }))).tasks![0].taskArn!;
+  const arn = first((await ecs.send(new RunTaskCommand({ taskDefinition: "pulled" }))).tasks, "a started task").taskArn!;
   const stopped = await waitUntil("the task to run and stop", async () => {
-    const task = (await ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0];
-    return task.lastStatus === "STOPPED" ? task : undefined;
+    const [task] = (await ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks ?? [];
+    return task?.lastStatus === "STOPPED" ? task : undefined;
   }, 90_000);
   assert.equal(stopped.stopCode, "EssentialContainerExited", stopped.stoppedReason);
-  assert.equal(stopped.containers![0].exitCode, 5);
+  assert.equal(stopped.containers?.[0]?.exitCode, 5);
   assert.ok(stopped.pullStartedAt && stopped.pullStoppedAt, "pull times are reported");
   await docker.getImage(image).inspect();
   ecs.destroy();

@@ -10,6 +10,7 @@ import { DescribeTasksCommand, ListTasksCommand, type ECSClient } from "@aws-sdk
 import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
 import { dockerForTests } from "../kit/agent/docker-test-support.js";
 import { BerthTestbed, containersOfTask, ecsCli, type BerthProcess, type CliTask, type EcsCli } from "../kit/berth-process.js";
+import { first } from "../kit/ecs-assertions.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);
@@ -65,7 +66,7 @@ function ec2Def(family: string, command: readonly string[] = httpd, env: string 
 async function describeService(ecs: EcsCli, name: string): Promise<CliService> {
   const r = await ecs.call<{ services: CliService[] }>("describe-services", "--cluster", cluster, "--services", name);
   assert.equal(r.services.length, 1, `service ${name} is described`);
-  return r.services[0];
+  return first(r.services, `service ${name}`);
 }
 
 /** Polls until the service has one deployment and runningCount = desiredCount, then `aws ecs wait services-stable` (which returns at once then, not after its 15 s delay). */
@@ -73,7 +74,7 @@ async function waitStable(ecs: EcsCli, name: string, timeoutMs = 60_000): Promis
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await describeService(ecs, name);
-    if (s.deployments.length === 1 && s.runningCount === s.desiredCount && s.deployments[0].runningCount === s.desiredCount) break;
+    if (s.deployments.length === 1 && s.runningCount === s.desiredCount && s.deployments[0]?.runningCount === s.desiredCount) break;
     if (Date.now() > deadline) throw new Error(`service ${name} not steady after ${timeoutMs} ms: ${JSON.stringify(s.deployments)}`);
     await sleep(300);
   }
@@ -149,21 +150,22 @@ describe("services on berth up", { skip: docker ? false : "Docker is not availab
     assert.equal(created.service.status, "ACTIVE");
     const described = await describeService(ecs, name);
     assert.equal(described.deployments.length, 1);
-    assert.equal(described.deployments[0].status, "PRIMARY");
-    assert.equal(described.deployments[0].taskDefinition, def);
+    assert.equal(described.deployments[0]?.status, "PRIMARY");
+    assert.equal(described.deployments[0]?.taskDefinition, def);
 
     await waitStable(ecs, name);
-    const [first] = await serviceTasks(ecs, name);
-    assert.equal(first.lastStatus, "RUNNING");
+    const [original] = await serviceTasks(ecs, name);
+    assert.ok(original);
+    assert.equal(original.lastStatus, "RUNNING");
 
     await ecs.call("update-service", "--cluster", cluster, "--service", name, "--force-new-deployment");
     const after = await waitStable(ecs, name);
-    assert.equal(after.deployments[0].status, "PRIMARY");
+    assert.equal(after.deployments[0]?.status, "PRIMARY");
     const tasks = await serviceTasks(ecs, name);
     assert.equal(tasks.length, 1);
-    assert.notEqual(tasks[0].taskArn, first.taskArn, "a new task replaced the old one");
-    assert.equal(tasks[0].lastStatus, "RUNNING");
-    await ecs.waitFor(cluster, [first.taskArn], (x) => x.lastStatus === "STOPPED", "the old task STOPPED", 30_000);
+    assert.notEqual(tasks[0]?.taskArn, original.taskArn, "a new task replaced the old one");
+    assert.equal(tasks[0]?.lastStatus, "RUNNING");
+    await ecs.waitFor(cluster, [original.taskArn], (x) => x.lastStatus === "STOPPED", "the old task STOPPED", 30_000);
   });
 
   test("desiredCount 3: a killed container is replaced without user action", async (t) => {
@@ -174,10 +176,11 @@ describe("services on berth up", { skip: docker ? false : "Docker is not availab
     await waitStable(ecs, name);
     const before = await serviceTasks(ecs, name);
     assert.equal(before.length, 3);
-    const victim = before[0];
-    const containers = await containersOfTask(d, victim.taskArn);
-    assert.ok(containers.length > 0, "the task has a container");
-    await d.getContainer(containers[0].Id).kill();
+    const [victim] = before;
+    assert.ok(victim);
+    const [container] = await containersOfTask(d, victim.taskArn);
+    assert.ok(container, "the task has a container");
+    await d.getContainer(container.Id).kill();
 
     await ecs.waitFor(cluster, [victim.taskArn], (x) => x.lastStatus === "STOPPED", "the killed task STOPPED", 30_000);
     const deadline = Date.now() + 30_000;
@@ -274,16 +277,18 @@ describe("services on berth up", { skip: docker ? false : "Docker is not availab
       assert.ok(Date.now() < deadline, `no rollback after 90 s: seen ${[...seen].join(", ")}; ${JSON.stringify(s.deployments)}`);
       await sleep(200);
     }
-    const events = (await ecs.call<{ services: { events: { message: string }[] }[] }>("describe-services", "--cluster", cluster, "--services", name)).services[0].events.map((e) => e.message);
+    const [withEvents] = (await ecs.call<{ services: { events: { message: string }[] }[] }>("describe-services", "--cluster", cluster, "--services", name)).services;
+    assert.ok(withEvents, `service ${name} is described`);
+    const events = withEvents.events.map((e) => e.message);
     assert.ok(
       events.some((m) => m.includes(badDeployment.id) && m.includes("deployment failed")),
       `an event says the deployment failed: ${JSON.stringify(events)}`,
     );
     const stable = await waitStable(ecs, name);
     assert.equal(stable.taskDefinition, good);
-    assert.equal(stable.deployments[0].taskDefinition, good);
+    assert.equal(stable.deployments[0]?.taskDefinition, good);
     const tasks = await serviceTasks(ecs, name);
-    assert.ok(tasks.length === 1 && tasks[0].lastStatus === "RUNNING");
+    assert.ok(tasks.length === 1 && tasks[0]?.lastStatus === "RUNNING");
 
     // ListServiceDeployments names the failed-and-rolled-back deployment ROLLBACK_SUCCESSFUL, as ECS does.
     const listed = await ecs.call<{ serviceDeployments: { serviceDeploymentArn: string; status: string; targetServiceRevisionArn?: string }[] }>(

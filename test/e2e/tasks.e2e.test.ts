@@ -8,6 +8,7 @@ import type Docker from "dockerode";
 import { busyboxImage, ensureBusyboxImage } from "../kit/agent/busybox-image.js";
 import { dockerForTests } from "../kit/agent/docker-test-support.js";
 import { BerthTestbed, ecsCli, fetchUntilOk, type BerthProcess, type CliTask, type EcsCli } from "../kit/berth-process.js";
+import { first } from "../kit/ecs-assertions.js";
 
 const docker = await dockerForTests();
 if (docker) await ensureBusyboxImage(docker);
@@ -58,15 +59,16 @@ describe("tasks on berth up", { skip: docker ? false : "Docker is not available 
       networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-e2e"], assignPublicIp: "DISABLED" } },
     });
     assert.deepEqual([b.failures, v.failures], [[], []]);
-    const arns = [b.tasks[0].taskArn, v.tasks[0].taskArn];
+    const arns = [first(b.tasks, "the bridge task").taskArn, first(v.tasks, "the awsvpc task").taskArn];
     t.after(() => stopAll(arns));
     const [bridgeTask, awsvpcTask] = await ecs.waitFor(cluster, arns, running, "both tasks RUNNING");
+    assert.ok(bridgeTask && awsvpcTask);
 
-    const hostPort = bridgeTask.containers[0].networkBindings?.[0]?.hostPort;
-    assert.ok(hostPort && hostPort > 0, `a host port is reported: ${JSON.stringify(bridgeTask.containers[0].networkBindings)}`);
+    const hostPort = bridgeTask.containers[0]?.networkBindings?.[0]?.hostPort;
+    assert.ok(hostPort && hostPort > 0, `a host port is reported: ${JSON.stringify(bridgeTask.containers[0]?.networkBindings)}`);
     assert.equal((await fetchUntilOk(`http://127.0.0.1:${hostPort}/`)).trim(), "hello-berth");
 
-    const ip = awsvpcTask.containers[0].networkInterfaces?.[0]?.privateIpv4Address;
+    const ip = awsvpcTask.containers[0]?.networkInterfaces?.[0]?.privateIpv4Address;
     assert.match(ip ?? "", /^10\.213\.\d+\.\d+$/, "the task has a private IP on the awsvpc network");
     assert.equal(
       awsvpcTask.attachments?.[0]?.details?.find((x) => x.name === "privateIPv4Address")?.value,
@@ -83,9 +85,10 @@ describe("tasks on berth up", { skip: docker ? false : "Docker is not available 
     });
     const r = await ecs.run({ cluster, taskDefinition: def });
     assert.deepEqual(r.failures, []);
-    const [task] = await ecs.waitFor(cluster, [r.tasks[0].taskArn], stopped, "the task to stop on its own");
+    const [task] = await ecs.waitFor(cluster, [first(r.tasks, "a started task").taskArn], stopped, "the task to stop on its own");
+    assert.ok(task);
     assert.equal(task.stopCode, "EssentialContainerExited");
-    assert.equal(task.containers[0].exitCode, 3);
+    assert.equal(task.containers[0]?.exitCode, 3);
     assert.equal(task.desiredStatus, "STOPPED");
   });
 
@@ -95,14 +98,15 @@ describe("tasks on berth up", { skip: docker ? false : "Docker is not available 
       containerDefinitions: [{ name: "main", image: busyboxImage, memory: 16, essential: true, stopTimeout: 2, command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"] }],
     });
     const r = await ecs.run({ cluster, taskDefinition: def });
-    const arn = r.tasks[0].taskArn;
+    const arn = first(r.tasks, "a started task").taskArn;
     await ecs.waitFor(cluster, [arn], running, "the task RUNNING");
     const t0 = Date.now();
     await ecs.call("stop-task", "--cluster", cluster, "--task", arn, "--reason", "e2e stop");
     const [task] = await ecs.waitFor(cluster, [arn], stopped, "the task STOPPED");
+    assert.ok(task);
     const elapsed = Date.now() - t0;
     assert.ok(elapsed >= 2_000, `stopped after ${elapsed} ms, before the 2 s stopTimeout`);
-    assert.equal(task.containers[0].exitCode, 137);
+    assert.equal(task.containers[0]?.exitCode, 137);
     assert.equal(task.stopCode, "UserInitiated");
     assert.equal(task.stoppedReason, "e2e stop");
   });
@@ -136,9 +140,10 @@ describe("tasks on berth up", { skip: docker ? false : "Docker is not available 
       ],
     });
     const r = await ecs.run({ cluster, taskDefinition: def });
-    const arn = r.tasks[0].taskArn;
+    const arn = first(r.tasks, "a started task").taskArn;
     t.after(() => stopAll([arn]));
     const [task] = await ecs.waitFor(cluster, [arn], running, "the task RUNNING", 60_000);
+    assert.ok(task);
     const inspect = async (name: string) => {
       const id = task.containers.find((c) => c.name === name)?.runtimeId;
       assert.ok(id, `${name} has a runtimeId`);
@@ -158,7 +163,7 @@ describe("tasks on berth up", { skip: docker ? false : "Docker is not available 
     const instanceArn = up.containerInstanceArn!;
     type Instance = { registeredResources: { name: string; integerValue?: number }[]; remainingResources: { name: string; integerValue?: number }[]; runningTasksCount: number; pendingTasksCount: number };
     const describeInstance = async () =>
-      (await ecs.call<{ containerInstances: Instance[] }>("describe-container-instances", "--cluster", cluster, "--container-instances", instanceArn)).containerInstances[0];
+      first((await ecs.call<{ containerInstances: Instance[] }>("describe-container-instances", "--cluster", cluster, "--container-instances", instanceArn)).containerInstances, "the instance");
     const before = await describeInstance();
     const registered = before.registeredResources.find((r) => r.name === "MEMORY")?.integerValue ?? 0;
     const remaining = before.remainingResources.find((r) => r.name === "MEMORY")?.integerValue ?? 0;
@@ -180,7 +185,7 @@ describe("tasks on berth up", { skip: docker ? false : "Docker is not available 
     assert.equal(afterRun.remainingResources.find((x) => x.name === "MEMORY")?.integerValue, remaining - 4 * quarter);
     assert.equal(afterRun.runningTasksCount, before.runningTasksCount + 4);
     assert.equal(afterRun.pendingTasksCount, before.pendingTasksCount);
-    const c = (await ecs.call<{ clusters: { runningTasksCount: number; pendingTasksCount: number }[] }>("describe-clusters", "--clusters", cluster)).clusters[0];
+    const c = first((await ecs.call<{ clusters: { runningTasksCount: number; pendingTasksCount: number }[] }>("describe-clusters", "--clusters", cluster)).clusters, "the cluster");
     assert.equal(c.runningTasksCount + c.pendingTasksCount, others + 4);
     assert.equal(c.runningTasksCount, afterRun.runningTasksCount);
 

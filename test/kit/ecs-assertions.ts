@@ -1,4 +1,5 @@
-// Assertions the ECS tests share: a call fails with exactly one modeled exception.
+// Assertions the ECS tests share: a call fails with exactly one modeled exception; a list
+// holds the item a test goes on to read.
 
 import assert from "node:assert/strict";
 import type { ECSServiceException } from "@aws-sdk/client-ecs";
@@ -18,4 +19,11 @@ export async function rejectsWith(call: Promise<unknown>, type: ExceptionClass):
   assert.equal(caught.$metadata.httpStatusCode, 400);
   assert.ok(caught.message.length > 0, "the error says what to fix");
   return caught;
+}
+
+/** The first of `items`, failing the test with `what` when there is none. */
+export function first<T>(items: readonly T[] | undefined, what: string): T {
+  const [item] = items ?? [];
+  assert.ok(item !== undefined, `expected ${what}`);
+  return item;
 }

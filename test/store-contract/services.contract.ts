@@ -110,8 +110,8 @@ export function serviceContract(backend: StoreBackend): void {
           assert.deepEqual((await tx.services.deploymentsOf(serviceArn("web"))).map((d) => d.id), ["ecs-svc/1000000000000000003", "ecs-svc/1000000000000000001"]);
           const all = await tx.services.deploymentsOf(serviceArn("web"), { includeInactive: true });
           assert.equal(all.length, 3);
-          assert.equal(all[0].failedTasks, 2);
-          assert.deepEqual(all[0].createdAt, new Date(300));
+          assert.equal(all[0]?.failedTasks, 2);
+          assert.deepEqual(all[0]?.createdAt, new Date(300));
           const d2 = deployment("ecs-svc/1000000000000000002", "web", 200, "STOPPED");
           assert.equal((await tx.services.findServiceDeployment(d2.serviceDeploymentArn))?.id, d2.id);
           assert.equal(await tx.services.findServiceDeployment(`${d2.serviceDeploymentArn}x`), undefined);
@@ -140,7 +140,7 @@ export function serviceContract(backend: StoreBackend): void {
           }
           const events = await tx.services.serviceEvents(serviceArn("web"), 100);
           assert.deepEqual(events.map((e) => e.message), ["m6", "m5", "m4", "m3", "m2"]);
-          assert.deepEqual(events[0].createdAt, new Date(6));
+          assert.deepEqual(events[0]?.createdAt, new Date(6));
           assert.deepEqual((await tx.services.serviceEvents(serviceArn("web"), 2)).map((e) => e.id), ["e6", "e5"]);
           assert.equal((await tx.services.serviceEvents(serviceArn("api"), 100)).length, 5);
           await tx.services.clearServiceHistory(serviceArn("web"));

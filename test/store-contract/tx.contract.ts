@@ -112,6 +112,13 @@ function task(id: string, lastStatus: string, extra: Partial<Task> = {}): Task {
   };
 }
 
+/** `t` before placement: no container instance yet. */
+function unplaced(t: Task): Task {
+  const copy: { -readonly [K in keyof Task]: Task[K] } = { ...t };
+  delete copy.containerInstanceArn;
+  return copy;
+}
+
 function capacityProvider(name: string, extra: Partial<CapacityProvider> = {}): CapacityProvider {
   return {
     capacityProviderArn: `${prefix}:capacity-provider/${name}`,
@@ -415,9 +422,9 @@ export function txContract(backend: StoreBackend): void {
             }
           });
         const ascending = (): string[] =>
-          Object.keys(families)
-            .sort(byCodePoint)
-            .flatMap((f) => range(1, families[f]).map((r) => taskDefinitionArn(f, r)));
+          Object.entries(families)
+            .sort(([a], [b]) => byCodePoint(a, b))
+            .flatMap(([f, count]) => range(1, count).map((r) => taskDefinitionArn(f, r)));
 
         it("sorts by family then numeric revision, ascending and descending, across pages", async () => {
           await seed();
@@ -769,7 +776,7 @@ export function txContract(backend: StoreBackend): void {
       const seed = (): Promise<void> =>
         tx(async (t) => {
           await t.insertTask(task("a-run", "RUNNING", { startedBy: "alice", group: "service:api" }));
-          await t.insertTask(task("b-prov", "PROVISIONING", { containerInstanceArn: undefined, launchType: "FARGATE" }));
+          await t.insertTask(unplaced(task("b-prov", "PROVISIONING", { launchType: "FARGATE" })));
           await t.insertTask(task("c-pend", "PENDING", { containerInstanceArn: i2, taskDefinitionArn: taskDefinitionArn("batch", 1), startedBy: "bob" }));
           await t.insertTask(task("d-act", "ACTIVATING", { group: "service:api" }));
           await t.insertTask(task("e-stopping", "STOPPING", { desiredStatus: "STOPPED" }));
@@ -1192,7 +1199,7 @@ export function txContract(backend: StoreBackend): void {
       const web = clusterArn("web");
       const i1 = containerInstanceArn("web", "i1");
       const i2 = containerInstanceArn("web", "i2");
-      const eni = (address: string): Task["attachments"] => [
+      const eni = (address: string): NonNullable<Task["attachments"]> => [
         { id: "eni-1", type: "ElasticNetworkInterface", status: "ATTACHED", details: [{ name: "privateIPv4Address", value: address }] },
       ];
       const byInstanceThenCpu = (a: { containerInstanceArn: string; cpu: number }, b: { containerInstanceArn: string; cpu: number }): number =>
@@ -1203,7 +1210,7 @@ export function txContract(backend: StoreBackend): void {
           await t.insertTask(task("a", "RUNNING", { group: "service:api", cpu: "100" }));
           await t.insertTask(task("b", "PENDING", { containerInstanceArn: i2, cpu: "200", memory: "64", attachments: eni("10.0.0.5"), containers: [] }));
           await t.insertTask(task("c", "STOPPED", { cpu: "300" }));
-          await t.insertTask(task("d", "PROVISIONING", { containerInstanceArn: undefined, cpu: "400" }));
+          await t.insertTask(unplaced(task("d", "PROVISIONING", { cpu: "400" })));
           await t.insertTask({ ...task("x", "RUNNING"), taskArn: taskArn("other", "x"), clusterArn: clusterArn("other") });
           await t.insertTask(
             task("u", "RUNNING", {

@@ -21,6 +21,7 @@ import {
   type ImageIdentifier,
 } from "@aws-sdk/client-ecr";
 import { aws, awsJson, boto3 } from "../../../test/kit/aws-cli.js";
+import { first } from "../../../test/kit/ecs-assertions.js";
 import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
 import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 import { digestOf } from "../../registry/digest.js";
@@ -62,7 +63,7 @@ function runEcrSuite(kind: "sqlite" | "postgres"): void {
     describe("authorization tokens", () => {
       it("returns base64(AWS:token) for 12 hours, which /v2/ accepts", async () => {
         const out = await awsJson<{ authorizationData: { authorizationToken: string; expiresAt: number; proxyEndpoint: string }[] }>(server, "ecr", "get-authorization-token");
-        const data = out.authorizationData[0];
+        const data = first(out.authorizationData, "an authorization token");
         const decoded = Buffer.from(data.authorizationToken, "base64").toString("utf8");
         assert.match(decoded, /^AWS:/);
         const hours = (data.expiresAt * 1000 - Date.now()) / 3_600_000;
@@ -166,7 +167,7 @@ function runEcrSuite(kind: "sqlite" | "postgres"): void {
 
       it("describes images with ECR's fields and filters", async () => {
         const out = await awsJson<{ imageDetails: Record<string, unknown>[] }>(server, "ecr", "describe-images", "--repository-name", "imgs", "--image-ids", "imageTag=v1");
-        const d = out.imageDetails[0];
+        const d = first(out.imageDetails, "the image tagged v1");
         assert.equal(d["imageDigest"], v1.digest);
         assert.deepEqual(d["imageTags"], ["v1"]);
         assert.equal(d["imageSizeInBytes"], 300);
@@ -177,7 +178,7 @@ function runEcrSuite(kind: "sqlite" | "postgres"): void {
         assert.equal(d["lastRecordedPullTime"], undefined);
         await v2.req("GET", "/v2/imgs/manifests/v1");
         const pulled = await awsJson<{ imageDetails: Record<string, unknown>[] }>(server, "ecr", "describe-images", "--repository-name", "imgs", "--image-ids", "imageTag=v1");
-        assert.equal(typeof pulled.imageDetails[0]["lastRecordedPullTime"], "number");
+        assert.equal(typeof first(pulled.imageDetails, "the image tagged v1")["lastRecordedPullTime"], "number");
 
         const tagged = await boto3<string[][]>(
           server,
@@ -188,7 +189,7 @@ dump(sorted([sorted(i.get("imageTags", [])) for i in d]))`,
         assert.deepEqual(tagged, [["latest", "v2"], ["v1"]]);
         const untagged = await awsJson<{ imageDetails: { imageTags?: string[] }[] }>(server, "ecr", "describe-images", "--repository-name", "imgs", "--filter", "tagStatus=UNTAGGED");
         assert.equal(untagged.imageDetails.length, 1);
-        assert.equal(untagged.imageDetails[0].imageTags, undefined);
+        assert.equal(first(untagged.imageDetails, "the untagged image").imageTags, undefined);
         await awsFails(server, "ImageNotFoundException", "ecr", "describe-images", "--repository-name", "imgs", "--image-ids", "imageTag=nope");
       });
 
@@ -204,7 +205,7 @@ dump(sorted([sorted(i.get("imageTags", [])) for i in d]))`,
         assert.deepEqual(ids.filter((i) => i.imageTag).map((i) => i.imageTag).sort(), ["latest", "v1", "v2"]);
         const untagged = await awsJson<{ imageIds: ImageIdentifier[] }>(server, "ecr", "list-images", "--repository-name", "imgs", "--filter", "tagStatus=UNTAGGED");
         assert.equal(untagged.imageIds.length, 1);
-        assert.equal(untagged.imageIds[0].imageTag, undefined);
+        assert.equal(first(untagged.imageIds, "the untagged image").imageTag, undefined);
       });
 
       it("gets images by tag and digest, and reports failures per id", async () => {
@@ -221,8 +222,9 @@ dump(sorted([sorted(i.get("imageTags", [])) for i in d]))`,
           `imageDigest=${v1.digest},imageTag=v2`,
         );
         assert.equal(out.images.length, 2);
-        assert.equal(out.images[0].imageManifest, v1.manifest.toString());
-        assert.equal(out.images[0].imageManifestMediaType, mediaTypes.ociManifest);
+        const tagged = first(out.images, "the image tagged v1");
+        assert.equal(tagged.imageManifest, v1.manifest.toString());
+        assert.equal(tagged.imageManifestMediaType, mediaTypes.ociManifest);
         assert.deepEqual(out.failures.map((f) => f.failureCode).sort(), ["ImageNotFound", "ImageTagDoesNotMatchDigest"]);
       });
 
@@ -244,13 +246,13 @@ dump(sorted([sorted(i.get("imageTags", [])) for i in d]))`,
         await assert.rejects(ecr.send(new PutImageCommand({ repositoryName: "imgs", imageManifest: "{not json", imageTag: "broken" })), { name: "InvalidParameterException" });
 
         await awsJson(server, "ecr", "create-repository", "--repository-name", "frozen", "--image-tag-mutability", "IMMUTABLE");
-        const first = await v2.pushImage("frozen", "1.0", [randomBytes(10)]);
+        const release = await v2.pushImage("frozen", "1.0", [randomBytes(10)]);
         const second = await v2.pushImage("frozen", "scratch", [randomBytes(10)]);
         await assert.rejects(ecr.send(new PutImageCommand({ repositoryName: "frozen", imageManifest: second.manifest.toString(), imageTag: "1.0" })), {
           name: "ImageTagAlreadyExistsException",
         });
         const still = await awsJson<{ imageDetails: { imageDigest: string }[] }>(server, "ecr", "describe-images", "--repository-name", "frozen", "--image-ids", "imageTag=1.0");
-        assert.equal(still.imageDetails[0].imageDigest, first.digest);
+        assert.equal(first(still.imageDetails, "the image tagged 1.0").imageDigest, release.digest);
         // Exclusions: tags matching the filter stay mutable.
         await awsJson(
           server,
@@ -294,8 +296,9 @@ dump(sorted([sorted(i.get("imageTags", [])) for i in d]))`,
           "--image-ids",
           `imageDigest=${digest}`,
         );
-        assert.equal(described.imageDetails[0].subjectManifestDigest, v1.digest);
-        assert.equal(described.imageDetails[0].artifactMediaType, "application/spdx+json");
+        const referrer = first(described.imageDetails, "the SBOM artifact");
+        assert.equal(referrer.subjectManifestDigest, v1.digest);
+        assert.equal(referrer.artifactMediaType, "application/spdx+json");
         await v2.req("DELETE", `/v2/imgs/manifests/${digest}`);
       });
 
@@ -391,7 +394,7 @@ dump(sorted([sorted(i.get("imageTags", [])) for i in d]))`,
         await awsJson(server, "ecr", "set-repository-policy", "--repository-name", "guarded", "--policy-text", deny);
         const pull = await v2.req("GET", "/v2/guarded/manifests/v1");
         assert.equal(pull.status, 403);
-        assert.equal(pull.json<{ errors: { code: string }[] }>().errors[0].code, "DENIED");
+        assert.equal(first(pull.json<{ errors: { code: string }[] }>().errors, "an error").code, "DENIED");
         await assert.rejects(v2.pushImage("guarded", "v2", [randomBytes(10)]), /DENIED/);
         await awsFails(server, "AccessDeniedException", "ecr", "batch-get-image", "--repository-name", "guarded", "--image-ids", "imageTag=v1");
         // What the policy does not deny still works.

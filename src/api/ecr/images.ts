@@ -2,7 +2,7 @@
 // repository; its tags are names for it. ECR's imageIds name an image by tag,
 // by digest, or both (which must agree).
 
-import type { ImageDetail, ImageFailure, ImageIdentifier, ImageScanStatus, ImageScanFindingsSummary } from "../../model/generated/ecr.js";
+import type { ImageDetail, ImageFailure, ImageFailureCode, ImageIdentifier, ImageScanStatus, ImageScanFindingsSummary, ScanStatus } from "../../model/generated/ecr.js";
 import { digestOf, parseDigest } from "../../registry/digest.js";
 import { RegistryError } from "../../registry/errors.js";
 import { parseManifest } from "../../registry/manifest.js";
@@ -21,7 +21,7 @@ export type Resolved = { readonly digest: string; readonly tag?: string } | { re
 
 /** Resolves an ImageIdentifier in a repository, or says why it names no image there (BatchGetImage's failure codes). */
 export async function resolveImageId(tx: RegistryTx, repository: string, id: ImageIdentifier): Promise<Resolved> {
-  const fail = (failureCode: ImageFailure["failureCode"], failureReason: string): Resolved => ({ failure: { imageId: id, failureCode, failureReason } });
+  const fail = (failureCode: ImageFailureCode, failureReason: string): Resolved => ({ failure: { imageId: id, failureCode, failureReason } });
   if (id.imageDigest === undefined && id.imageTag === undefined) return fail("MissingDigestAndTag", "Invalid request parameters: both tag and digest cannot be null");
   if (id.imageDigest !== undefined && !parseDigest(id.imageDigest)) return fail("InvalidImageDigest", "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
   if (id.imageTag !== undefined && !isTag(id.imageTag)) return fail("InvalidImageTag", "Invalid request parameters: image tag should satisfy the regex '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'");
@@ -38,7 +38,7 @@ export async function resolveImageId(tx: RegistryTx, repository: string, id: Ima
 
 export function scanSummary(scan: ScanRecord | undefined): { imageScanStatus?: ImageScanStatus; imageScanFindingsSummary?: ImageScanFindingsSummary } {
   if (!scan) return {};
-  const status: ImageScanStatus = { status: scan.status as ImageScanStatus["status"], ...(scan.description ? { description: scan.description } : {}) };
+  const status: ImageScanStatus = { status: scan.status as ScanStatus, ...(scan.description ? { description: scan.description } : {}) };
   if (!scan.findings) return { imageScanStatus: status };
   return {
     imageScanStatus: status,

@@ -69,8 +69,8 @@ export function layerHandlers(deps: EcrDeps): EcrHandlers {
 
     CompleteLayerUpload: async (input, ctx) => {
       const repo = await store.registry.tx((tx) => repositoryFor(deps, tx, ctx, input, "ecr:CompleteLayerUpload"));
-      if (input.layerDigests.length !== 1) throw ecrErrors.invalidParameter("Give exactly one layer digest: the digest of the uploaded layer.");
-      const digest = input.layerDigests[0];
+      const [digest, ...others] = input.layerDigests;
+      if (digest === undefined || others.length > 0) throw ecrErrors.invalidParameter("Give exactly one layer digest: the digest of the uploaded layer.");
       if (!parseDigest(digest)) throw ecrErrors.invalidLayer(`'${digest}' is not a sha256 or sha512 layer digest.`);
       let size: number;
       try {

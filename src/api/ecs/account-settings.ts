@@ -6,7 +6,7 @@ import type { Setting, SettingName } from "../../model/generated/ecs.js";
 import type { RequestContext } from "../../edge/json-protocol.js";
 import type { Tx } from "../../store/store.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
-import { pageOf, pageRequest } from "./pagination.js";
+import { nextTokenOf, pageOf, pageRequest } from "./pagination.js";
 
 const onOff = ["enabled", "disabled"];
 
@@ -104,7 +104,10 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
             const set = own.get(name);
             if (set) return { ...set, type: "user" };
             const byDefault = defaults.get(name);
-            if (byDefault) return { name, value: byDefault.value, principalArn: rootArn(ctx.accountId), type: "user" };
+            if (byDefault) {
+              const { value } = byDefault;
+              return { name, ...(value === undefined ? {} : { value }), principalArn: rootArn(ctx.accountId), type: "user" };
+            }
             return { name, value: settingRules[name].fallback, principalArn: rootArn(ctx.accountId), type: "aws_managed" };
           });
         } else {
@@ -114,7 +117,7 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
           .filter((s) => (input.name === undefined || s.name === input.name) && (input.value === undefined || s.value === input.value))
           .sort((a, b) => (a.name ?? "").localeCompare(b.name ?? ""));
         const page = pageOf(settings, pageRequest(input, 10), (s) => s.name!);
-        return { settings: page.items, nextToken: page.nextToken };
+        return { settings: [...page.items], ...nextTokenOf(page) };
       }),
   };
 }

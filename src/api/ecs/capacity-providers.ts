@@ -6,7 +6,7 @@ import type { CapacityProvider } from "../../model/generated/ecs.js";
 import { arns, namePattern } from "../../ecs/arns.js";
 import { builtinProvider, builtinProviders, findCapacityProvider, providerName } from "../../ecs/capacity-providers.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
-import { pageOf, pageRequest } from "./pagination.js";
+import { nextTokenOf, pageOf, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";
 
 export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
@@ -64,10 +64,12 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
     DescribeCapacityProviders: (input, ctx) =>
       store.read(async (tx) => {
         const withTags = input.include?.includes("TAGS") ?? false;
-        const decorate = async (p: CapacityProvider): Promise<CapacityProvider> =>
+        const decorate = async ({ tags: _tags, ...p }: CapacityProvider): Promise<CapacityProvider> =>
           withTags && !builtinProviders.some((b) => b === p.name)
             ? { ...p, tags: [...(await tx.getTags(p.capacityProviderArn!))] }
-            : { ...p, tags: withTags ? [] : undefined };
+            : withTags
+              ? { ...p, tags: [] }
+              : p;
         if (input.capacityProviders && input.capacityProviders.length > 0) {
           const found: CapacityProvider[] = [];
           const failures = [];
@@ -84,7 +86,7 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
         const stored = await tx.listCapacityProviders({ limit: 10_000 });
         const all = [...builtinProviders.map((b) => builtinProvider(ctx, b)), ...stored.items.filter((p) => p.status !== "INACTIVE")];
         const page = pageOf(all, pageRequest(input, 10), (p) => p.name!);
-        return { capacityProviders: await Promise.all(page.items.map(decorate)), failures: [], nextToken: page.nextToken };
+        return { capacityProviders: await Promise.all(page.items.map(decorate)), failures: [], ...nextTokenOf(page) };
       }),
 
     UpdateCapacityProvider: (input, ctx) =>

@@ -91,7 +91,9 @@ function cliCaller(server: TestServer): EcsCaller & { close(): Promise<void> } {
       assert.ok(m, `aws ecs ${command} failed (${r.code}) without an AWS error: ${r.stderr}`);
       assert.equal(m[2], operation);
       assert.equal(r.code, 255, "the CLI exits 255 on a service error");
-      return { error: m[1] };
+      const [, code] = m;
+      assert.ok(code !== undefined);
+      return { error: code };
     },
     close: () => worker.close(),
   };

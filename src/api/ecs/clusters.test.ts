@@ -50,7 +50,7 @@ function bare(name: string, status = "ACTIVE"): Cluster {
 }
 
 /** Tags come back as a set: compare them in key order. */
-function sortTags<T extends { tags?: { key?: string }[] }>(value: T): T {
+function sortTags<T extends { tags?: { key?: string | undefined }[] | undefined }>(value: T): T {
   return value.tags ? { ...value, tags: [...value.tags].sort((a, b) => (a.key ?? "").localeCompare(b.key ?? "")) } : value;
 }
 
@@ -76,7 +76,9 @@ describe("ECS clusters", () => {
     const out = await ecs.send(new DescribeClustersCommand({ clusters: [ref], ...(include ? { include } : {}) }));
     assert.deepEqual(out.failures, []);
     assert.equal(out.clusters?.length, 1);
-    return out.clusters[0];
+    const cluster = out.clusters[0];
+    assert.ok(cluster);
+    return cluster;
   };
   const allClusterArns = async (): Promise<string[]> => {
     const arns: string[] = [];

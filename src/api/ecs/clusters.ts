@@ -8,8 +8,9 @@ import type { Tx } from "../../store/store.js";
 import { arns, clusterName, namePattern, type Scope } from "../../ecs/arns.js";
 import { effectiveAccountSetting } from "./account-settings.js";
 import { validateClusterProviders } from "../../ecs/capacity-providers.js";
+import { definedMembers } from "../../ecs/defined-members.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
-import { nextToken, pageRequest } from "./pagination.js";
+import { nextTokenOf, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";
 
 /** The ACTIVE cluster a reference names, or ClusterNotFoundException. */
@@ -53,7 +54,7 @@ async function present(tx: Tx, cluster: Cluster, include: readonly ClusterField[
     { name: "activeExternalServiceCount", value: "0" },
     { name: "drainingExternalServiceCount", value: "0" },
   ];
-  return {
+  return definedMembers<Cluster>({
     clusterArn: cluster.clusterArn,
     clusterName: cluster.clusterName,
     status: cluster.status,
@@ -67,7 +68,7 @@ async function present(tx: Tx, cluster: Cluster, include: readonly ClusterField[
     statistics: include.includes("STATISTICS") ? statistics() : [],
     tags: include.includes("TAGS") ? [...(await tx.getTags(cluster.clusterArn!))] : [],
     ...(include.includes("ATTACHMENTS") ? { attachments: [] } : {}),
-  };
+  });
 }
 
 const everything: readonly ClusterField[] = ["SETTINGS", "CONFIGURATIONS", "TAGS"];
@@ -129,7 +130,7 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
     ListClusters: (input) =>
       store.read(async (tx) => {
         const page = await tx.listClusterArns(pageRequest(input));
-        return { clusterArns: [...page.items], nextToken: nextToken(page) };
+        return { clusterArns: [...page.items], ...nextTokenOf(page) };
       }),
 
     UpdateCluster: (input, ctx) =>

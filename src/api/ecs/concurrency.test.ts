@@ -54,7 +54,7 @@ function concurrencySuite(store: "sqlite" | "postgres"): void {
       const callers = await Promise.all(
         revisions.map(async (revision) => {
           const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${family}:${revision}` }));
-          return out.taskDefinition!.containerDefinitions![0].environment!.find((e) => e.name === "CALLER")!.value;
+          return out.taskDefinition?.containerDefinitions?.[0]?.environment?.find((e) => e.name === "CALLER")?.value;
         }),
       );
       assert.deepEqual(callers, oneTo(parallel).map(String));

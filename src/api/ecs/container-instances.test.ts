@@ -169,6 +169,7 @@ describe("container instances", () => {
       );
       assert.deepEqual(described.failures, []);
       const back = described.containerInstances![0];
+      assert.ok(back);
       assert.equal(back.tags, undefined, "tags only come with include TAGS");
       assert.equal(back.healthStatus, undefined);
       assert.deepEqual({ ...back, tags: ci.tags }, ci);
@@ -282,6 +283,7 @@ describe("container instances", () => {
       const a = await register(name, { instanceType: "t3.large", zone: "us-east-1a" });
       await ecs.send(new RegisterContainerInstanceCommand({ ...registration(name, { instanceType: "t3.small", zone: "us-east-1b" }), tags: [{ key: "k", value: "v" }] }));
       const [bArn] = (await listAll(name)).filter((arn) => arn !== a.containerInstanceArn);
+      assert.ok(bArn);
       const missingId = "ffffffffffffffffffffffffffffffff";
 
       const out = await ecs.send(
@@ -296,9 +298,9 @@ describe("container instances", () => {
         [a.containerInstanceArn, bArn],
       );
       assert.deepEqual(out.failures, [{ arn: `arn:aws:ecs:${testRegion}:${testAccount}:container-instance/${name}/${missingId}`, reason: "MISSING" }]);
-      assert.deepEqual(out.containerInstances![0].tags, []);
-      assert.deepEqual(out.containerInstances![1].tags, [{ key: "k", value: "v" }]);
-      assert.equal(out.containerInstances![0].healthStatus?.overallStatus, "INSUFFICIENT_DATA");
+      assert.deepEqual(out.containerInstances?.[0]?.tags, []);
+      assert.deepEqual(out.containerInstances?.[1]?.tags, [{ key: "k", value: "v" }]);
+      assert.equal(out.containerInstances?.[0]?.healthStatus?.overallStatus, "INSUFFICIENT_DATA");
 
       await expectError(ecs.send(new DescribeContainerInstancesCommand({ cluster: name, containerInstances: [] })), "InvalidParameterException");
       await expectError(ecs.send(new DescribeContainerInstancesCommand({ cluster: "ci-nowhere", containerInstances: [missingId] })), "ClusterNotFoundException");
@@ -392,16 +394,16 @@ describe("container instances", () => {
         new UpdateContainerInstancesStateCommand({ cluster: name, containerInstances: [idOf(arn), missingId], status: "DRAINING" }),
       );
       assert.equal(drained.containerInstances!.length, 1);
-      assert.equal(drained.containerInstances![0].containerInstanceArn, arn);
-      assert.equal(drained.containerInstances![0].status, "DRAINING");
-      assert.ok(drained.containerInstances![0].version! > ci.version!);
+      assert.equal(drained.containerInstances?.[0]?.containerInstanceArn, arn);
+      assert.equal(drained.containerInstances?.[0]?.status, "DRAINING");
+      assert.ok((drained.containerInstances?.[0]?.version ?? 0) > (ci.version ?? 0));
       assert.deepEqual(drained.failures, [{ arn: `arn:aws:ecs:${testRegion}:${testAccount}:container-instance/${name}/${missingId}`, reason: "MISSING" }]);
       const described = await ecs.send(new DescribeContainerInstancesCommand({ cluster: name, containerInstances: [arn] }));
-      assert.equal(described.containerInstances![0].status, "DRAINING");
+      assert.equal(described.containerInstances?.[0]?.status, "DRAINING");
       assert.deepEqual(await listAll(name, { status: "ACTIVE" }), []);
 
       const active = await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: name, containerInstances: [arn], status: "ACTIVE" }));
-      assert.equal(active.containerInstances![0].status, "ACTIVE");
+      assert.equal(active.containerInstances?.[0]?.status, "ACTIVE");
       assert.deepEqual(active.failures, []);
       assert.deepEqual(await listAll(name, { status: "ACTIVE" }), [arn]);
 
@@ -423,7 +425,7 @@ describe("container instances", () => {
       const ci = await register(name, { instanceType: "t3.large", zone: "us-east-1a", custom: "x" });
       const arn = ci.containerInstanceArn!;
       const count = async () =>
-        (await ecs.send(new DescribeClustersCommand({ clusters: [name] }))).clusters![0].registeredContainerInstancesCount;
+        (await ecs.send(new DescribeClustersCommand({ clusters: [name] }))).clusters?.[0]?.registeredContainerInstancesCount;
       assert.equal(await count(), 1);
 
       const out = await ecs.send(new DeregisterContainerInstanceCommand({ cluster: name, containerInstance: idOf(arn) }));
@@ -434,14 +436,14 @@ describe("container instances", () => {
       assert.deepEqual(await listAll(name), []);
       for (const status of ["ACTIVE", "DRAINING"] as const) assert.deepEqual(await listAll(name, { status }), []);
       const described = await ecs.send(new DescribeContainerInstancesCommand({ cluster: name, containerInstances: [arn] }));
-      assert.equal(described.containerInstances![0].status, "INACTIVE");
-      assert.deepEqual(described.containerInstances![0].attributes, []);
+      assert.equal(described.containerInstances?.[0]?.status, "INACTIVE");
+      assert.deepEqual(described.containerInstances?.[0]?.attributes, []);
       const attrs = await ecs.send(new ListAttributesCommand({ cluster: name, targetType: "container-instance" }));
       assert.deepEqual(attrs.attributes, []);
 
       const update = await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: name, containerInstances: [arn], status: "DRAINING" }));
       assert.deepEqual(update.containerInstances, []);
-      assert.equal(update.failures![0].arn, arn);
+      assert.equal(update.failures?.[0]?.arn, arn);
       await expectError(
         ecs.send(new RegisterContainerInstanceCommand({ cluster: name, containerInstanceArn: arn, totalResources: totalResources() })),
         "ClientException",
@@ -504,7 +506,7 @@ describe("container instances", () => {
       // The filter and DescribeContainerInstances see attributes put after registration.
       assert.deepEqual(await listAll(name, { filter: "attribute:rack == r1" }), [arn]);
       const described = await ecs.send(new DescribeContainerInstancesCommand({ cluster: name, containerInstances: [arn] }));
-      assert.equal(attributeMap(described.containerInstances![0].attributes)["owner"], "ops@example.com");
+      assert.equal(attributeMap(described.containerInstances?.[0]?.attributes)["owner"], "ops@example.com");
 
       await ecs.send(new PutAttributesCommand({ cluster: name, attributes: [{ name: "rack", value: "r9", targetId: arn }] }));
       assert.deepEqual(await listAll(name, { filter: "attribute:rack == r9" }), [arn]);
@@ -608,7 +610,7 @@ describe("container instances", () => {
       const described = await awsJson<{ containerInstances: { ec2InstanceId: string; registeredAt: number }[]; failures: unknown[] }>(
         server, "ecs", "describe-container-instances", "--cluster", name, "--container-instances", idOf(arn),
       );
-      assert.equal(described.containerInstances[0].ec2InstanceId, instanceIdIn(input));
+      assert.equal(described.containerInstances[0]?.ec2InstanceId, instanceIdIn(input));
       assert.deepEqual(described.failures, []);
 
       await awsJson(server, "ecs", "put-attributes", "--cluster", name, "--attributes", `name=stack,value=prod,targetId=${arn}`);
@@ -620,7 +622,7 @@ describe("container instances", () => {
       const drained = await awsJson<{ containerInstances: { status: string }[] }>(
         server, "ecs", "update-container-instances-state", "--cluster", name, "--container-instances", arn, "--status", "DRAINING",
       );
-      assert.equal(drained.containerInstances[0].status, "DRAINING");
+      assert.equal(drained.containerInstances[0]?.status, "DRAINING");
 
       const bad = await aws(server, "ecs", "list-container-instances", "--cluster", name, "--filter", "attribute:stack = prod");
       assert.notEqual(bad.code, 0);
@@ -684,7 +686,7 @@ dump({"arns": arns, "pages": pages, "filtered": filtered, "status": status, "att
 });
 
 describe("remainingResources", () => {
-  const registered: Resource[] = [
+  const registered: Parameters<typeof remainingResources>[0] = [
     { name: "CPU", type: "INTEGER", doubleValue: 0, longValue: 0, integerValue: 2048 },
     { name: "MEMORY", type: "INTEGER", doubleValue: 0, longValue: 0, integerValue: 7680 },
     { name: "PORTS", type: "STRINGSET", doubleValue: 0, longValue: 0, integerValue: 0, stringSetValue: ["22", "2375"] },
@@ -712,11 +714,11 @@ describe("remainingResources", () => {
       ],
     ]);
     const byName = Object.fromEntries(remaining.map((r) => [r.name ?? "", r] as const));
-    assert.equal(byName["CPU"].integerValue, 2048 - 768);
-    assert.equal(byName["MEMORY"].integerValue, 7680 - 1536);
-    assert.deepEqual(byName["PORTS"].stringSetValue, ["22", "2375", "32768", "32769"]);
-    assert.deepEqual(byName["PORTS_UDP"].stringSetValue, ["53"]);
-    assert.deepEqual(byName["GPU"].stringSetValue, ["gpu-0"]);
+    assert.equal(byName["CPU"]?.integerValue, 2048 - 768);
+    assert.equal(byName["MEMORY"]?.integerValue, 7680 - 1536);
+    assert.deepEqual(byName["PORTS"]?.stringSetValue, ["22", "2375", "32768", "32769"]);
+    assert.deepEqual(byName["PORTS_UDP"]?.stringSetValue, ["53"]);
+    assert.deepEqual(byName["GPU"]?.stringSetValue, ["gpu-0"]);
     assert.deepEqual(registered[0], { name: "CPU", type: "INTEGER", doubleValue: 0, longValue: 0, integerValue: 2048 }, "inputs are not modified");
   });
 });

@@ -21,7 +21,7 @@ import type { AttributeRow, Page, PageRequest, Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, type Scope } from "../../ecs/arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
 import { reservationOf } from "../../store/task-reservation.js";
-import { nextToken, pageRequest } from "./pagination.js";
+import { nextTokenOf, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";
 
 const TARGET_TYPE = "container-instance";
@@ -107,7 +107,11 @@ const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b
 const RESOURCE_TYPES = new Set(["INTEGER", "LONG", "DOUBLE", "STRINGSET"]);
 
 /** ECS's form of one resource: every numeric field present, zero when unused. */
-function resource(name: string, type: string, value: { integer?: number; long?: number; double?: number; set?: readonly string[] }): Resource {
+function resource(
+  name: string,
+  type: string,
+  value: { integer?: number | undefined; long?: number | undefined; double?: number | undefined; set?: readonly string[] | undefined },
+): Resource {
   return {
     name,
     type,
@@ -270,7 +274,8 @@ interface Presentation {
 }
 
 /** The API's view of a stored instance: attributes, counts and remaining resources read now. */
-async function present(tx: Tx, i: StoredInstance, show: Presentation = {}): Promise<ContainerInstance> {
+async function present(tx: Tx, instance: StoredInstance, show: Presentation = {}): Promise<ContainerInstance> {
+  const { healthStatus, ...i } = instance;
   const usage = await taskUsage(tx, i.containerInstanceArn);
   const attributes = (await tx.attributesOf(i.containerInstanceArn)).map((a) => ({
     name: a.name,
@@ -285,7 +290,7 @@ async function present(tx: Tx, i: StoredInstance, show: Presentation = {}): Prom
     attributes,
     ...(show.tags ? { tags: await tx.getTags(i.containerInstanceArn) } : {}),
     // No health data until an agent channel reports it.
-    healthStatus: show.health ? (i.healthStatus ?? { overallStatus: "INSUFFICIENT_DATA" }) : undefined,
+    ...(show.health ? { healthStatus: healthStatus ?? { overallStatus: "INSUFFICIENT_DATA" } } : {}),
   };
 }
 
@@ -320,7 +325,8 @@ async function scanInstances(
     const batch = await tx.listContainerInstances(clusterArn, { limit: Math.max(req.limit, 50), ...(after ? { after } : {}) });
     for (const i of batch.items as StoredInstance[]) {
       if (!(await keep(i))) continue;
-      if (items.length === req.limit) return { items, next: items[items.length - 1].containerInstanceArn };
+      const last = items.at(-1);
+      if (last !== undefined && items.length === req.limit) return { items, next: last.containerInstanceArn };
       items.push(i);
     }
     if (batch.next === undefined) return { items };
@@ -447,7 +453,7 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
           if (input.status === undefined ? i.status === "INACTIVE" : i.status !== input.status) return false;
           return filter === undefined || evaluateClusterQuery(filter, await queryTarget(tx, i));
         });
-        return { containerInstanceArns: page.items.map((i) => i.containerInstanceArn), nextToken: nextToken(page) };
+        return { containerInstanceArns: page.items.map((i) => i.containerInstanceArn), ...nextTokenOf(page) };
       });
     },
 
@@ -559,7 +565,7 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
           ...(input.attributeValue === undefined ? {} : { value: input.attributeValue }),
           ...req,
         });
-        return { attributes: page.items.map(attributeOut), nextToken: nextToken(page) };
+        return { attributes: page.items.map(attributeOut), ...nextTokenOf(page) };
       });
     },
   };

@@ -19,14 +19,15 @@ export function pageRequest(
   return { limit, after };
 }
 
-export function nextToken(page: Page<unknown>): string | undefined {
-  return page.next === undefined ? undefined : encodePageToken(page.next);
+/** A response's nextToken member: absent on the last page, as ECS omits it rather than sending it empty. */
+export function nextTokenOf(page: Pick<Page<unknown>, "next">): { nextToken?: string } {
+  return page.next === undefined ? {} : { nextToken: encodePageToken(page.next) };
 }
 
 /** Pages over a small list held in memory, resuming after the item whose key is `req.after`. */
-export function pageOf<T>(items: readonly T[], req: PageRequest, key: (item: T) => string): { items: T[]; nextToken?: string } {
+export function pageOf<T>(items: readonly T[], req: PageRequest, key: (item: T) => string): Page<T> {
   const start = req.after === undefined ? 0 : items.findIndex((item) => key(item) === req.after) + 1;
   const slice = items.slice(start, start + req.limit);
-  const token = start + req.limit < items.length ? nextToken({ items: slice, next: key(slice[slice.length - 1]) }) : undefined;
-  return token === undefined ? { items: slice } : { items: slice, nextToken: token };
+  const last = slice.at(-1);
+  return last !== undefined && start + req.limit < items.length ? { items: slice, next: key(last) } : { items: slice };
 }

@@ -103,6 +103,7 @@ for (const kind of kinds) {
       assert.deepEqual(svc.networkConfiguration, { awsvpcConfiguration: { subnets: ["subnet-abc123"], securityGroups: ["sg-abc123"], assignPublicIp: "ENABLED" } });
       assert.equal(svc.deployments!.length, 1);
       const first = svc.deployments![0];
+      assert.ok(first);
       assert.match(first.id!, /^ecs-svc\/\d{19}$/);
       assert.equal(first.status, "PRIMARY");
       assert.equal(first.rolloutState, "IN_PROGRESS");
@@ -115,11 +116,13 @@ for (const kind of kinds) {
         const d = await awsJson<{ rolloutState: string; runningCount: number }[]>(
           server, "ecs", "describe-services", "--cluster", "student-cluster", "--services", "student-rest", "--query", "services[0].deployments",
         );
-        return d.length === 1 && d[0].rolloutState === "COMPLETED" && d[0].runningCount === 1 ? d : undefined;
+        return d.length === 1 && d[0]?.rolloutState === "COMPLETED" && d[0].runningCount === 1 ? d : undefined;
       }, 20_000);
       assert.equal(deployments.length, 1);
       const [firstTask] = (await ecs.send(new ListTasksCommand({ cluster: "student-cluster", serviceName: "student-rest" }))).taskArns!;
+      assert.ok(firstTask);
       const described = (await ecs.send(new DescribeTasksCommand({ cluster: "student-cluster", tasks: [firstTask] }))).tasks![0];
+      assert.ok(described);
       assert.equal(described.group, "service:student-rest");
       assert.equal(described.startedBy, first.id);
       assert.equal(described.launchType, "FARGATE");
@@ -129,15 +132,17 @@ for (const kind of kinds) {
       );
       assert.equal(updated.service.deployments!.length, 2);
       assert.deepEqual(updated.service.deployments!.map((d) => [d.status, d.rolloutState]), [["PRIMARY", "IN_PROGRESS"], ["ACTIVE", "COMPLETED"]]);
-      assert.equal(updated.service.deployments![1].id, first.id);
+      assert.equal(updated.service.deployments?.[1]?.id, first.id);
 
       const wait = await aws(server, "ecs", "wait", "services-stable", "--cluster", "student-cluster", "--services", "student-rest");
       assert.equal(wait.code, 0, wait.stderr);
       const end = (await ecs.send(new DescribeServicesCommand({ cluster: "student-cluster", services: ["student-rest"] }))).services![0];
+      assert.ok(end);
       assert.equal(end.deployments!.length, 1);
       assert.equal(end.runningCount, 1);
-      assert.notEqual(end.deployments![0].id, first.id);
+      assert.notEqual(end.deployments?.[0]?.id, first.id);
       const [secondTask] = (await ecs.send(new ListTasksCommand({ cluster: "student-cluster", serviceName: "student-rest" }))).taskArns!;
+      assert.ok(secondTask);
       assert.notEqual(secondTask, firstTask, "the force-new-deployment replaced the task");
       const stoppedWait = await aws(server, "ecs", "wait", "tasks-stopped", "--cluster", "student-cluster", "--tasks", firstTask);
       assert.equal(stoppedWait.code, 0, stoppedWait.stderr);
@@ -145,7 +150,7 @@ for (const kind of kinds) {
       assert.equal(runningWait.code, 0, runningWait.stderr);
       const events = end.events!.map((e) => e.message);
       assert.equal(events[0], "(service student-rest) has reached a steady state.");
-      assert.ok(events.includes(`(service student-rest) (deployment ${end.deployments![0].id}) deployment completed.`));
+      assert.ok(events.includes(`(service student-rest) (deployment ${end.deployments?.[0]?.id}) deployment completed.`));
     });
 
     it("boto3: describe_services shapes, list_services pages, the services_stable waiter", async () => {
@@ -224,6 +229,7 @@ dump({"running": ecs.describe_services(cluster="py", services=["a"])["services"]
       await expectError(ecs.send(new CreateServiceCommand({ ...base, desiredCount: 0 })), "InvalidParameterException", "Creation of service was not idempotent.");
       await expectError(ecs.send(new DeleteClusterCommand({ cluster: "checks" })), "ClusterContainsServicesException");
       const cluster = (await ecs.send(new DescribeClustersCommand({ clusters: ["checks"] }))).clusters![0];
+      assert.ok(cluster);
       assert.equal(cluster.activeServicesCount, 1);
     });
 
@@ -237,7 +243,7 @@ dump({"running": ecs.describe_services(cluster="py", services=["a"])["services"]
       );
       // With nothing to start, the first deployment completes on the controller's first pass.
       await eventually("the first deployment to complete", async () =>
-        (await ecs.send(new DescribeServicesCommand({ cluster: "upd", services: ["u"] }))).services![0].deployments![0].rolloutState === "COMPLETED",
+        (await ecs.send(new DescribeServicesCommand({ cluster: "upd", services: ["u"] }))).services?.[0]?.deployments?.[0]?.rolloutState === "COMPLETED",
       );
       const scaled = await ecs.send(new UpdateServiceCommand({ cluster: "upd", service: "u", desiredCount: 0, healthCheckGracePeriodSeconds: 30 }));
       assert.equal(scaled.service?.deployments?.length, 1, "no new deployment without a change");
@@ -248,20 +254,26 @@ dump({"running": ecs.describe_services(cluster="py", services=["a"])["services"]
       assert.equal(moved.service?.deployments?.length, 2, "a placement change deploys");
       assert.deepEqual(moved.service?.placementConstraints, [{ type: "distinctInstance" }]);
       const withTags = (await ecs.send(new DescribeServicesCommand({ cluster: "upd", services: ["u"], include: ["TAGS"] }))).services![0];
+      assert.ok(withTags);
       assert.deepEqual(withTags.tags, [{ key: "team", value: "core" }]);
-      assert.equal((await ecs.send(new DescribeServicesCommand({ cluster: "upd", services: ["u"] }))).services![0].tags, undefined);
+      const [withoutTags] = (await ecs.send(new DescribeServicesCommand({ cluster: "upd", services: ["u"] }))).services!;
+      assert.ok(withoutTags);
+      assert.equal(withoutTags.tags, undefined);
 
       const listed = await ecs.send(new ListServiceDeploymentsCommand({ cluster: "upd", service: "u" }));
       assert.equal(listed.serviceDeployments!.length, 2);
       const [newest, oldest] = listed.serviceDeployments!;
+      assert.ok(newest);
+      assert.ok(oldest);
       assert.match(newest.serviceDeploymentArn!, new RegExp(`^${prefix}:service-deployment/upd/u/[A-Za-z0-9_-]{20}$`));
       assert.equal(oldest.status, "SUCCESSFUL");
       const sd = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [newest.serviceDeploymentArn!, `${newest.serviceDeploymentArn}x`] })));
-      assert.equal(sd.serviceDeployments![0].serviceArn, created.service!.serviceArn);
-      assert.equal(sd.serviceDeployments![0].sourceServiceRevisions![0].arn, oldest.targetServiceRevisionArn);
+      assert.equal(sd.serviceDeployments?.[0]?.serviceArn, created.service!.serviceArn);
+      assert.equal(sd.serviceDeployments?.[0]?.sourceServiceRevisions?.[0]?.arn, oldest.targetServiceRevisionArn);
       assert.deepEqual(sd.failures, [{ arn: `${newest.serviceDeploymentArn}x`, reason: "MISSING" }]);
       const revisions = await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [newest.targetServiceRevisionArn!, `${prefix}:service-revision/upd/u/1`] }));
       const revision = revisions.serviceRevisions![0];
+      assert.ok(revision);
       assert.match(revision.serviceRevisionArn!, new RegExp(`^${prefix}:service-revision/upd/u/\\d{19}$`));
       assert.equal(revision.taskDefinition, v1);
       assert.deepEqual(revision.containerImages, [{ containerName: "app", image: "x" }]);
@@ -270,7 +282,7 @@ dump({"running": ecs.describe_services(cluster="py", services=["a"])["services"]
       const deleted = await ecs.send(new DeleteServiceCommand({ cluster: "upd", service: "u" }));
       assert.equal(deleted.service?.status, "DRAINING");
       await expectError(ecs.send(new UpdateServiceCommand({ cluster: "upd", service: "u", desiredCount: 1 })), "ServiceNotActiveException", "Service was not ACTIVE.");
-      await eventually("INACTIVE", async () => (await ecs.send(new DescribeServicesCommand({ cluster: "upd", services: ["u"] }))).services![0].status === "INACTIVE");
+      await eventually("INACTIVE", async () => (await ecs.send(new DescribeServicesCommand({ cluster: "upd", services: ["u"] }))).services?.[0]?.status === "INACTIVE");
       assert.deepEqual((await ecs.send(new ListServicesCommand({ cluster: "upd" }))).serviceArns, []);
       const reborn = await ecs.send(new CreateServiceCommand({ cluster: "upd", serviceName: "u", taskDefinition: v1, desiredCount: 0 }));
       assert.equal(reborn.service?.status, "ACTIVE");
@@ -316,6 +328,7 @@ dump({"running": ecs.describe_services(cluster="py", services=["a"])["services"]
       );
       const arn = await eventually("the task", async () => (await ecs.send(new ListTasksCommand({ cluster: "tagged", serviceName: "t" }))).taskArns?.[0]);
       const task = (await ecs.send(new DescribeTasksCommand({ cluster: "tagged", tasks: [arn], include: ["TAGS"] }))).tasks![0];
+      assert.ok(task);
       const tags = Object.fromEntries(task.tags!.map((t): [string, string] => [t.key ?? "", t.value ?? ""]));
       assert.deepEqual(tags, { team: "core", "aws:ecs:clusterName": "tagged", "aws:ecs:serviceName": "t" });
     });

@@ -26,9 +26,10 @@ import { countOf, deploy, serviceTasks } from "../../ecs/service-deployments.js"
 import type { StoredDeployment, StoredService } from "../../store/service-store.js";
 import type { Tx } from "../../store/store.js";
 import { arnResource, arns, taskDefinitionRef, type Scope } from "../../ecs/arns.js";
+import { definedMembers } from "../../ecs/defined-members.js";
 import { requireCluster } from "./clusters.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
-import { nextToken, pageRequest } from "./pagination.js";
+import { nextTokenOf, pageRequest } from "./pagination.js";
 import { deploymentConfiguration, deploymentSpec, roleArn, serviceErrors, serviceNamePattern } from "./service-spec.js";
 import { validateTags } from "./tags.js";
 
@@ -37,9 +38,9 @@ function serviceArnOf(scope: Scope, clusterName: string, ref: string): string {
   if (!ref.startsWith("arn:")) return arns.service(scope, clusterName, ref);
   const resource = arnResource(scope, ref);
   if (!resource?.startsWith("service/")) throw errors.invalidParameter(`Invalid service ARN '${ref}'. Use a service name or its ARN.`);
-  const parts = resource.slice("service/".length).split("/");
+  const path = resource.slice("service/".length);
   // The old ARN form has no cluster: the request's cluster is the service's.
-  return parts.length === 1 ? arns.service(scope, clusterName, parts[0]) : ref;
+  return path.includes("/") ? ref : arns.service(scope, clusterName, path);
 }
 
 /** The revision a reference names; a new deployment needs an ACTIVE one, the revision a service already runs may be deregistered. */
@@ -81,7 +82,7 @@ async function presentService(tx: Tx, stored: StoredService, withTags: boolean):
   const tasks = svc.status === "INACTIVE" ? [] : await serviceTasks(tx, svc);
   const all = countOf(tasks);
   const primary = deployments.find((d) => d.status === "PRIMARY");
-  return {
+  return definedMembers<Service>({
     ...svc,
     runningCount: all.running,
     pendingCount: all.pending,
@@ -99,7 +100,7 @@ async function presentService(tx: Tx, stored: StoredService, withTags: boolean):
       };
     }),
     tags: withTags ? [...(await tx.getTags(svc.serviceArn))] : undefined,
-  };
+  });
 }
 
 async function presentServiceDeployment(tx: Tx, d: StoredDeployment): Promise<ServiceDeployment> {
@@ -289,11 +290,12 @@ export function serviceHandlers({ store, serviceScheduler }: EcsDeps): EcsHandle
         const redeploy = input.forceNewDeployment === true || execChanged || JSON.stringify(spec) !== JSON.stringify(current);
         const next: StoredService = {
           ...stored,
-          service: {
+          // The spec's members replace the service's: one the spec leaves out is cleared.
+          service: definedMembers<StoredService["service"]>({
             ...svc,
             ...(input.desiredCount !== undefined ? { desiredCount: input.desiredCount } : {}),
-            ...(spec.launchType ? { launchType: spec.launchType } : { launchType: undefined }),
-            ...(spec.capacityProviderStrategy ? { capacityProviderStrategy: spec.capacityProviderStrategy } : { capacityProviderStrategy: undefined }),
+            launchType: spec.launchType,
+            capacityProviderStrategy: spec.capacityProviderStrategy,
             platformVersion: spec.platformVersion,
             platformFamily: spec.platformFamily,
             taskDefinition: spec.taskDefinition,
@@ -308,7 +310,7 @@ export function serviceHandlers({ store, serviceScheduler }: EcsDeps): EcsHandle
             ...(input.loadBalancers !== undefined ? { loadBalancers: input.loadBalancers } : {}),
             ...(input.serviceRegistries !== undefined ? { serviceRegistries: input.serviceRegistries } : {}),
             ...(input.availabilityZoneRebalancing !== undefined ? { availabilityZoneRebalancing: input.availabilityZoneRebalancing } : {}),
-          },
+          }),
           // A new deployment ends the launch throttle (ECS: "returns to a normal, non-throttled state immediately").
           ...(redeploy ? { steady: false, throttle: { failedStarts: 0 } } : {}),
         };
@@ -370,7 +372,7 @@ export function serviceHandlers({ store, serviceScheduler }: EcsDeps): EcsHandle
           ...(input.launchType ? { launchType: input.launchType } : {}),
           ...(input.schedulingStrategy ? { schedulingStrategy: input.schedulingStrategy } : {}),
         });
-        return { serviceArns: page.items.map((s) => s.service.serviceArn), nextToken: nextToken(page) };
+        return { serviceArns: page.items.map((s) => s.service.serviceArn), ...nextTokenOf(page) };
       }),
 
     ListServiceDeployments: (input, ctx) =>
@@ -386,7 +388,7 @@ export function serviceHandlers({ store, serviceScheduler }: EcsDeps): EcsHandle
           ...(input.createdAt?.after ? { createdAfter: input.createdAt.after } : {}),
           ...(input.createdAt?.before ? { createdBefore: input.createdAt.before } : {}),
         });
-        return { serviceDeployments: page.items.map(brief), nextToken: nextToken(page) };
+        return { serviceDeployments: page.items.map(brief), ...nextTokenOf(page) };
       }),
 
     DescribeServiceDeployments: (input) =>

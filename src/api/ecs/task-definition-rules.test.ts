@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { AwsError } from "../../errors.js";
+import { definedMembers, type Loose } from "../../ecs/defined-members.js";
 import type { ContainerDefinition, RegisterTaskDefinitionRequest, Tag } from "../../model/generated/ecs.js";
 import {
   checks,
@@ -28,8 +29,8 @@ function ec2(over: Partial<RegisterTaskDefinitionRequest> = {}, containers?: Con
 }
 
 /** A minimal valid Fargate definition. */
-function fargate(over: Partial<RegisterTaskDefinitionRequest> = {}, containers?: ContainerDefinition[]): RegisterTaskDefinitionRequest {
-  return {
+function fargate(over: Partial<Loose<RegisterTaskDefinitionRequest>> = {}, containers?: ContainerDefinition[]): RegisterTaskDefinitionRequest {
+  return definedMembers<RegisterTaskDefinitionRequest>({
     family: "web",
     networkMode: "awsvpc",
     requiresCompatibilities: ["FARGATE"],
@@ -37,7 +38,7 @@ function fargate(over: Partial<RegisterTaskDefinitionRequest> = {}, containers?:
     memory: "512",
     containerDefinitions: containers ?? [{ name: "web", image: "nginx" }],
     ...over,
-  };
+  });
 }
 
 function rejects(input: RegisterTaskDefinitionRequest, message: RegExp | string, code = "ClientException"): void {
@@ -259,7 +260,12 @@ describe("container memory and cpu", () => {
 });
 
 describe("port mappings", () => {
-  const web = (portMappings: ContainerDefinition["portMappings"], name = "web"): ContainerDefinition => ({ name, image: "nginx", memory: 64, portMappings });
+  const web = (portMappings: ContainerDefinition["portMappings"], name = "web"): ContainerDefinition => ({
+    name,
+    image: "nginx",
+    memory: 64,
+    ...(portMappings === undefined ? {} : { portMappings }),
+  });
 
   it("makes awsvpc and host mappings mirror their ports", () => {
     rejects(ec2({ networkMode: "awsvpc" }, [web([{ containerPort: 80, hostPort: 8080 }])]), "When networkMode=awsvpc, the host ports and container ports in port mappings must match.");

@@ -139,6 +139,7 @@ describe("the seed task definition through the aws CLI", () => {
     ]);
     // awsvpc mirrors the container port on the task's own interface, as ECS records it.
     const [container] = td["containerDefinitions"] as Array<{ portMappings: unknown[]; cpu: number }>;
+    assert.ok(container);
     assert.deepEqual(container.portMappings, [{ containerPort: 8080, hostPort: 8080, protocol: "tcp" }]);
     assert.equal(container.cpu, 0);
   });

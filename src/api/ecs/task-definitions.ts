@@ -12,7 +12,7 @@ import type { ServiceModel } from "../../model/service-model.js";
 import { decodeDoc } from "../../protocol/doc-codec.js";
 import { arns, taskDefinitionRef, type Scope, type TaskDefinitionRef } from "../../ecs/arns.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
-import { nextToken, pageRequest } from "./pagination.js";
+import { nextTokenOf, pageRequest } from "./pagination.js";
 import { Renderings } from "./renderings.js";
 import { prepareTaskDefinition } from "./task-definition-rules.js";
 import { validateTags } from "./tags.js";
@@ -145,8 +145,7 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
       return deps.store.read(async (tx) => {
         // ECS reads ListTaskDefinitions' familyPrefix as a whole family name.
         const result = await tx.listTaskDefinitionArns({ ...page, status, descending, ...(family !== undefined ? { family } : {}) });
-        const token = nextToken(result);
-        return { taskDefinitionArns: [...result.items], ...(token === undefined ? {} : { nextToken: token }) };
+        return { taskDefinitionArns: [...result.items], ...nextTokenOf(result) };
       });
     },
 
@@ -154,9 +153,8 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
       const page = pageRequest(input);
       const familyPrefix = input.familyPrefix === "" ? undefined : input.familyPrefix;
       return deps.store.read(async (tx) => {
-        const result = await tx.listTaskDefinitionFamilies({ ...page, familyPrefix, status: input.status ?? "ALL" });
-        const token = nextToken(result);
-        return { families: [...result.items], ...(token === undefined ? {} : { nextToken: token }) };
+        const result = await tx.listTaskDefinitionFamilies({ ...page, ...(familyPrefix === undefined ? {} : { familyPrefix }), status: input.status ?? "ALL" });
+        return { families: [...result.items], ...nextTokenOf(result) };
       });
     },
   };

@@ -66,7 +66,9 @@ async function family(name: string, extra: Record<string, unknown> = {}): Promis
 
 async function describe1(cluster: string, arn: string) {
   const out = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] }));
-  return out.tasks![0];
+  const task = out.tasks?.[0];
+  assert.ok(task, `DescribeTasks found no ${arn}`);
+  return task;
 }
 
 before(async () => {
@@ -101,6 +103,7 @@ describe("RunTask placement", () => {
       assert.equal(t.group, "family:app");
     }
     const ci = (await ecs.send(new DescribeContainerInstancesCommand({ cluster: "small", containerInstances: [arn] }))).containerInstances![0];
+    assert.ok(ci);
     assert.equal(ci.remainingResources!.find((r) => r.name === "MEMORY")!.integerValue, 0);
     assert.equal(ci.pendingTasksCount, 4);
   });
@@ -151,7 +154,7 @@ describe("each RunTask places against what is committed", () => {
     for (let call = 0; call < 3; call++) {
       const out = await run("vpc", "vpc", 2, { networkConfiguration: network });
       assert.equal(out.tasks!.length, 2, JSON.stringify(out.failures));
-      addresses.push(...out.tasks!.map((t) => t.attachments![0].details!.find((d) => d.name === "privateIPv4Address")!.value!));
+      addresses.push(...out.tasks!.map((t) => t.attachments?.[0]?.details?.find((d) => d.name === "privateIPv4Address")?.value ?? assert.fail("a task without an address")));
     }
     assert.equal(new Set(addresses).size, 6);
   });
@@ -160,11 +163,11 @@ describe("each RunTask places against what is committed", () => {
     await ecs.send(new CreateClusterCommand({ clusterName: "attrs" }));
     const [a, b] = [await instance("attrs", 4096), await instance("attrs", 4096)];
     const blue = { placementConstraints: [{ type: "memberOf" as const, expression: "attribute:color == blue" }] };
-    assert.equal((await run("attrs", "app", 1, blue)).failures![0]?.reason, "MemberOf placement constraint unsatisfied.");
+    assert.equal((await run("attrs", "app", 1, blue)).failures?.[0]?.reason, "MemberOf placement constraint unsatisfied.");
     await ecs.send(new PutAttributesCommand({ cluster: "attrs", attributes: [{ name: "color", value: "blue", targetId: b }] }));
     assert.deepEqual((await run("attrs", "app", 2, blue)).tasks!.map((t) => t.containerInstanceArn), [b, b]);
     await ecs.send(new DeleteAttributesCommand({ cluster: "attrs", attributes: [{ name: "color", targetId: b }] }));
-    assert.equal((await run("attrs", "app", 1, blue)).failures![0]?.reason, "MemberOf placement constraint unsatisfied.");
+    assert.equal((await run("attrs", "app", 1, blue)).failures?.[0]?.reason, "MemberOf placement constraint unsatisfied.");
     await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: "attrs", containerInstances: [b], status: "DRAINING" }));
     assert.deepEqual((await run("attrs", "app", 3)).tasks!.map((t) => t.containerInstanceArn), [a, a, a]);
   });
@@ -184,6 +187,7 @@ function concurrentRunTasks(store: "sqlite" | "postgres"): void {
       assert.equal(outs.reduce((n, o) => n + o.tasks!.length, 0), 8, "2048 MiB holds eight tasks of 256");
       assert.equal(outs.reduce((n, o) => n + o.failures!.length, 0), 16);
       const ci = (await client.send(new DescribeContainerInstancesCommand({ cluster: "race", containerInstances: [arn] }))).containerInstances![0];
+      assert.ok(ci);
       assert.equal(ci.remainingResources!.find((r) => r.name === "MEMORY")!.integerValue, 0);
       assert.equal(ci.pendingTasksCount, 8);
     } finally {
@@ -204,6 +208,7 @@ describe("the lifecycle an agent drives", () => {
     await ecs.send(new CreateClusterCommand({ clusterName: "life" }));
     await instance("life", 4096);
     const task = (await ecs.send(new RunTaskCommand({ cluster: "life", taskDefinition: "app", startedBy: "me" }))).tasks![0];
+    assert.ok(task);
     const arn = task.taskArn!;
     await ecs.send(
       new SubmitTaskStateChangeCommand({
@@ -216,7 +221,7 @@ describe("the lifecycle an agent drives", () => {
     const running = await describe1("life", arn);
     assert.equal(running.lastStatus, "RUNNING");
     assert.ok(running.startedAt instanceof Date);
-    assert.equal(running.containers![0].networkBindings![0].hostPort, 49200);
+    assert.equal(running.containers?.[0]?.networkBindings?.[0]?.hostPort, 49200);
     assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: "life", startedBy: "me" }))).taskArns, [arn]);
 
     await ecs.send(
@@ -232,7 +237,7 @@ describe("the lifecycle an agent drives", () => {
     assert.equal(stopped.lastStatus, "STOPPED");
     assert.equal(stopped.desiredStatus, "STOPPED");
     assert.equal(stopped.stopCode, "EssentialContainerExited");
-    assert.equal(stopped.containers![0].exitCode, 3);
+    assert.equal(stopped.containers?.[0]?.exitCode, 3);
     assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: "life" }))).taskArns, []);
     assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: "life", desiredStatus: "STOPPED" }))).taskArns, [arn]);
 
@@ -243,13 +248,14 @@ describe("the lifecycle an agent drives", () => {
 
   it("StopTask asks the agent to stop (STOPPING, UserInitiated) and reports MISSING tasks", async () => {
     const task = (await ecs.send(new RunTaskCommand({ cluster: "life", taskDefinition: "app" }))).tasks![0];
+    assert.ok(task);
     const out = await ecs.send(new StopTaskCommand({ cluster: "life", task: task.taskArn!, reason: "enough" }));
     assert.equal(out.task!.desiredStatus, "STOPPED");
     assert.equal(out.task!.lastStatus, "STOPPING");
     assert.equal(out.task!.stopCode, "UserInitiated");
     assert.equal(out.task!.stoppedReason, "enough");
     const missing = await ecs.send(new DescribeTasksCommand({ cluster: "life", tasks: ["0123456789abcdef0123456789abcdef"] }));
-    assert.equal(missing.failures![0].reason, "MISSING");
+    assert.equal(missing.failures?.[0]?.reason, "MISSING");
     await assert.rejects(ecs.send(new StopTaskCommand({ cluster: "life", task: "0123456789abcdef0123456789abcdef" })), {
       name: "InvalidParameterException",
     });
@@ -282,7 +288,7 @@ describe("DescribeTasks answers", () => {
     assert.deepEqual(after.tasks.map((t) => t["lastStatus"]), ["RUNNING", "PENDING"]);
     // A task of another cluster is MISSING here, kept or not.
     await ecs.send(new CreateClusterCommand({ clusterName: "kept-other" }));
-    const elsewhere = await ecs.send(new DescribeTasksCommand({ cluster: "kept-other", tasks: [arns[0]] }));
+    const elsewhere = await ecs.send(new DescribeTasksCommand({ cluster: "kept-other", tasks: arns.slice(0, 1) }));
     assert.deepEqual(elsewhere.failures?.map((f) => f.reason), ["MISSING"]);
     assert.deepEqual(elsewhere.tasks, []);
   });
@@ -315,6 +321,7 @@ describe("FARGATE capacity", () => {
       message: /Network Configuration must be provided/,
     });
     const waiting = (await run()).tasks![0];
+    assert.ok(waiting);
     assert.equal(waiting.lastStatus, "PROVISIONING");
     assert.equal(waiting.containerInstanceArn, undefined);
     await instance("fg", 4096, [{ name: "berth.launch-type.FARGATE" }, { name: "ecs.capability.task-eni" }, { name: "ecs.availability-zone", value: "us-east-1a" }]);
@@ -323,13 +330,14 @@ describe("FARGATE capacity", () => {
       await new Promise((r) => setTimeout(r, 100));
       placed = await describe1("fg", waiting.taskArn!);
     }
-    const ip = placed.containers![0].networkInterfaces![0].privateIpv4Address;
+    const ip = placed.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address;
     assert.equal(ip, "10.213.9.2");
-    assert.equal(placed.attachments![0].status, "ATTACHED");
+    assert.equal(placed.attachments?.[0]?.status, "ATTACHED");
     assert.equal(placed.availabilityZone, "us-east-1a");
     assert.equal(placed.containerInstanceArn, undefined, "FARGATE tasks do not show the capacity they run on");
     // The next task on that instance takes the next address.
     const second = (await run()).tasks![0];
-    assert.equal(second.containers![0].networkInterfaces![0].privateIpv4Address, "10.213.9.3");
+    assert.ok(second);
+    assert.equal(second.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, "10.213.9.3");
   });
 });

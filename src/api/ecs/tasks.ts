@@ -32,7 +32,7 @@ import { launchTasks, revisionToRun, type Target } from "../../ecs/task-launch.j
 import { changeTask } from "../../ecs/task-writes.js";
 import { requireCluster } from "./clusters.js";
 import type { EcsDeps, EcsHandlers } from "./deps.js";
-import { nextToken, pageRequest } from "./pagination.js";
+import { nextTokenOf, pageRequest } from "./pagination.js";
 import { Renderings } from "./renderings.js";
 import { validateTags } from "./tags.js";
 
@@ -70,11 +70,10 @@ function checkStartedBy(startedBy: string | undefined): void {
 }
 
 /** The task as the API shows it: FARGATE tasks hide the capacity they run on. */
-export function presentTask(task: Task, tags: readonly Tag[] | undefined): Task {
-  const { containerInstanceArn, ...rest } = task;
+export function presentTask({ containerInstanceArn, tags: _kept, ...rest }: Task, tags: readonly Tag[] | undefined): Task {
   return {
-    ...(task.launchType === "FARGATE" ? rest : { ...rest, ...(containerInstanceArn ? { containerInstanceArn } : {}) }),
-    tags: tags ? [...tags] : undefined,
+    ...(rest.launchType === "FARGATE" ? rest : { ...rest, ...(containerInstanceArn ? { containerInstanceArn } : {}) }),
+    ...(tags ? { tags: [...tags] } : {}),
   };
 }
 
@@ -183,7 +182,7 @@ export function taskHandlers({ store, hooks, random }: EcsDeps): EcsHandlers {
           (await resolveCapacity(tx, ctx, cluster, input, runTaskRules)).next,
         );
         const constraints: PlacementConstraint[] = [
-          ...(l.definition.placementConstraints ?? []).map((c) => ({ type: c.type, expression: c.expression })),
+          ...(l.definition.placementConstraints ?? []),
           ...(input.placementConstraints ?? []),
         ];
         if ((input.placementConstraints ?? []).length > 10) throw errors.invalidParameter("At most 10 placement constraints can be given.");
@@ -240,7 +239,7 @@ export function taskHandlers({ store, hooks, random }: EcsDeps): EcsHandlers {
           ...(input.serviceName ? { group: `service:${input.serviceName}` } : {}),
           ...(input.launchType ? { launchType: input.launchType } : {}),
         });
-        return { taskArns: [...page.items], nextToken: nextToken(page) };
+        return { taskArns: [...page.items], ...nextTokenOf(page) };
       }),
 
     SubmitTaskStateChange: async (input, ctx) => {
