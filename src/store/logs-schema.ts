@@ -41,6 +41,16 @@ export interface LogsTables {
     ingested_at: number;
     message: string;
   };
+  log_query_definitions: {
+    id: string;
+    name: string;
+    query_string: string;
+    query_language: string;
+    /** JSON arrays. */
+    log_group_names: string;
+    parameters: string;
+    last_modified: number;
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -102,6 +112,25 @@ export const logsMigrations: ReadonlyArray<readonly [string, Migration]> = [
         // stream_id rides along so a windowed scan of a group finds its window's end
         // (and filters by stream) from the index alone.
         await db.schema.createIndex("log_events_group_time").on("log_events").columns(["group_id", "ts", "id", "stream_id"]).execute();
+      },
+    },
+  ],
+  [
+    "0008_logs_query_definitions",
+    {
+      async up(db: AnyDb) {
+        const nameType = onPostgres(db) ? sql`text collate "C"` : sql`text`;
+        await db.schema
+          .createTable("log_query_definitions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", nameType, (c) => c.notNull())
+          .addColumn("query_string", "text", (c) => c.notNull())
+          .addColumn("query_language", "text", (c) => c.notNull())
+          .addColumn("log_group_names", "text", (c) => c.notNull())
+          .addColumn("parameters", "text", (c) => c.notNull())
+          .addColumn("last_modified", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("log_query_definitions_name").on("log_query_definitions").columns(["name", "id"]).execute();
       },
     },
   ],
