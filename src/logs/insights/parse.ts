@@ -280,6 +280,16 @@ class Parser {
     }
     const t = this.lexer.peek();
     if (t.kind !== "end") throw this.lexer.error(t.start, t.end, "expected '|' or the end of the query");
+    // Before stats there are no aggregates to read; after it, `sort count(*)` names its column.
+    for (const c of commands) {
+      if (c.kind === "stats") {
+        const nested = [...c.aggregates.flatMap((a) => (a.expr.kind === "call" ? a.expr.args : [])), ...c.by.map((b) => b.expr)].find(hasAggregate);
+        if (nested) throw new QuerySyntaxError(this.describe(nested, "aggregate functions cannot be nested or grouped by"), ...this.span(nested));
+        break;
+      }
+      const misplaced = commandExprs(c).find(hasAggregate);
+      if (misplaced) throw new QuerySyntaxError(this.describe(misplaced, "aggregate functions are only allowed in stats"), ...this.span(misplaced));
+    }
     return commands;
   }
 
@@ -620,6 +630,42 @@ class Parser {
       throw this.lexer.error(nameToken.start, close.end, `${name} takes a time period (like 5m or 1h)`);
     }
     return { kind: "call", name, args, text: this.text.slice(nameToken.start, close.end) };
+  }
+}
+
+function hasAggregate(e: Expr): boolean {
+  switch (e.kind) {
+    case "call":
+      return aggregateArity.has(e.name) || e.args.some(hasAggregate);
+    case "negate":
+    case "not":
+      return hasAggregate(e.arg);
+    case "binary":
+      return hasAggregate(e.left) || hasAggregate(e.right);
+    case "like":
+      return hasAggregate(e.subject);
+    case "in":
+      return hasAggregate(e.subject) || e.list.some(hasAggregate);
+    default:
+      return false;
+  }
+}
+
+/** The expressions a command evaluates. */
+export function commandExprs(c: Command): Expr[] {
+  switch (c.kind) {
+    case "fields":
+      return c.items.map((i) => i.expr);
+    case "filter":
+      return [c.expr];
+    case "stats":
+      return [...c.aggregates, ...c.by].map((n) => n.expr);
+    case "sort":
+      return c.keys.map((k) => k.expr);
+    case "parse":
+      return [c.source];
+    default:
+      return [];
   }
 }
 

@@ -12,7 +12,7 @@
 import type { ResultField } from "../../model/generated/logs.js";
 import type { SweptEvent } from "../../store/log-store.js";
 import { compare, evaluate, fieldsRead, formatValue, Instant, ResultRow, sortCompare, toNumber, truthy, type Row, type Value } from "./evaluate.js";
-import type { Command, Expr, Named, SortKey } from "./parse.js";
+import { commandExprs, type Command, type Expr, type Named, type SortKey } from "./parse.js";
 
 /** What an event's system fields are made from, per log group. */
 export interface EventSource {
@@ -627,23 +627,6 @@ function stageFor(commands: readonly Command[], i: number, next: Stage, limit: n
       }
       return new SortStage(c.keys, keep, next);
     }
-  }
-}
-
-function commandExprs(c: Command): Expr[] {
-  switch (c.kind) {
-    case "fields":
-      return c.items.map((i) => i.expr);
-    case "filter":
-      return [c.expr];
-    case "stats":
-      return [...c.aggregates, ...c.by].map((n) => n.expr);
-    case "sort":
-      return c.keys.map((k) => k.expr);
-    case "parse":
-      return [c.source];
-    default:
-      return [];
   }
 }
 
