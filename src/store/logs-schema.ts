@@ -6,6 +6,7 @@
 //   (stream_id, ts, id)  GetLogEvents: one stream, a time range, either direction
 //   (group_id, ts, id, stream_id)  FilterLogEvents and retention: a whole group by time
 // Names sort byte-wise on both backends (COLLATE "C" on PostgreSQL), as AWS lists them.
+// Saved Logs Insights queries (query definitions) have a table of their own.
 
 import { sql, type ColumnDefinitionBuilder, type Generated, type Kysely, type Migration } from "kysely";
 import { onPostgres } from "./control-plane-schema.js";
