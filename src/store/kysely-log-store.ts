@@ -568,25 +568,37 @@ export class KyselyLogStore implements LogStore {
   }
 
   async countGroup(count: GroupCount): Promise<GroupCountResult> {
-    const window = await this.sweepWindow(count);
     const bin = count.binMs;
     if (bin !== undefined && !(Number.isSafeInteger(bin) && bin > 0)) throw new Error(`not a whole number of milliseconds: ${bin}`);
     // The bin is inlined (a checked integer) so that PostgreSQL sees the same expression in SELECT and GROUP BY.
     const binExpr = bin === undefined ? undefined : sql<number>`${sql.ref("ts")} - ${sql.ref("ts")} % ${sql.raw(String(bin))}`;
-    let q = this.sweepRange(count)(this.db.selectFrom("log_events").select((eb) => eb.fn.countAll<number>().as("n")));
-    if ("edge" in window) q = q.where((eb) => notBefore(eb, window.edge));
-    for (const s of count.messageContains ?? []) q = q.where(this.contains("message", s));
-    let grouped = q.$if(binExpr !== undefined, (b) => b.select(binExpr!.as("bin")).groupBy(binExpr!));
-    if (count.byStream) grouped = grouped.select("stream_id").groupBy("stream_id");
-    const rows = (await grouped.execute()) as { n: number; bin?: number; stream_id?: number }[];
-    const counts = rows
-      .filter((r) => Number(r.n) > 0)
-      .map((r) => ({
-        count: Number(r.n),
+    const contains = count.messageContains ?? [];
+    // Every event of the range is examined once: all of them counted as `n`, the matching ones as `m`.
+    const matching =
+      contains.length === 0
+        ? sql<number>`count(*)`
+        : sql<number>`sum(case when ${sql.join(contains.map((s) => this.contains("message", s)), sql` and `)} then 1 else 0 end)`;
+    let q = this.db
+      .selectFrom("log_events")
+      .select((eb) => [eb.fn.countAll<number>().as("n"), matching.as("m")])
+      .where("group_id", "=", count.groupId)
+      .where("ts", ">=", count.startTime)
+      .where("ts", "<", count.endTime)
+      .$if(binExpr !== undefined, (b) => b.select(binExpr!.as("bin")).groupBy(binExpr!));
+    if (count.byStream) q = q.select("stream_id").groupBy("stream_id");
+    const rows = (await q.execute()) as { n: number; m: number | null; bin?: number; stream_id?: number }[];
+    let examined = 0;
+    const counts: { bin?: number; streamId?: number; count: number }[] = [];
+    for (const r of rows) {
+      examined += Number(r.n);
+      if (!(Number(r.m) > 0)) continue;
+      counts.push({
+        count: Number(r.m),
         ...(r.bin === undefined ? {} : { bin: Number(r.bin) }),
         ...(r.stream_id === undefined ? {} : { streamId: Number(r.stream_id) }),
-      }));
-    return "edge" in window ? { counts, examined: count.window, last: window.edge, done: false } : { counts, examined: window.remaining, done: true };
+      });
+    }
+    return { counts, examined };
   }
 
   // Query definitions.

@@ -157,25 +157,26 @@ export interface GroupSweepResult {
   readonly done: boolean;
 }
 
-/** Counts of a group's events in a time range, by time bin and/or stream, a window at a time, newest first. */
+/** Counts of a group's events in a time range, by time bin and/or stream, in one statement. */
 export interface GroupCount {
   readonly groupId: number;
+  /** Inclusive. */
   readonly startTime: number;
+  /** Exclusive. */
   readonly endTime: number;
-  readonly before?: EventPosition;
+  /** Count only events whose message contains every one of these (case-sensitive). */
   readonly messageContains?: readonly string[];
   /** Count per bin of this many milliseconds (a whole number): `bin` is the timestamp floored to it. */
   readonly binMs?: number;
   /** Count per stream. */
   readonly byStream: boolean;
-  readonly window: number;
 }
 
 export interface GroupCountResult {
+  /** Groups with at least one counted event. */
   readonly counts: readonly { readonly bin?: number; readonly streamId?: number; readonly count: number }[];
+  /** Events of the range, counted or not. */
   readonly examined: number;
-  readonly last?: EventPosition;
-  readonly done: boolean;
 }
 
 /** A saved Logs Insights query. */

@@ -59,8 +59,13 @@ export interface QuerySnapshot {
 export const queryLimits = {
   /** Events read from the store per call: bounds the time one step holds the event loop. */
   window: 20_000,
-  /** Events the store counts per call, for a plan it can count alone. */
+  /**
+   * Events the store should count per call, for a plan it can count alone. The
+   * calls cover slices of the time range, newest first, each sized from how many
+   * events the last one held (starting with an hour).
+   */
   countWindow: 200_000,
+  firstCountSliceMs: 60 * 60_000,
   /** AWS ends a query that runs longer than 60 minutes with status Timeout. */
   maxRunMs: 60 * 60_000,
   /** Finished queries are kept this long… */
@@ -116,26 +121,29 @@ class GroupCursor {
     return this.events[this.index];
   }
 
-  /** Has the store count the group's events, window by window, into the execution; false if cancelled. */
+  /** Has the store count the group's events, slice by slice, into the execution; false if stopped. */
   async count(pushdown: CountPushdown, execution: Execution, going: () => boolean): Promise<boolean> {
-    const { startTime, endTime } = this.request;
-    while (!this.exhausted) {
+    const { startTime } = this.request;
+    let end = this.request.endTime;
+    let slice = queryLimits.firstCountSliceMs;
+    while (end > startTime) {
       if (!going()) return false;
+      const start = Math.max(startTime, end - slice);
       const r = await this.deps.logs.countGroup({
         groupId: this.group.id,
-        startTime,
-        endTime,
-        ...(this.before ? { before: this.before } : {}),
+        startTime: start,
+        endTime: end,
         messageContains: pushdown.messageContains,
         ...(pushdown.binMs === undefined ? {} : { binMs: pushdown.binMs }),
         byStream: pushdown.byStream,
-        window: queryLimits.countWindow,
       });
       this.stats.recordsScanned += r.examined;
       await this.learnStreams(r.counts.flatMap((c) => (c.streamId === undefined ? [] : [c.streamId])));
       execution.pushCounts(r.counts, this.source);
-      if (r.last) this.before = r.last;
-      this.exhausted = r.done;
+      // The next slice aims at countWindow events, growing at most fourfold at a time.
+      const perMs = r.examined / (end - start);
+      slice = Math.max(1, Math.round(Math.min(slice * 4, perMs > 0 ? queryLimits.countWindow / perMs : slice * 4)));
+      end = start;
       await yieldToIo();
     }
     return true;
