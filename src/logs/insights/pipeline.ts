@@ -11,7 +11,8 @@
 
 import type { ResultField } from "../../model/generated/logs.js";
 import type { SweptEvent } from "../../store/log-store.js";
-import { compare, evaluate, fieldsRead, formatValue, Instant, ResultRow, sortCompare, toNumber, truthy, type Row, type Value } from "./evaluate.js";
+import { accumulator, keyOf, type Accumulator } from "./aggregates.js";
+import { evaluate, fieldsRead, formatValue, Instant, ResultRow, sortCompare, truthy, type Row, type Value } from "./evaluate.js";
 import { commandExprs, type Command, type Expr, type Named, type SortKey } from "./parse.js";
 
 /** What an event's system fields are made from, per log group. */
@@ -180,9 +181,6 @@ class LimitStage implements Stage {
   }
 }
 
-const keyOf = (v: Value): string =>
-  v === undefined ? "u" : v instanceof Instant ? `t${v.ms}` : typeof v === "number" ? `n${v}` : typeof v === "boolean" ? `b${v}` : `s${v}`;
-
 class DedupStage implements Stage {
   private readonly seen = new Set<string>();
   constructor(
@@ -228,108 +226,6 @@ class SortStage implements Stage {
     for (const r of this.rows) if (!this.next.push(r.row)) break;
     this.rows = [];
     this.next.end();
-  }
-}
-
-// Aggregates.
-
-interface Accumulator {
-  add(row: Row): void;
-  /** count only: `n` events counted elsewhere (by the store). */
-  addCount?(n: number): void;
-  result(): Value;
-}
-
-function accumulator(call: Extract<Expr, { kind: "call" }>): Accumulator {
-  const arg = call.args[0];
-  const read = (row: Row): Value => (arg === undefined || arg.kind === "star" ? true : evaluate(arg, row));
-  switch (call.name) {
-    case "count": {
-      let n = 0;
-      return { add: (row) => void (read(row) !== undefined && n++), addCount: (k) => void (n += k), result: () => n };
-    }
-    case "count_distinct": {
-      const seen = new Set<string>();
-      return { add: (row) => void (read(row) !== undefined && seen.add(keyOf(read(row)))), result: () => seen.size };
-    }
-    case "sum":
-    case "avg": {
-      let sum = 0;
-      let n = 0;
-      return {
-        add: (row) => {
-          const x = toNumber(read(row));
-          if (x === undefined) return;
-          sum += x;
-          n++;
-        },
-        result: () => (n === 0 ? undefined : call.name === "sum" ? sum : sum / n),
-      };
-    }
-    case "min":
-    case "max": {
-      let best: Value;
-      const sign = call.name === "min" ? -1 : 1;
-      return {
-        add: (row) => {
-          const v = read(row);
-          if (v === undefined || toNumber(v) === undefined) return;
-          if (best === undefined || (compare(v, best) ?? 0) * sign > 0) best = v instanceof Instant || typeof v === "number" ? v : toNumber(v);
-        },
-        result: () => best,
-      };
-    }
-    case "pct":
-    case "percentile": {
-      const p = Number(evaluate(call.args[1], new ResultRow(new Map())));
-      const values: number[] = [];
-      return {
-        add: (row) => {
-          const x = toNumber(read(row));
-          if (x !== undefined) values.push(x);
-        },
-        result: () => {
-          if (values.length === 0) return undefined;
-          const sorted = Float64Array.from(values).sort();
-          // Nearest rank.
-          return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-        },
-      };
-    }
-    case "stddev": {
-      // Welford's running variance; the sample standard deviation.
-      let n = 0;
-      let mean = 0;
-      let m2 = 0;
-      return {
-        add: (row) => {
-          const x = toNumber(read(row));
-          if (x === undefined) return;
-          n++;
-          const d = x - mean;
-          mean += d / n;
-          m2 += d * (x - mean);
-        },
-        result: () => (n < 2 ? (n === 1 ? 0 : undefined) : Math.sqrt(m2 / (n - 1))),
-      };
-    }
-    default: {
-      // earliest / latest: the value at the first / last @timestamp.
-      const latest = call.name === "latest";
-      let at = latest ? -Infinity : Infinity;
-      let value: Value;
-      return {
-        add: (row) => {
-          const v = read(row);
-          const t = toNumber(row.get("@timestamp"));
-          if (v === undefined || t === undefined) return;
-          if (latest ? t < at : t > at) return;
-          at = t;
-          value = v;
-        },
-        result: () => value,
-      };
-    }
   }
 }
 
