@@ -59,6 +59,8 @@ export interface QuerySnapshot {
 export const queryLimits = {
   /** Events read from the store per call: bounds the time one step holds the event loop. */
   window: 20_000,
+  /** The first call reads this many, then four times more each call up to `window`: `| limit 20` reads little. */
+  firstWindow: 1_000,
   /**
    * Events the store should count per call, for a plan it can count alone. The
    * calls cover slices of the time range, newest first, each sized from how many
@@ -102,6 +104,7 @@ class GroupCursor {
   private before: EventPosition | undefined;
   exhausted = false;
   private readonly names = new Map<number, string>();
+  private window = queryLimits.firstWindow;
   readonly source: EventSource;
 
   constructor(
@@ -165,8 +168,9 @@ class GroupCursor {
         ...(this.before ? { before: this.before } : {}),
         messageContains: plan.messageContains,
         columns: plan.needs.message || plan.needs.ingestionTime ? "all" : "position",
-        window: queryLimits.window,
+        window: this.window,
       });
+      this.window = Math.min(this.window * 4, queryLimits.window);
       this.stats.recordsScanned += r.examined;
       for (const e of r.events) if (e.message !== undefined) this.stats.bytesScanned += Buffer.byteLength(e.message);
       await this.learnStreams(r.events.map((e) => e.streamId));
