@@ -25,14 +25,21 @@ import type {
   EventPosition,
   GroupScan,
   GroupScanResult,
+  GroupCount,
+  GroupCountResult,
+  GroupSweep,
+  GroupSweepResult,
   LogGroupQuery,
   LogGroupRecord,
   LogStore,
   LogStreamQuery,
   LogStreamRecord,
   NewLogGroup,
+  QueryDefinitionQuery,
+  QueryDefinitionRecord,
   StoredLogEvent,
   StreamRead,
+  SweptEvent,
 } from "./log-store.js";
 import type { Page } from "./page.js";
 import type { Database } from "./schema.js";
@@ -115,6 +122,23 @@ function toStream(r: Selectable<StreamRow>): LogStreamRecord {
 
 function toEvent(r: { id: number; stream_id: number; ts: number; ingested_at: number; message: string }): StoredLogEvent {
   return { id: Number(r.id), streamId: Number(r.stream_id), timestamp: Number(r.ts), ingestionTime: Number(r.ingested_at), message: r.message };
+}
+
+function toSwept(r: { id: number; stream_id: number; ts: number; ingested_at?: number; message?: string }): SweptEvent {
+  const e = { id: Number(r.id), streamId: Number(r.stream_id), timestamp: Number(r.ts) };
+  return r.message === undefined ? e : { ...e, ingestionTime: Number(r.ingested_at), message: r.message };
+}
+
+function toQueryDefinition(r: Selectable<Database["log_query_definitions"]>): QueryDefinitionRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    queryString: r.query_string,
+    queryLanguage: r.query_language,
+    logGroupNames: JSON.parse(r.log_group_names) as string[],
+    parameters: JSON.parse(r.parameters) as unknown[],
+    lastModified: Number(r.last_modified),
+  };
 }
 
 /** Length in code points, as SQL's substr counts. */
@@ -487,6 +511,128 @@ export class KyselyLogStore implements LogStore {
     return last ? { events, last: { timestamp: last.timestamp, id: last.id }, done: true } : { events, done: true };
   }
 
+  /** The (group, time range, before) selection a sweep or count reads, as the index can answer it alone. */
+  private sweepRange(w: Pick<GroupSweep, "groupId" | "startTime" | "endTime" | "before">) {
+    return <Q extends SelectQueryBuilder<Database, "log_events", object>>(q: Q): Q => {
+      let r = q.where("group_id", "=", w.groupId).where("ts", ">=", w.startTime).where("ts", "<", w.endTime);
+      if (w.before) {
+        const from = w.before;
+        r = r.where((eb) => before(eb, from));
+      }
+      return r as Q;
+    };
+  }
+
+  /**
+   * The window's oldest event (from the index alone), or, when the range ends
+   * inside the window, how many events the rest of the range holds.
+   */
+  private async sweepWindow(w: Pick<GroupSweep, "groupId" | "startTime" | "endTime" | "before" | "window">): Promise<{ edge: EventPosition } | { remaining: number }> {
+    const range = this.sweepRange(w);
+    const edgeRow = await range(this.db.selectFrom("log_events").select(["ts", "id"]))
+      .orderBy("ts", "desc")
+      .orderBy("id", "desc")
+      .limit(1)
+      .offset(w.window - 1)
+      .executeTakeFirst();
+    if (edgeRow) return { edge: { timestamp: Number(edgeRow.ts), id: Number(edgeRow.id) } };
+    const counted = await range(this.db.selectFrom("log_events").select((eb) => eb.fn.countAll<number>().as("n"))).executeTakeFirstOrThrow();
+    return { remaining: Number(counted.n) };
+  }
+
+  async sweepGroup(sweep: GroupSweep): Promise<GroupSweepResult> {
+    const range = this.sweepRange(sweep);
+    const columns = sweep.columns === "all" ? (["id", "stream_id", "ts", "ingested_at", "message"] as const) : (["id", "stream_id", "ts"] as const);
+    const contains = sweep.messageContains ?? [];
+    if (contains.length === 0) {
+      // Every event of the window comes back: the limit is the window.
+      const rows = await range(this.db.selectFrom("log_events").select(columns)).orderBy("ts", "desc").orderBy("id", "desc").limit(sweep.window).execute();
+      const events = rows.map(toSwept);
+      const last = events[events.length - 1];
+      return { events, examined: events.length, ...(last ? { last: { timestamp: last.timestamp, id: last.id } } : {}), done: events.length < sweep.window };
+    }
+    const window = await this.sweepWindow(sweep);
+    let q = range(this.db.selectFrom("log_events").select(columns));
+    if ("edge" in window) q = q.where((eb) => notBefore(eb, window.edge));
+    for (const s of contains) q = q.where(this.contains("message", s));
+    const events = (await q.orderBy("ts", "desc").orderBy("id", "desc").execute()).map(toSwept);
+    return "edge" in window ? { events, examined: sweep.window, last: window.edge, done: false } : { events, examined: window.remaining, done: true };
+  }
+
+  async countGroup(count: GroupCount): Promise<GroupCountResult> {
+    const bin = count.binMs;
+    if (bin !== undefined && !(Number.isSafeInteger(bin) && bin > 0)) throw new Error(`not a whole number of milliseconds: ${bin}`);
+    // The bin is inlined (a checked integer) so that PostgreSQL sees the same expression in SELECT and GROUP BY.
+    const binExpr = bin === undefined ? undefined : sql<number>`${sql.ref("ts")} - ${sql.ref("ts")} % ${sql.raw(String(bin))}`;
+    const contains = count.messageContains ?? [];
+    // Every event of the range is examined once: all of them counted as `n`, the matching ones as `m`.
+    const matching =
+      contains.length === 0
+        ? sql<number>`count(*)`
+        : sql<number>`sum(case when ${sql.join(contains.map((s) => this.contains("message", s)), sql` and `)} then 1 else 0 end)`;
+    let q = this.db
+      .selectFrom("log_events")
+      .select((eb) => [eb.fn.countAll<number>().as("n"), matching.as("m")])
+      .where("group_id", "=", count.groupId)
+      .where("ts", ">=", count.startTime)
+      .where("ts", "<", count.endTime)
+      .$if(binExpr !== undefined, (b) => b.select(binExpr!.as("bin")).groupBy(binExpr!));
+    if (count.byStream) q = q.select("stream_id").groupBy("stream_id");
+    const rows = (await q.execute()) as { n: number; m: number | null; bin?: number; stream_id?: number }[];
+    let examined = 0;
+    const counts: { bin?: number; streamId?: number; count: number }[] = [];
+    for (const r of rows) {
+      examined += Number(r.n);
+      if (!(Number(r.m) > 0)) continue;
+      counts.push({
+        count: Number(r.m),
+        ...(r.bin === undefined ? {} : { bin: Number(r.bin) }),
+        ...(r.stream_id === undefined ? {} : { streamId: Number(r.stream_id) }),
+      });
+    }
+    return { counts, examined };
+  }
+
+  // Query definitions.
+
+  async putQueryDefinition(d: QueryDefinitionRecord): Promise<void> {
+    const row = {
+      id: d.id,
+      name: d.name,
+      query_string: d.queryString,
+      query_language: d.queryLanguage,
+      log_group_names: JSON.stringify(d.logGroupNames),
+      parameters: JSON.stringify(d.parameters),
+      last_modified: d.lastModified,
+    };
+    await this.db
+      .insertInto("log_query_definitions")
+      .values(row)
+      .onConflict((oc) => oc.column("id").doUpdateSet({ ...row, id: undefined }))
+      .execute();
+  }
+
+  async getQueryDefinition(id: string): Promise<QueryDefinitionRecord | undefined> {
+    const row = await this.db.selectFrom("log_query_definitions").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toQueryDefinition(row);
+  }
+
+  async listQueryDefinitions(query: QueryDefinitionQuery): Promise<{ readonly items: readonly QueryDefinitionRecord[]; readonly more: boolean }> {
+    let q = this.db.selectFrom("log_query_definitions").selectAll();
+    if (query.namePrefix !== undefined) q = q.where(this.startsWith("name", query.namePrefix));
+    if (query.after) {
+      const a = query.after;
+      q = q.where((eb) => eb.or([eb("name", ">", a.name), eb.and([eb("name", "=", a.name), eb("id", ">", a.id)])]));
+    }
+    const rows = await q.orderBy("name").orderBy("id").limit(query.limit + 1).execute();
+    return { items: rows.slice(0, query.limit).map(toQueryDefinition), more: rows.length > query.limit };
+  }
+
+  async deleteQueryDefinition(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom("log_query_definitions").where("id", "=", id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
   async expireEvents(groupId: number, before: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       const sum = await trx
@@ -516,6 +662,10 @@ function after(eb: EventsEb, p: EventPosition): Expression<SqlBool> {
 
 function notAfter(eb: EventsEb, p: EventPosition): Expression<SqlBool> {
   return eb.and([eb("ts", "<=", p.timestamp), eb.or([eb("ts", "<", p.timestamp), eb("id", "<=", p.id)])]);
+}
+
+function notBefore(eb: EventsEb, p: EventPosition): Expression<SqlBool> {
+  return eb.and([eb("ts", ">=", p.timestamp), eb.or([eb("ts", ">", p.timestamp), eb("id", ">=", p.id)])]);
 }
 
 function before(eb: EventsEb, p: EventPosition): Expression<SqlBool> {

@@ -120,6 +120,84 @@ export interface GroupScanResult {
   readonly done: boolean;
 }
 
+/** A group's events in a time range, newest first, one window at a time (Logs Insights reads this way). */
+export interface GroupSweep {
+  readonly groupId: number;
+  /** Inclusive. */
+  readonly startTime: number;
+  /** Exclusive. */
+  readonly endTime: number;
+  /** Only events strictly before this position. */
+  readonly before?: EventPosition;
+  /** The message contains every one of these (case-sensitive). */
+  readonly messageContains?: readonly string[];
+  /** "position": id, stream and timestamp only, read from the (group_id, ts, id, stream_id) index alone. */
+  readonly columns: "position" | "all";
+  /** Examine at most this many events of the range (matching or not) per call. */
+  readonly window: number;
+}
+
+/** An event as a sweep returns it: the message and ingestion time with columns "all". */
+export interface SweptEvent {
+  readonly id: number;
+  readonly streamId: number;
+  readonly timestamp: number;
+  readonly ingestionTime?: number;
+  readonly message?: string;
+}
+
+export interface GroupSweepResult {
+  /** Newest first. */
+  readonly events: readonly SweptEvent[];
+  /** Events of the range this call examined (returned or not). */
+  readonly examined: number;
+  /** Resume before this position. */
+  readonly last?: EventPosition;
+  /** No event of the range lies before `last`. */
+  readonly done: boolean;
+}
+
+/** Counts of a group's events in a time range, by time bin and/or stream, in one statement. */
+export interface GroupCount {
+  readonly groupId: number;
+  /** Inclusive. */
+  readonly startTime: number;
+  /** Exclusive. */
+  readonly endTime: number;
+  /** Count only events whose message contains every one of these (case-sensitive). */
+  readonly messageContains?: readonly string[];
+  /** Count per bin of this many milliseconds (a whole number): `bin` is the timestamp floored to it. */
+  readonly binMs?: number;
+  /** Count per stream. */
+  readonly byStream: boolean;
+}
+
+export interface GroupCountResult {
+  /** Groups with at least one counted event. */
+  readonly counts: readonly { readonly bin?: number; readonly streamId?: number; readonly count: number }[];
+  /** Events of the range, counted or not. */
+  readonly examined: number;
+}
+
+/** A saved Logs Insights query. */
+export interface QueryDefinitionRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly queryString: string;
+  readonly queryLanguage: string;
+  readonly logGroupNames: readonly string[];
+  /** QueryParameter objects as the API takes them. */
+  readonly parameters: readonly unknown[];
+  readonly lastModified: number;
+}
+
+export interface QueryDefinitionQuery {
+  readonly namePrefix?: string;
+  /** Resume after this (name, id). */
+  readonly after?: { readonly name: string; readonly id: string };
+  readonly limit: number;
+}
+
 /** What an append found; `plan` picks the events to store once the group is known. */
 export type AppendOutcome =
   | { readonly kind: "noGroup" }
@@ -177,4 +255,15 @@ export interface LogStore {
   scanGroup(scan: GroupScan): Promise<GroupScanResult>;
   /** Deletes the group's events older than `before` in one statement; returns how many. */
   expireEvents(groupId: number, before: number): Promise<number>;
+  sweepGroup(sweep: GroupSweep): Promise<GroupSweepResult>;
+  countGroup(count: GroupCount): Promise<GroupCountResult>;
+
+  // Logs Insights query definitions.
+  /** Creates or replaces the definition with this id. */
+  putQueryDefinition(definition: QueryDefinitionRecord): Promise<void>;
+  getQueryDefinition(id: string): Promise<QueryDefinitionRecord | undefined>;
+  /** By name, then id. */
+  listQueryDefinitions(query: QueryDefinitionQuery): Promise<{ readonly items: readonly QueryDefinitionRecord[]; readonly more: boolean }>;
+  /** False when there was none. */
+  deleteQueryDefinition(id: string): Promise<boolean>;
 }

@@ -6,6 +6,7 @@
 //   (stream_id, ts, id)  GetLogEvents: one stream, a time range, either direction
 //   (group_id, ts, id, stream_id)  FilterLogEvents and retention: a whole group by time
 // Names sort byte-wise on both backends (COLLATE "C" on PostgreSQL), as AWS lists them.
+// Saved Logs Insights queries (query definitions) have a table of their own.
 
 import { sql, type ColumnDefinitionBuilder, type Generated, type Kysely, type Migration } from "kysely";
 import { onPostgres } from "./control-plane-schema.js";
@@ -40,6 +41,16 @@ export interface LogsTables {
     ts: number;
     ingested_at: number;
     message: string;
+  };
+  log_query_definitions: {
+    id: string;
+    name: string;
+    query_string: string;
+    query_language: string;
+    /** JSON arrays. */
+    log_group_names: string;
+    parameters: string;
+    last_modified: number;
   };
 }
 
@@ -102,6 +113,25 @@ export const logsMigrations: ReadonlyArray<readonly [string, Migration]> = [
         // stream_id rides along so a windowed scan of a group finds its window's end
         // (and filters by stream) from the index alone.
         await db.schema.createIndex("log_events_group_time").on("log_events").columns(["group_id", "ts", "id", "stream_id"]).execute();
+      },
+    },
+  ],
+  [
+    "0008_logs_query_definitions",
+    {
+      async up(db: AnyDb) {
+        const nameType = onPostgres(db) ? sql`text collate "C"` : sql`text`;
+        await db.schema
+          .createTable("log_query_definitions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", nameType, (c) => c.notNull())
+          .addColumn("query_string", "text", (c) => c.notNull())
+          .addColumn("query_language", "text", (c) => c.notNull())
+          .addColumn("log_group_names", "text", (c) => c.notNull())
+          .addColumn("parameters", "text", (c) => c.notNull())
+          .addColumn("last_modified", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("log_query_definitions_name").on("log_query_definitions").columns(["name", "id"]).execute();
       },
     },
   ],

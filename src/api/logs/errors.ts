@@ -15,6 +15,7 @@ export const logsErrors = {
   invalidOperation: named("InvalidOperationException"),
   validation: named("ValidationException"),
   tooManyTags: named("TooManyTagsException"),
+  malformedQuery: named("MalformedQueryException"),
 } as const;
 
 export const noGroup = (): AwsError => logsErrors.resourceNotFound("The specified log group does not exist.");

@@ -1,7 +1,8 @@
-// Log groups: Create/Delete/DescribeLogGroups and Put/DeleteRetentionPolicy.
+// Log groups: Create/Delete/DescribeLogGroups, ListLogGroups and Put/DeleteRetentionPolicy.
 
-import type { LogGroup } from "../../model/generated/logs.js";
-import type { LogGroupRecord } from "../../store/log-store.js";
+import type { LogGroup, LogGroupSummary } from "../../model/generated/logs.js";
+import type { LogGroupQuery, LogGroupRecord, LogStore } from "../../store/log-store.js";
+import type { Page } from "../../store/store.js";
 import { UniqueViolation } from "../../store/store.js";
 import type { LogsDeps, LogsHandlers } from "./deps.js";
 import { invalidToken, logsErrors, noGroup } from "./errors.js";
@@ -33,6 +34,43 @@ export function describeGroup(s: Scope, g: LogGroupRecord): LogGroup {
 
 const isAfterToken = (v: unknown): v is { a: string } =>
   typeof v === "object" && v !== null && typeof (v as { a?: unknown }).a === "string";
+
+function afterName(nextToken: string | undefined): string | undefined {
+  if (nextToken === undefined) return undefined;
+  const after = parsePageToken(nextToken, isAfterToken)?.a;
+  if (after === undefined) throw invalidToken();
+  return after;
+}
+
+const nextTokenOf = (page: Page<LogGroupRecord>): { nextToken?: string } => (page.next === undefined ? {} : { nextToken: pageToken({ a: page.next }) });
+
+/**
+ * ListLogGroups' logGroupNamePattern: up to five alternatives split by `|`, each
+ * a case-sensitive substring, or with `^` a prefix; `.` matches any character.
+ * One alternative without `.` is a plain prefix or substring the store tests in
+ * SQL; anything else is tested here, on the store's pages.
+ */
+function namePattern(pattern: string): Pick<LogGroupQuery, "prefix" | "contains"> | RegExp {
+  if (!pattern.includes("|") && !pattern.includes(".")) return pattern.startsWith("^") ? { prefix: pattern.slice(1) } : { contains: pattern };
+  // The model admits only [.-_/#A-Za-z0-9], `^` and `|`: the pattern is already a regular expression.
+  return new RegExp(pattern);
+}
+
+/** A page of at most `limit` groups that `test` accepts, read from the store's pages in name order. */
+async function filteredPage(logs: LogStore, query: LogGroupQuery, test: (name: string) => boolean): Promise<Page<LogGroupRecord>> {
+  const items: LogGroupRecord[] = [];
+  let after = query.after;
+  for (;;) {
+    const page = await logs.listGroups({ ...query, ...(after === undefined ? {} : { after }), limit: 1000 });
+    for (const g of page.items) {
+      if (!test(g.name)) continue;
+      if (items.length === query.limit) return { items, next: items[items.length - 1].name };
+      items.push(g);
+    }
+    if (page.next === undefined) return { items };
+    after = page.next;
+  }
+}
 
 export function logGroupHandlers({ logs, scope }: LogsDeps): LogsHandlers {
   return {
@@ -68,11 +106,7 @@ export function logGroupHandlers({ logs, scope }: LogsDeps): LogsHandlers {
       if (input.logGroupNamePrefix !== undefined && input.logGroupNamePattern !== undefined) {
         throw logsErrors.invalidParameter("LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive.");
       }
-      let after: string | undefined;
-      if (input.nextToken !== undefined) {
-        after = parsePageToken(input.nextToken, isAfterToken)?.a;
-        if (after === undefined) throw invalidToken();
-      }
+      const after = afterName(input.nextToken);
       const names = input.logGroupIdentifiers?.map((id) => {
         try {
           return groupNameFromIdentifier(scope, id);
@@ -88,10 +122,27 @@ export function logGroupHandlers({ logs, scope }: LogsDeps): LogsHandlers {
         ...(after === undefined ? {} : { after }),
         limit: input.limit ?? 50,
       });
-      return {
-        logGroups: page.items.map((g) => describeGroup(scope, g)),
-        ...(page.next === undefined ? {} : { nextToken: pageToken({ a: page.next }) }),
+      return { logGroups: page.items.map((g) => describeGroup(scope, g)), ...nextTokenOf(page) };
+    },
+
+    async ListLogGroups(input) {
+      const after = afterName(input.nextToken);
+      // Linked (monitoring) accounts do not exist here: only this account's groups are listed.
+      if (input.accountIdentifiers !== undefined && !input.accountIdentifiers.includes(scope.accountId)) return { logGroups: [] };
+      const pattern = input.logGroupNamePattern === undefined ? {} : namePattern(input.logGroupNamePattern);
+      const query: LogGroupQuery = {
+        ...(pattern instanceof RegExp ? {} : pattern),
+        ...(input.logGroupClass === undefined ? {} : { logGroupClass: input.logGroupClass }),
+        ...(after === undefined ? {} : { after }),
+        limit: input.limit ?? 50,
       };
+      const page = pattern instanceof RegExp ? await filteredPage(logs, query, (name) => pattern.test(name)) : await logs.listGroups(query);
+      const summaries: LogGroupSummary[] = page.items.map((g) => ({
+        logGroupName: g.name,
+        logGroupArn: logGroupArn(scope, g.name),
+        logGroupClass: g.logGroupClass as LogGroupSummary["logGroupClass"],
+      }));
+      return { logGroups: summaries, ...nextTokenOf(page) };
     },
 
     async PutRetentionPolicy(input) {
