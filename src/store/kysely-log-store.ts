@@ -554,7 +554,7 @@ export class KyselyLogStore implements LogStore {
     const window = await this.sweepWindow(sweep);
     let q = range(this.db.selectFrom("log_events").select(columns));
     if ("edge" in window) q = q.where((eb) => notBefore(eb, window.edge));
-    for (const s of contains) q = q.where(this.contains("message", s));
+    for (const s of contains) q = q.where(this.dialect.contains("message", s));
     const events = (await q.orderBy("ts", "desc").orderBy("id", "desc").execute()).map(toSwept);
     return "edge" in window ? { events, examined: sweep.window, last: window.edge, done: false } : { events, examined: window.remaining, done: true };
   }
@@ -569,7 +569,7 @@ export class KyselyLogStore implements LogStore {
     const matching =
       contains.length === 0
         ? sql<number>`count(*)`
-        : sql<number>`sum(case when ${sql.join(contains.map((s) => this.contains("message", s)), sql` and `)} then 1 else 0 end)`;
+        : sql<number>`sum(case when ${sql.join(contains.map((s) => this.dialect.contains("message", s)), sql` and `)} then 1 else 0 end)`;
     let q = this.db
       .selectFrom("log_events")
       .select((eb) => [eb.fn.countAll<number>().as("n"), matching.as("m")])

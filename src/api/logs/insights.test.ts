@@ -22,9 +22,9 @@ import {
   type ResultField,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { formatInstant } from "../../logs/insights/evaluate.js";
-import { awsJson } from "../../testing/aws-cli.js";
-import { startTestServer, testAccount, testRegion, type TestServer } from "../../testing/harness.js";
-import { requirePostgresUrl } from "../../testing/postgres.js";
+import { awsJson } from "../../../test/kit/aws-cli.js";
+import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
 process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 
