@@ -1,20 +1,20 @@
-// Assembles the control plane: store, key ring, task hooks, API services,
+// Assembles the control plane: store, key ring, task hooks, APIs,
 // controllers, edge. `berth up` and `berth server` start it; tests start it
 // in-process on a free port. The task hooks are wired here: after a transaction
 // that changed tasks commits, the agent hub pushes the instances concerned and
 // the service controller hears of its services' tasks.
 
 import pino, { type Logger } from "pino";
-import { ecrArea } from "./api/ecr/index.js";
-import { ecsArea } from "./api/ecs/index.js";
-import { logsArea } from "./api/logs/index.js";
-import type { Area, AreaDeps } from "./area.js";
+import { ecrSubsystem } from "./api/ecr/index.js";
+import { ecsSubsystem } from "./api/ecs/index.js";
+import { logsSubsystem } from "./api/logs/index.js";
+import type { Subsystem, SubsystemDeps } from "./subsystem.js";
 import { systemClock, type Clock } from "./clock.js";
 import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.js";
 import { loadAgentKeys } from "./edge/agent-keys.js";
 import { AgentHub } from "./controllers/agent-hub.js";
 import { ServiceController } from "./controllers/service-controller.js";
-import { taskHousekeepingArea } from "./controllers/task-housekeeping.js";
+import { taskHousekeepingSubsystem } from "./controllers/task-housekeeping.js";
 import { instancesToTell, TaskHooks } from "./ecs/task-hooks.js";
 import { startEdge, type Edge } from "./edge/server.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
@@ -60,7 +60,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const keys = new StaticKeyRing([root, agentKeys.principal]);
   const clock = opts.clock ?? systemClock;
   let publicHost = "";
-  const deps: AreaDeps = {
+  const deps: SubsystemDeps = {
     store,
     clock,
     logger,
@@ -77,13 +77,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     if (instances.length > 0) hub.tasksChanged(instances);
   });
   const services = new ServiceController({ store, hooks, clock, logger: logger.child({ component: "service-controller" }) });
-  const areas: Area[] = [
-    hub.area(),
-    ecsArea(deps, { hooks, serviceScheduler: services }),
-    services.area(),
-    taskHousekeepingArea({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
-    ecrArea(deps),
-    logsArea(deps),
+  const subsystems: Subsystem[] = [
+    hub.subsystem(),
+    ecsSubsystem(deps, { hooks, serviceScheduler: services }),
+    services.subsystem(),
+    taskHousekeepingSubsystem({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
+    ecrSubsystem(deps),
+    logsSubsystem(deps),
   ];
   let edge: Edge;
   try {
@@ -93,9 +93,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       accountId: opts.accountId,
       region: opts.region,
       keys,
-      services: areas.flatMap((a) => a.services ?? []),
-      routes: areas.flatMap((a) => a.routes ?? []),
-      upgrades: areas.flatMap((a) => a.upgrades ?? []),
+      apis: subsystems.flatMap((s) => s.apis ?? []),
+      routes: subsystems.flatMap((s) => s.routes ?? []),
+      upgrades: subsystems.flatMap((s) => s.upgrades ?? []),
       clock,
       logger,
     });
@@ -105,7 +105,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     throw err;
   }
   publicHost = new URL(edge.url).host;
-  for (const area of areas) area.start?.();
+  for (const subsystem of subsystems) subsystem.start?.();
   return {
     edge,
     store,
@@ -113,7 +113,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     agentToken: agentKeys.token,
     async stop() {
       await edge.close();
-      for (const area of areas) await area.stop?.();
+      for (const subsystem of subsystems) await subsystem.stop?.();
       await store.close();
       dataDirLock.release();
     },

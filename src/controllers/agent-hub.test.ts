@@ -57,7 +57,7 @@ test("changes arriving while a push is in flight or within the gap after it ride
     accountId: "000000000000",
     wait: () => new Promise<void>((r) => gaps.push(r)),
   });
-  const upgrade = hub.area().upgrades?.[0];
+  const upgrade = hub.subsystem().upgrades?.[0];
   assert.ok(upgrade);
   const server = createServer();
   server.on("upgrade", (req, socket, head) => upgrade.upgrade(req, socket, head, new URL(req.url ?? "/", "http://hub")));
@@ -91,7 +91,7 @@ test("changes arriving while a push is in flight or within the gap after it ride
     gaps.shift()?.();
   } finally {
     ws.terminate();
-    await hub.area().stop?.();
+    await hub.subsystem().stop?.();
     await new Promise<void>((r) => server.close(() => r()));
   }
 });

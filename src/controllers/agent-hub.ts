@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Area } from "../area.js";
+import type { Subsystem } from "../subsystem.js";
 import { revisionOfArn } from "../ecs/arns.js";
 import type { InstanceNotifier } from "../ecs/task-hooks.js";
 import type { AgentKeys } from "../edge/agent-keys.js";
@@ -70,7 +70,7 @@ export class AgentHub implements InstanceNotifier {
     return (this.sockets.get(containerInstanceArn)?.size ?? 0) > 0;
   }
 
-  area(): Area {
+  subsystem(): Subsystem {
     return {
       routes: [{ matches: (req, url) => req.method === "POST" && url.pathname === joinPath, handle: (req, res) => this.join(req, res) }],
       upgrades: [{ matches: (url) => url.pathname === connectPath, upgrade: (req, socket, head, url) => this.connect(req, socket, head, url) }],

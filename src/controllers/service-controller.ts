@@ -10,7 +10,7 @@
 
 import { randomUUID } from "node:crypto";
 import pino, { type Logger } from "pino";
-import type { Area } from "../area.js";
+import type { Subsystem } from "../subsystem.js";
 import { systemClock, type Clock } from "../clock.js";
 import { concernsServices, type TaskHooks } from "../ecs/task-hooks.js";
 import type { Store } from "../store/store.js";
@@ -108,7 +108,7 @@ export class ServiceController {
   }
 
   /** The loop, started and stopped with the control plane. */
-  area(): Area {
+  subsystem(): Subsystem {
     return {
       start: () => this.start(),
       stop: () => this.stop(),

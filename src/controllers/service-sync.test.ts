@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { clusterHandlers } from "../api/ecs/clusters.js";
 import { containerInstancesHandlers } from "../api/ecs/container-instances.js";
-import type { EcsDeps } from "../api/ecs/deps.js";
+import type { EcsDeps } from "../api/ecs/handler-dependencies.js";
 import { serviceHandlers } from "../api/ecs/services.js";
 import { taskDefinitionsHandlers } from "../api/ecs/task-definitions.js";
 import { launchTypeAttributePrefix } from "../protocol/attributes.js";

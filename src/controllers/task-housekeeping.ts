@@ -3,7 +3,7 @@
 // forgotten once ECS would forget them (they stay describable for an hour).
 
 import type { Logger } from "pino";
-import type { Area } from "../area.js";
+import type { Subsystem } from "../subsystem.js";
 import type { Clock } from "../clock.js";
 import type { Scope } from "../ecs/arns.js";
 import type { TaskHooks } from "../ecs/task-hooks.js";
@@ -23,7 +23,7 @@ export interface HousekeepingDeps {
   readonly keepStoppedMs?: number;
 }
 
-export function taskHousekeepingArea(deps: HousekeepingDeps): Area {
+export function taskHousekeepingSubsystem(deps: HousekeepingDeps): Subsystem {
   const timers: NodeJS.Timeout[] = [];
   let running: Promise<void> = Promise.resolve();
   // One pass at a time: a slow pass is never overlapped by the next.

@@ -2,7 +2,7 @@
 // checked against the service model, handed to the service's handler, and the
 // result is cut to the model's output shape.
 
-import type { ServiceModel } from "../model/service-model.js";
+import type { ApiModel } from "../model/api-model.js";
 import type { Principal } from "./access-keys.js";
 import { BadPageKey } from "../store/store.js";
 import { errors } from "../errors.js";
@@ -20,8 +20,8 @@ export interface RequestContext {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Handler = (input: any, ctx: RequestContext) => Promise<unknown>;
 
-export interface JsonService {
-  readonly model: ServiceModel;
+export interface ServedApi {
+  readonly model: ApiModel;
   readonly handlers: ReadonlyMap<string, Handler>;
 }
 
@@ -33,7 +33,7 @@ interface OperationShapes {
 /**
  * An operation's answer already encoded as its JSON body, sent as it is: for a
  * handler that keeps encoded parts of its answers, which shapes each part to the
- * model itself (ServiceModel.formatShape).
+ * model itself (ApiModel.formatShape).
  */
 export class EncodedOutput<T> {
   declare private readonly output?: T;
@@ -45,24 +45,24 @@ export type Handlers<Ops extends { readonly [K in keyof Ops]: OperationShapes }>
 };
 
 /** What a service is made of: handlers, any of which may answer with its output already encoded. */
-export type ServiceHandlers<Ops extends { readonly [K in keyof Ops]: OperationShapes }> = {
+export type ApiHandlers<Ops extends { readonly [K in keyof Ops]: OperationShapes }> = {
   readonly [K in keyof Ops]?: (input: Ops[K]["input"], ctx: RequestContext) => Promise<Ops[K]["output"] | EncodedOutput<Ops[K]["output"]>>;
 };
 
-export function defineService<Ops extends { readonly [K in keyof Ops]: OperationShapes }>(
-  model: ServiceModel,
-  handlers: ServiceHandlers<Ops>,
-): JsonService {
+export function defineApi<Ops extends { readonly [K in keyof Ops]: OperationShapes }>(
+  model: ApiModel,
+  handlers: ApiHandlers<Ops>,
+): ServedApi {
   return { model, handlers: new Map(Object.entries(handlers) as [string, Handler][]) };
 }
 
 export interface Dispatch {
-  readonly service: JsonService;
+  readonly service: ServedApi;
   readonly operation: string;
 }
 
 /** Finds the service and operation an X-Amz-Target header names. */
-export function resolveTarget(services: readonly JsonService[], target: string | undefined): Dispatch {
+export function resolveTarget(services: readonly ServedApi[], target: string | undefined): Dispatch {
   const dot = target?.lastIndexOf(".") ?? -1;
   const prefix = dot > 0 ? target!.slice(0, dot) : "";
   const service = services.find((s) => s.model.targetPrefix === prefix);

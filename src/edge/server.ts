@@ -14,9 +14,9 @@ import type { Clock } from "../clock.js";
 import type { KeyRing } from "./access-keys.js";
 import { errors, type AwsError } from "../errors.js";
 import { toAwsError } from "./wire-error.js";
-import { EncodedOutput, invoke, resolveTarget, type JsonService } from "./json-protocol.js";
+import { EncodedOutput, invoke, resolveTarget, type ServedApi } from "./json-protocol.js";
 import { verifySigV4 } from "./sigv4.js";
-import { Turns } from "./turns.js";
+import { RequestTurns } from "./request-turns.js";
 
 /**
  * A protocol that is not AWS JSON 1.1 (the OCI registry under /v2/, the query
@@ -39,7 +39,7 @@ export interface EdgeOptions {
   readonly accountId: string;
   readonly region: string;
   readonly keys: KeyRing;
-  readonly services: readonly JsonService[];
+  readonly apis: readonly ServedApi[];
   readonly routes?: readonly HttpRoute[];
   readonly upgrades?: readonly UpgradeRoute[];
   readonly clock: Clock;
@@ -99,10 +99,10 @@ function sendError(res: ServerResponse, requestId: string, error: AwsError): voi
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const log = opts.logger;
   // API calls are answered first come, first served (turns.ts).
-  const turns = new Turns();
+  const turns = new RequestTurns();
 
   async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const dispatch = resolveTarget(opts.services, header(req, "x-amz-target"));
+    const dispatch = resolveTarget(opts.apis, header(req, "x-amz-target"));
     const body = await readBody(req, maxJsonBody);
     await turns.take();
     const now = opts.clock.now();

@@ -22,7 +22,7 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   controllers: ["model", "errors", "protocol", "store", "scheduler", "ecs", "clock", "area", "edge"],
   registry: ["model", "errors", "store", "clock", "edge"],
   logs: ["model", "errors", "store", "clock"],
-  edge: ["model", "errors", "store", "clock"],
+  edge: ["model", "errors", "store", "clock", "aws-client"],
   area: ["edge", "store", "clock"],
   api: ["model", "errors", "protocol", "store", "scheduler", "ecs", "registry", "logs", "edge", "clock", "area"],
   "control-plane": ["model", "errors", "protocol", "store", "ecs", "controllers", "registry", "logs", "edge", "api", "clock", "area"],

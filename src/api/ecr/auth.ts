@@ -2,7 +2,7 @@
 // base64("AWS:" + token), valid 12 hours (see src/registry/auth-token.ts).
 
 import { tokenLifetimeMs } from "../../registry/auth-token.js";
-import type { EcrDeps, EcrHandlers } from "./deps.js";
+import type { EcrDeps, EcrHandlers } from "./handler-dependencies.js";
 import { requireAccountAction } from "./repositories.js";
 
 export function authHandlers(deps: EcrDeps): EcrHandlers {

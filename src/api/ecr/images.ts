@@ -9,7 +9,7 @@ import { parseManifest } from "../../registry/manifest.js";
 import { isTag } from "../../registry/names.js";
 import { tagIsMutable } from "../../registry/registry.js";
 import type { ImageRecord, RegistryTx, ScanRecord } from "../../store/registry-store.js";
-import { repositoryFor, type EcrDeps, type EcrHandlers } from "./deps.js";
+import { repositoryFor, type EcrDeps, type EcrHandlers } from "./handler-dependencies.js";
 import { ecrErrors } from "./errors.js";
 import { nextToken, pageOf, pageRequest } from "./pagination.js";
 

@@ -3,10 +3,10 @@
 // background work (lifecycle policies, scans, garbage collection).
 
 import { mkdirSync } from "node:fs";
-import type { Area, AreaDeps } from "../../area.js";
-import { defineService, type JsonService } from "../../edge/json-protocol.js";
+import type { Subsystem, SubsystemDeps } from "../../subsystem.js";
+import { defineApi, type ServedApi } from "../../edge/json-protocol.js";
 import type { Operations } from "../../model/generated/ecr.js";
-import { ServiceModel } from "../../model/service-model.js";
+import { ApiModel } from "../../model/api-model.js";
 import { TokenKey } from "../../registry/auth-token.js";
 import { collectGarbage, defaultGraceMs, defaultUploadTimeoutMs } from "../../registry/gc.js";
 import { applyLifecycle } from "../../registry/lifecycle-runner.js";
@@ -14,7 +14,7 @@ import { ociRoute } from "../../registry/oci-route.js";
 import { Registry, registryDir } from "../../registry/registry.js";
 import { runScan } from "../../registry/scanner.js";
 import { authHandlers } from "./auth.js";
-import type { EcrDeps, EcrJobs } from "./deps.js";
+import type { EcrDeps, EcrJobs } from "./handler-dependencies.js";
 import { withEcrErrors } from "./errors.js";
 import { imageHandlers } from "./images.js";
 import { layerHandlers } from "./layers.js";
@@ -23,7 +23,7 @@ import { policyHandlers } from "./policies.js";
 import { repositoryHandlers } from "./repositories.js";
 import { scanningHandlers } from "./scanning.js";
 
-export const ecrModel = ServiceModel.load("ecr");
+export const ecrModel = ApiModel.load("ecr");
 
 export interface EcrAreaOptions {
   /** How often garbage collection runs (default hourly; the first pass a minute after start). */
@@ -36,8 +36,8 @@ export interface EcrAreaOptions {
   readonly scanConcurrency?: number;
 }
 
-export function ecrService(deps: EcrDeps): JsonService {
-  return defineService<Operations>(
+export function ecrService(deps: EcrDeps): ServedApi {
+  return defineApi<Operations>(
     ecrModel,
     withEcrErrors({
       ...authHandlers(deps),
@@ -125,7 +125,7 @@ class BackgroundJobs implements EcrJobs {
   }
 }
 
-export function ecrArea(deps: AreaDeps, options: EcrAreaOptions = {}): Area {
+export function ecrSubsystem(deps: SubsystemDeps, options: EcrAreaOptions = {}): Subsystem {
   const registry = new Registry(deps);
   mkdirSync(registry.blobs.blobsDir, { recursive: true });
   mkdirSync(registry.blobs.uploadsDir, { recursive: true });
@@ -173,7 +173,7 @@ export function ecrArea(deps: AreaDeps, options: EcrAreaOptions = {}): Area {
   };
 
   return {
-    services: [ecrService(ecrDeps)],
+    apis: [ecrService(ecrDeps)],
     routes: [ociRoute({ registry, keys: deps.keys, tokenKey, logger: deps.logger, accountId: deps.accountId })],
     start() {
       const gcEvery = options.gcIntervalMs ?? 60 * 60 * 1000;

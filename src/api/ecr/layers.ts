@@ -7,7 +7,7 @@ import type { Layer, LayerFailure } from "../../model/generated/ecr.js";
 import { parseDigest } from "../../registry/digest.js";
 import { RegistryError } from "../../registry/errors.js";
 import { downloadTokenParam } from "../../registry/oci-route.js";
-import { repositoryFor, type EcrDeps, type EcrHandlers } from "./deps.js";
+import { repositoryFor, type EcrDeps, type EcrHandlers } from "./handler-dependencies.js";
 import { ecrErrors } from "./errors.js";
 
 /**

@@ -4,7 +4,7 @@
 import type { LifecyclePolicyPreviewResult } from "../../model/generated/ecr.js";
 import { LifecyclePolicyError, parseLifecyclePolicy, type Expiration } from "../../registry/lifecycle.js";
 import { previewLifecycle } from "../../registry/lifecycle-runner.js";
-import { repositoryFor, type EcrDeps, type EcrHandlers } from "./deps.js";
+import { repositoryFor, type EcrDeps, type EcrHandlers } from "./handler-dependencies.js";
 import { ecrErrors } from "./errors.js";
 import { pageOf, pageRequest } from "./pagination.js";
 

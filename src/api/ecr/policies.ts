@@ -2,7 +2,7 @@
 // Evaluation lives in src/registry/policy.ts; here policies are validated and kept.
 
 import { parseRepositoryPolicy, PolicyError } from "../../registry/policy.js";
-import { checkRegistryId, repositoryFor, type EcrDeps, type EcrHandlers } from "./deps.js";
+import { checkRegistryId, repositoryFor, type EcrDeps, type EcrHandlers } from "./handler-dependencies.js";
 import { ecrErrors } from "./errors.js";
 import { requireAccountAction } from "./repositories.js";
 

@@ -7,7 +7,7 @@ import { decideAccess } from "../../registry/policy.js";
 import { isRepositoryName } from "../../registry/names.js";
 import type { RepositoryRecord } from "../../store/registry-store.js";
 import { UniqueViolation } from "../../store/store.js";
-import { checkRegistryId, presentRepository, repositoryFor, type EcrDeps, type EcrHandlers } from "./deps.js";
+import { checkRegistryId, presentRepository, repositoryFor, type EcrDeps, type EcrHandlers } from "./handler-dependencies.js";
 import { ecrErrors } from "./errors.js";
 import { nextToken, pageRequest } from "./pagination.js";
 

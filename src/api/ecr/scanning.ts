@@ -2,7 +2,7 @@
 // The scan itself is src/registry/scanner.ts.
 
 import { isIndexType } from "../../registry/manifest.js";
-import { repositoryFor, type EcrDeps, type EcrHandlers } from "./deps.js";
+import { repositoryFor, type EcrDeps, type EcrHandlers } from "./handler-dependencies.js";
 import { ecrErrors } from "./errors.js";
 import { describeId, resolveImageId } from "./images.js";
 import { pageOf, pageRequest } from "./pagination.js";

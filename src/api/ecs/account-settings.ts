@@ -5,7 +5,7 @@ import { errors } from "../../errors.js";
 import type { Setting, SettingName } from "../../model/generated/ecs.js";
 import type { RequestContext } from "../../edge/json-protocol.js";
 import type { Tx } from "../../store/store.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { nextTokenOf, pageOf, pageRequest } from "./pagination.js";
 
 const onOff = ["enabled", "disabled"];

@@ -5,7 +5,7 @@ import { errors } from "../../errors.js";
 import type { CapacityProvider } from "../../model/generated/ecs.js";
 import { arns, namePattern } from "../../ecs/arns.js";
 import { builtinProvider, builtinProviders, findCapacityProvider, providerName } from "../../ecs/capacity-providers.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { nextTokenOf, pageOf, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";
 

@@ -9,7 +9,7 @@ import { arns, clusterName, namePattern, type Scope } from "../../ecs/arns.js";
 import { effectiveAccountSetting } from "./account-settings.js";
 import { validateClusterProviders } from "../../ecs/capacity-providers.js";
 import { definedMembers } from "../../ecs/defined-members.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { nextTokenOf, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";
 

@@ -19,7 +19,7 @@ import type {
 import { ClusterQueryError, evaluateClusterQuery, parseClusterQuery, type Expression } from "../../scheduler/cluster-query.js";
 import type { AttributeRow, Page, PageRequest, Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, type Scope } from "../../ecs/arns.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { reservationOf } from "../../store/task-reservation.js";
 import { nextTokenOf, pageRequest } from "./pagination.js";
 import { validateTags } from "./tags.js";

@@ -28,7 +28,7 @@ import type { Tx } from "../../store/store.js";
 import { arnResource, arns, taskDefinitionRef, type Scope } from "../../ecs/arns.js";
 import { definedMembers } from "../../ecs/defined-members.js";
 import { requireCluster } from "./clusters.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { nextTokenOf, pageRequest } from "./pagination.js";
 import { deploymentConfiguration, deploymentSpec, roleArn, serviceErrors, serviceNamePattern } from "./service-spec.js";
 import { validateTags } from "./tags.js";

@@ -5,7 +5,7 @@ import { errors } from "../../errors.js";
 import type { Tag } from "../../model/generated/ecs.js";
 import type { Tx } from "../../store/store.js";
 import { arnResource, arns, taskDefinitionRef, type Scope } from "../../ecs/arns.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 
 /** ECS's tag rules, as every resource takes them: at most 50, sizes, unique keys, no reserved prefix. */
 export function validateTags(tags: readonly Tag[] | undefined): readonly Tag[] {

@@ -6,14 +6,14 @@
 //   status:   ACTIVE --deregister--> INACTIVE --delete--> DELETE_IN_PROGRESS
 
 import { AwsError, errors } from "../../errors.js";
-import { EncodedOutput, type ServiceHandlers } from "../../edge/json-protocol.js";
+import { EncodedOutput, type ApiHandlers } from "../../edge/json-protocol.js";
 import type { DescribeTaskDefinitionResponse, Failure, Operations, TaskDefinition, TaskDefinitionStatus } from "../../model/generated/ecs.js";
-import type { ServiceModel } from "../../model/service-model.js";
+import type { ApiModel } from "../../model/api-model.js";
 import { decodeDoc } from "../../protocol/doc-codec.js";
 import { arns, taskDefinitionRef, type Scope, type TaskDefinitionRef } from "../../ecs/arns.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { nextTokenOf, pageRequest } from "./pagination.js";
-import { Renderings } from "./renderings.js";
+import { RenderedJsonCache } from "./rendered-json-cache.js";
 import { prepareTaskDefinition } from "./task-definition-rules.js";
 import { validateTags } from "./tags.js";
 
@@ -37,9 +37,9 @@ const unableToDescribe = "Unable to describe task definition.";
  */
 export function describeTaskDefinitionHandler(
   { store }: Pick<EcsDeps, "store">,
-  model: ServiceModel,
-): NonNullable<ServiceHandlers<Operations>["DescribeTaskDefinition"]> {
-  const renderings = new Renderings<TaskDefinition, string>((definition) => JSON.stringify(model.formatShape("TaskDefinition", definition)));
+  model: ApiModel,
+): NonNullable<ApiHandlers<Operations>["DescribeTaskDefinition"]> {
+  const renderings = new RenderedJsonCache<TaskDefinition, string>((definition) => JSON.stringify(model.formatShape("TaskDefinition", definition)));
   return (input, ctx) => {
     const ref = taskDefinitionRef(ctx, input.taskDefinition);
     return store.read(async (tx) => {

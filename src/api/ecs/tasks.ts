@@ -7,7 +7,7 @@
 //   RunTask ─ check ─ revision + capacity ─ hooks.tx { launchTasks } ─ commit ─ hooks publish ─ present
 
 import { errors } from "../../errors.js";
-import { EncodedOutput, type RequestContext, type ServiceHandlers } from "../../edge/json-protocol.js";
+import { EncodedOutput, type RequestContext, type ApiHandlers } from "../../edge/json-protocol.js";
 import type {
   Cluster,
   DescribeTasksResponse,
@@ -21,7 +21,7 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from "../../model/generated/ecs.js";
-import type { ServiceModel } from "../../model/service-model.js";
+import type { ApiModel } from "../../model/api-model.js";
 import { decodeDoc } from "../../protocol/doc-codec.js";
 import type { LaunchType } from "../../scheduler/placement.js";
 import type { Tx } from "../../store/store.js";
@@ -31,9 +31,9 @@ import type { Launch } from "../../ecs/task-documents.js";
 import { launchTasks, revisionToRun, type Target } from "../../ecs/task-launch.js";
 import { changeTask } from "../../ecs/task-writes.js";
 import { requireCluster } from "./clusters.js";
-import type { EcsDeps, EcsHandlers } from "./deps.js";
+import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { nextTokenOf, pageRequest } from "./pagination.js";
-import { Renderings } from "./renderings.js";
+import { RenderedJsonCache } from "./rendered-json-cache.js";
 import { validateTags } from "./tags.js";
 
 function checkCompatibility(def: TaskDefinition, launchType: LaunchType, network: NetworkConfiguration | undefined): void {
@@ -83,8 +83,8 @@ export function presentTask({ containerInstanceArn, tags: _kept, ...rest }: Task
  * the same ones over and over, and decoding, presenting and encoding each one again
  * was most of the call's cost.
  */
-export function describeTasksHandler({ store }: Pick<EcsDeps, "store">, model: ServiceModel): NonNullable<ServiceHandlers<Operations>["DescribeTasks"]> {
-  const renderings = new Renderings<Task, { readonly clusterArn: string; readonly json: string }>((task) => ({
+export function describeTasksHandler({ store }: Pick<EcsDeps, "store">, model: ApiModel): NonNullable<ApiHandlers<Operations>["DescribeTasks"]> {
+  const renderings = new RenderedJsonCache<Task, { readonly clusterArn: string; readonly json: string }>((task) => ({
     clusterArn: task.clusterArn ?? "",
     json: JSON.stringify(model.formatShape("Task", presentTask(task, undefined))),
   }));

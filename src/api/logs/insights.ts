@@ -5,7 +5,7 @@ import type { QueryInfo } from "../../model/generated/logs.js";
 import { QueryPlan } from "../../logs/insights/pipeline.js";
 import { parseQuery, QuerySyntaxError, type Command } from "../../logs/insights/parse.js";
 import type { QueryGroup, QuerySnapshot } from "../../logs/insights/query-runner.js";
-import type { LogsDeps, LogsHandlers } from "./deps.js";
+import type { LogsDeps, LogsHandlers } from "./handler-dependencies.js";
 import { invalidToken, logsErrors } from "./errors.js";
 import { groupNameFromIdentifier } from "./names.js";
 import { pageToken, parsePageToken } from "./tokens.js";

@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import type { FilteredLogEvent, OutputLogEvent, RejectedLogEventsInfo } from "../../model/generated/logs.js";
 import type { EventPosition, StoredLogEvent } from "../../store/log-store.js";
 import { evaluateBatch, maxBatchBytes, perEventOverhead } from "./batch-rules.js";
-import type { LogsDeps, LogsHandlers } from "./deps.js";
+import type { LogsDeps, LogsHandlers } from "./handler-dependencies.js";
 import { invalidToken, logsErrors, noGroup, noStream } from "./errors.js";
 import { FilterPatternError, parseFilterPattern, type FilterPattern } from "./filter-pattern.js";
 import { sequenceToken } from "./log-streams.js";

@@ -4,7 +4,7 @@ import type { LogGroup, LogGroupSummary } from "../../model/generated/logs.js";
 import type { LogGroupQuery, LogGroupRecord, LogStore } from "../../store/log-store.js";
 import type { Page } from "../../store/store.js";
 import { UniqueViolation } from "../../store/store.js";
-import type { LogsDeps, LogsHandlers } from "./deps.js";
+import type { LogsDeps, LogsHandlers } from "./handler-dependencies.js";
 import { invalidToken, logsErrors, noGroup } from "./errors.js";
 import { groupNameFromIdentifier, logGroupArn, type Scope } from "./names.js";
 import { checkTagKeys } from "./tags.js";

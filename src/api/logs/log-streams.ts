@@ -3,7 +3,7 @@
 import type { LogStream } from "../../model/generated/logs.js";
 import type { LogStreamCursor, LogStreamRecord } from "../../store/log-store.js";
 import { UniqueViolation } from "../../store/store.js";
-import type { LogsDeps, LogsHandlers } from "./deps.js";
+import type { LogsDeps, LogsHandlers } from "./handler-dependencies.js";
 import { invalidToken, logsErrors, noGroup, noStream } from "./errors.js";
 import { logStreamArn, requestedGroup, type Scope } from "./names.js";
 import { pageToken, parsePageToken } from "./tokens.js";

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { QueryDefinition, QueryLanguage } from "../../model/generated/logs.js";
 import type { QueryDefinitionRecord } from "../../store/log-store.js";
-import type { LogsDeps, LogsHandlers } from "./deps.js";
+import type { LogsDeps, LogsHandlers } from "./handler-dependencies.js";
 import { invalidToken, logsErrors } from "./errors.js";
 import { pageToken, parsePageToken } from "./tokens.js";
 

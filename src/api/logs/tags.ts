@@ -2,7 +2,7 @@
 // and the ARN calls (Tag/Untag/ListTagsForResource).
 
 import type { LogGroupRecord } from "../../store/log-store.js";
-import type { LogsDeps, LogsHandlers } from "./deps.js";
+import type { LogsDeps, LogsHandlers } from "./handler-dependencies.js";
 import { logsErrors, noGroup } from "./errors.js";
 import { groupNameFromArn, type Scope } from "./names.js";
 

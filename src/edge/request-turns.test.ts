@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Turns } from "./turns.js";
+import { RequestTurns } from "./request-turns.js";
 
-describe("Turns", () => {
+describe("RequestTurns", () => {
   it("grants turns first come, first served, a taker that came in a later turn after those already waiting", async () => {
-    const turns = new Turns();
+    const turns = new RequestTurns();
     const order: string[] = [];
     const late: Promise<void>[] = [];
     const takers = ["a", "b", "c"].map(async (name) => {
@@ -19,7 +19,7 @@ describe("Turns", () => {
   });
 
   it("grants one turn per pass of the event loop, so the loop looks for new work between turns", async () => {
-    const turns = new Turns();
+    const turns = new RequestTurns();
     const order: string[] = [];
     const served = ["a", "b", "c"].map(async (name) => {
       await turns.take();
@@ -32,7 +32,7 @@ describe("Turns", () => {
   });
 
   it("grants a lone taker its turn without waiting on anyone, though never synchronously, and again after a pause", async () => {
-    const turns = new Turns();
+    const turns = new RequestTurns();
     await turns.take();
     await new Promise((resolve) => setTimeout(resolve, 5));
     let granted = false;

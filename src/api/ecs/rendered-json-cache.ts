@@ -6,7 +6,7 @@
 
 import { decodeDoc, type EncodedDoc } from "../../protocol/doc-codec.js";
 
-export class Renderings<T, R> {
+export class RenderedJsonCache<T, R> {
   private readonly kept = new Map<string, { readonly doc: EncodedDoc<T>; readonly rendered: R }>();
 
   constructor(

@@ -44,7 +44,7 @@ const same = (value: unknown): unknown => value;
 /** Why a value does not fit its shape: wrong JSON type, or a broken constraint. */
 type Problem = { kind: "type"; message: string } | { kind: "constraint"; message: string };
 
-export class ServiceModel {
+export class ApiModel {
   readonly targetPrefix: string;
   readonly signingName: string;
   readonly operations: ReadonlySet<string>;
@@ -59,8 +59,8 @@ export class ServiceModel {
     this.operations = new Set(Object.keys(file.operations));
   }
 
-  static load(name: string): ServiceModel {
-    return new ServiceModel(JSON.parse(readFileSync(`${modelsDir}${name}.json`, "utf8")) as ModelFile);
+  static load(name: string): ApiModel {
+    return new ApiModel(JSON.parse(readFileSync(`${modelsDir}${name}.json`, "utf8")) as ModelFile);
   }
 
   shape(name: string): Shape {

@@ -1,14 +1,14 @@
-// An area of Berth (ECS, logs, registry, …) as the control plane assembles it:
+// A subsystem of Berth (ECS, logs, the registry, …) as the control plane assembles it:
 // the APIs it serves on the edge and the background loops it runs.
 
 import type { Logger } from "pino";
 import type { Clock } from "./clock.js";
 import type { KeyRing } from "./edge/access-keys.js";
-import type { JsonService } from "./edge/json-protocol.js";
+import type { ServedApi } from "./edge/json-protocol.js";
 import type { HttpRoute, UpgradeRoute } from "./edge/server.js";
 import type { Store } from "./store/store.js";
 
-export interface AreaDeps {
+export interface SubsystemDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -20,8 +20,8 @@ export interface AreaDeps {
   readonly publicHost: () => string;
 }
 
-export interface Area {
-  readonly services?: readonly JsonService[];
+export interface Subsystem {
+  readonly apis?: readonly ServedApi[];
   readonly routes?: readonly HttpRoute[];
   readonly upgrades?: readonly UpgradeRoute[];
   /** Starts background loops (retention, garbage collection, …) once the edge listens. */

@@ -13,7 +13,7 @@
 //   pass n+1: poll → read and queue D               → check: B's turn
 //   pass n+2: poll                                  → check: C's turn …
 
-export class Turns {
+export class RequestTurns {
   private readonly waiting: (() => void)[] = [];
   private granting = false;
 
