@@ -11,7 +11,7 @@ import { dirname, join, normalize, relative } from "node:path";
 export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   // The lowest layers: the AWS models and the shared vocabulary of the wire.
   clock: [],
-  errors: ["model"],
+  errors: [],
   model: ["errors"],
   protocol: ["model", "errors"],
   "aws-client": ["model", "errors"],
@@ -19,13 +19,13 @@ export const allowedImports: Readonly<Record<string, readonly string[]>> = {
   store: ["model", "errors", "protocol", "clock"],
   // The ECS domain: what API handlers and controllers both call.
   ecs: ["model", "errors", "protocol", "store", "scheduler", "clock"],
-  controllers: ["model", "errors", "protocol", "store", "scheduler", "ecs", "clock", "area", "edge"],
+  controllers: ["model", "errors", "protocol", "store", "scheduler", "ecs", "clock", "subsystem", "edge"],
   registry: ["model", "errors", "store", "clock", "edge"],
   logs: ["model", "errors", "store", "clock"],
   edge: ["model", "errors", "store", "clock", "aws-client"],
-  area: ["edge", "store", "clock"],
-  api: ["model", "errors", "protocol", "store", "scheduler", "ecs", "registry", "logs", "edge", "clock", "area"],
-  "control-plane": ["model", "errors", "protocol", "store", "ecs", "controllers", "registry", "logs", "edge", "api", "clock", "area"],
+  subsystem: ["edge", "store", "clock"],
+  api: ["model", "errors", "protocol", "store", "scheduler", "ecs", "registry", "logs", "edge", "clock", "subsystem"],
+  "control-plane": ["model", "errors", "protocol", "store", "ecs", "controllers", "registry", "logs", "edge", "api", "clock", "subsystem"],
   // The agent runs on every host: it reaches the control plane only through the protocol and the signed client.
   agent: ["model", "errors", "protocol", "aws-client", "clock"],
   cli: ["model", "errors", "protocol", "aws-client", "store", "agent", "edge", "control-plane", "clock", "logs", "registry"],
