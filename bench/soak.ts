@@ -123,7 +123,11 @@ function sqliteProbe(server: BerthServer): DiskProbe {
 async function postgresProbe(server: BerthServer): Promise<DiskProbe> {
   const client = new pg.Client({ connectionString: server.postgresUrl });
   await client.connect();
-  const one = async (query: string): Promise<Record<string, string | null>> => (await client.query<Record<string, string | null>>(query)).rows[0];
+  const one = async (query: string): Promise<Record<string, string | null>> => {
+    const [row] = (await client.query<Record<string, string | null>>(query)).rows;
+    if (row === undefined) throw new Error(`no row from: ${query}`);
+    return row;
+  };
   return {
     async sample() {
       const size = await one("select pg_database_size(current_database()) as bytes");
@@ -168,8 +172,10 @@ async function soak(server: BerthServer, client: PooledJsonClient, probe: DiskPr
   const closeMinute = async (m: number): Promise<void> => {
     const rssBytes = processRssBytes(server.pid) ?? Number.NaN;
     const disk = await probe.sample();
-    const { latencies, errors } = buckets[m];
-    buckets[m].latencies = [];
+    const bucket = buckets[m];
+    if (bucket === undefined) throw new Error(`minute ${m + 1} is outside the run's ${minutes}`);
+    const { latencies, errors } = bucket;
+    bucket.latencies = [];
     const s = summarize(latencies);
     const minute: Minute = { requests: latencies.length, errors, reqPerSec: latencies.length / 60, p50: s.p50, p99: s.p99, rssBytes, disk };
     done[m] = minute;
@@ -184,9 +190,14 @@ async function soak(server: BerthServer, client: PooledJsonClient, probe: DiskPr
   await runFor({
     concurrency,
     seconds: minutes * 60,
-    send: (i) => client.send(pool[i % pool.length]),
+    send: (i) => {
+      const call = pool[i % pool.length];
+      if (call === undefined) throw new Error("the pool of signed calls is empty");
+      return client.send(call);
+    },
     record: (latencyMs, err) => {
       const bucket = buckets[minuteOf()];
+      if (bucket === undefined) throw new Error("the run has no minute to record into");
       // Latency of every request, failed ones included, as control-plane.ts counts them.
       bucket.latencies.push(latencyMs);
       if (err === undefined) return;
@@ -220,7 +231,8 @@ function beside(value: number, first: number, text: string, isFirst: boolean): s
 }
 
 function table(kind: StoreKind, minutes: readonly Minute[]): string {
-  const first = minutes[0];
+  const [first] = minutes;
+  if (first === undefined) throw new Error("no minute to tabulate");
   const rows = minutes.map((m, i) => {
     const at = (value: number, firstValue: number, text: string): string => beside(value, firstValue, text, i === 0);
     const row = [
@@ -245,9 +257,11 @@ function table(kind: StoreKind, minutes: readonly Minute[]): string {
 
 /** The issue's Must-hold criteria, each MET or NOT MET, then the whole. */
 function verdict(kind: StoreKind, minutes: readonly Minute[], errors: number): string[] {
-  if (minutes.length < 2) return ["  verdict: not judged (the criteria compare the last minute with the second: run --minutes 2 or more)"];
-  const second = minutes[1];
-  const last = minutes[minutes.length - 1];
+  const [, second] = minutes;
+  const last = minutes.at(-1);
+  if (second === undefined || last === undefined) {
+    return ["  verdict: not judged (the criteria compare the last minute with the second: run --minutes 2 or more)"];
+  }
   const checks: [string, boolean][] = [];
   if (kind === "sqlite") {
     const maxWal = Math.max(...minutes.map((m) => m.disk.walBytes));
@@ -297,14 +311,15 @@ async function runStore(kind: StoreKind, opts: Options): Promise<string[]> {
 
 async function main(): Promise<void> {
   const opts = readOptions();
-  const [startLoad] = loadavg();
+  // loadavg() always gives three figures (zeros on Windows).
+  const [startLoad = Number.NaN] = loadavg();
   console.log("Berth soak benchmark");
   console.log(`  mix          ${mixDescription(mix)}`);
   console.log(`  load         concurrency ${concurrency}, closed loop, ${opts.minutes} minutes per store`);
   console.log(`  machine      ${cpus().length} cores, Node ${process.version}, load average ${fixed(startLoad, 1)}; berth server is its own process`);
   console.log("");
   for (const kind of opts.only) console.log(["", ...(await runStore(kind, opts))].join("\n"));
-  const [endLoad] = loadavg();
+  const [endLoad = Number.NaN] = loadavg();
   console.log(`\nLoad average: ${fixed(startLoad, 1)} at the start, ${fixed(endLoad, 1)} at the end (this benchmark included), on ${cpus().length} cores.`);
   if (startLoad >= cpus().length / 2) console.log("Other work was running when the benchmark started: latency figures are pessimistic and noisy.");
 }

@@ -46,31 +46,37 @@ export function evaluateBatch(
   if (total > maxBatchBytes) {
     return { ok: false, message: `Upload too large: ${total} bytes exceeds limit of ${maxBatchBytes}` };
   }
-  for (let i = 1; i < events.length; i++) {
-    if (events[i].timestamp < events[i - 1].timestamp) {
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const { timestamp } of events) {
+    if (timestamp < previous) {
       return { ok: false, message: "Log events in a single PutLogEvents request must be in chronological order." };
     }
+    previous = timestamp;
   }
   // Sorted, so too-old and expired events are a prefix and too-new ones a suffix.
   const oldest = nowMs - maxPastMs;
   const retained = retentionInDays === undefined ? Number.NEGATIVE_INFINITY : nowMs - retentionInDays * dayMs;
   const newest = nowMs + maxFutureMs;
-  let tooOldEnd = 0;
-  while (tooOldEnd < events.length && events[tooOldEnd].timestamp < oldest) tooOldEnd++;
-  let expiredEnd = 0;
-  while (expiredEnd < events.length && events[expiredEnd].timestamp < retained) expiredEnd++;
-  let tooNewStart = events.length;
-  while (tooNewStart > 0 && events[tooNewStart - 1].timestamp > newest) tooNewStart--;
+  const tooOldEnd = leadingCount(events, (e) => e.timestamp < oldest);
+  const expiredEnd = leadingCount(events, (e) => e.timestamp < retained);
+  const tooNewStart = leadingCount(events, (e) => e.timestamp <= newest);
   const start = Math.min(Math.max(tooOldEnd, expiredEnd), tooNewStart);
   const end = tooNewStart;
-  if (end > start && events[end - 1].timestamp - events[start].timestamp > maxSpanMs) {
+  const firstKept = events[start];
+  const lastKept = events[end - 1];
+  if (end > start && firstKept && lastKept && lastKept.timestamp - firstKept.timestamp > maxSpanMs) {
     return { ok: false, message: "The batch of log events in a single PutLogEvents request cannot span more than 24 hours." };
   }
   const rejected: { -readonly [K in keyof RejectedLogEventsInfo]: RejectedLogEventsInfo[K] } = {};
   if (tooOldEnd > 0) rejected.tooOldLogEventEndIndex = tooOldEnd;
   if (expiredEnd > 0) rejected.expiredLogEventEndIndex = expiredEnd;
   if (tooNewStart < events.length) rejected.tooNewLogEventStartIndex = tooNewStart;
-  let bytes = 0;
-  for (let i = start; i < end; i++) bytes += sizes[i];
+  const bytes = sizes.slice(start, end).reduce((sum, n) => sum + n, 0);
   return Object.keys(rejected).length > 0 ? { ok: true, start, end, rejected, bytes } : { ok: true, start, end, bytes };
+}
+
+/** How many of `events`, from the first, pass `test`. */
+function leadingCount(events: readonly InputLogEvent[], test: (event: InputLogEvent) => boolean): number {
+  const firstFailing = events.findIndex((event) => !test(event));
+  return firstFailing === -1 ? events.length : firstFailing;
 }

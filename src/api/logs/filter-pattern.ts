@@ -74,7 +74,7 @@ function parseTermsPattern(text: string): FilterPattern {
   const terms: Term[] = [];
   let i = 0;
   while (i < text.length) {
-    if (/\s/.test(text[i])) {
+    if (/\s/.test(text.charAt(i))) {
       i++;
       continue;
     }
@@ -82,19 +82,19 @@ function parseTermsPattern(text: string): FilterPattern {
     if (text[i] === "-" || text[i] === "?") {
       mode = text[i] === "-" ? "excluded" : "optional";
       i++;
-      if (i >= text.length || /\s/.test(text[i])) fail(`'${text[i - 1]}' must be followed by a term`);
+      if (i >= text.length || /\s/.test(text.charAt(i))) fail(`'${text[i - 1]}' must be followed by a term`);
     }
     if (text[i] === '"') {
       const [phrase, end] = readQuoted(text, i);
       i = end;
-      if (i < text.length && !/\s/.test(text[i])) fail("a quoted phrase must be followed by a space");
+      if (i < text.length && !/\s/.test(text.charAt(i))) fail("a quoted phrase must be followed by a space");
       // CloudWatch documents `" "` as "match everything".
       if (phrase.trim() === "") terms.push({ mode, test: () => true });
       else terms.push({ mode, test: (m) => m.includes(phrase), literal: phrase });
       continue;
     }
     let end = i;
-    while (end < text.length && !/\s/.test(text[end])) end++;
+    while (end < text.length && !/\s/.test(text.charAt(end))) end++;
     const word = text.slice(i, end);
     i = end;
     if (word.length >= 2 && word.startsWith("%") && word.endsWith("%")) {
@@ -185,7 +185,7 @@ function tokenize(body: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   while (i < body.length) {
-    const c = body[i];
+    const c = body.charAt(i);
     if (/\s/.test(c)) {
       i++;
       continue;
@@ -220,7 +220,7 @@ function tokenize(body: string): Tok[] {
       i = end + 1;
     } else {
       let end = i;
-      while (end < body.length && /[^\s=<>!&|(),"%]/.test(body[end])) end++;
+      while (end < body.length && /[^\s=<>!&|(),"%]/.test(body.charAt(end))) end++;
       if (end === i) fail(`unexpected '${c}'`);
       out.push({ t: "word", v: body.slice(i, end) });
       i = end;
@@ -532,7 +532,7 @@ export function splitFields(message: string): string[] {
   let i = 0;
   const n = message.length;
   while (i < n) {
-    while (i < n && /\s/.test(message[i])) i++;
+    while (i < n && /\s/.test(message.charAt(i))) i++;
     if (i >= n) break;
     const open = message[i];
     const close = open === '"' ? '"' : open === "[" ? "]" : undefined;
@@ -545,7 +545,7 @@ export function splitFields(message: string): string[] {
       }
     }
     let end = i;
-    while (end < n && !/\s/.test(message[end])) end++;
+    while (end < n && !/\s/.test(message.charAt(end))) end++;
     out.push(message.slice(i, end));
     i = end;
   }
@@ -553,14 +553,15 @@ export function splitFields(message: string): string[] {
 }
 
 function matchFields(fields: readonly Field[], fi: number, values: readonly string[], vi: number): boolean {
-  if (fi === fields.length) return vi === values.length;
   const f = fields[fi];
+  if (f === undefined) return vi === values.length;
   if (f.t === "ellipsis") {
     for (let k = vi; k <= values.length; k++) if (matchFields(fields, fi + 1, values, k)) return true;
     return false;
   }
-  if (vi >= values.length) return false;
-  if (f.cond && !evalField(f.cond, values[vi])) return false;
+  const value = values[vi];
+  if (value === undefined) return false;
+  if (f.cond && !evalField(f.cond, value)) return false;
   return matchFields(fields, fi + 1, values, vi + 1);
 }
 

@@ -23,6 +23,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { formatInstant } from "../../logs/insights/evaluate.js";
 import { awsJson } from "../../../test/kit/aws-cli.js";
+import { first } from "../../../test/kit/ecs-assertions.js";
 import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
 import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
@@ -35,13 +36,20 @@ const eventCount = 20_000;
 const streams = ["web/1", "web/2", "worker/1"];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The timestamp of generated event `i`: one every 250 ms from `firstTimestamp`. */
+const timestampAt = (firstTimestamp: number, i: number): number => firstTimestamp + i * 250;
+
 /** The generated events: one every 250 ms, streams in turn, every 7th an ERROR. */
-function generated(first: number): { stream: string; timestamp: number; message: string }[] {
-  return Array.from({ length: eventCount }, (_, i) => ({
-    stream: streams[i % streams.length],
-    timestamp: first + i * 250,
-    message: i % 7 === 0 ? `ERROR request ${i} failed` : `INFO request ${i} ok`,
-  }));
+function generated(firstTimestamp: number): { stream: string; timestamp: number; message: string }[] {
+  return Array.from({ length: eventCount }, (_, i) => {
+    const stream = streams[i % streams.length];
+    assert.ok(stream !== undefined);
+    return {
+      stream,
+      timestamp: timestampAt(firstTimestamp, i),
+      message: i % 7 === 0 ? `ERROR request ${i} failed` : `INFO request ${i} ok`,
+    };
+  });
 }
 
 const asRecord = (row: readonly ResultField[]): Record<string, string> => Object.fromEntries(row.map((f) => [f.field!, f.value!]));
@@ -52,10 +60,10 @@ for (const store of stores) {
     let logs: CloudWatchLogsClient;
     const group = "/insights/app";
     // Whole minutes, 30 minutes back: 20,000 events × 250 ms span 83⅓ minutes, all in the past two hours.
-    const first = Math.floor((Date.now() - 100 * 60_000) / 60_000) * 60_000;
-    const events = generated(first);
-    const startTime = Math.floor(first / 1000);
-    const endTime = Math.ceil(events[events.length - 1].timestamp / 1000);
+    const firstTimestamp = Math.floor((Date.now() - 100 * 60_000) / 60_000) * 60_000;
+    const events = generated(firstTimestamp);
+    const startTime = Math.floor(firstTimestamp / 1000);
+    const endTime = Math.ceil(timestampAt(firstTimestamp, eventCount - 1) / 1000);
 
     before(async () => {
       server = await startTestServer({ store });
@@ -100,7 +108,7 @@ for (const store of stores) {
       assert.equal(statuses[statuses.length - 1], "Complete");
       assert.ok(statuses.slice(0, -1).every((s) => s === "Scheduled" || s === "Running"), statuses.join());
       const rows = answer.results!.map(asRecord);
-      assert.deepEqual(Object.keys(rows[0]), ["bin(1m)", "count(*)"], "groups first, then aggregates; no @ptr for stats");
+      assert.deepEqual(Object.keys(first(rows, "a row")), ["bin(1m)", "count(*)"], "groups first, then aggregates; no @ptr for stats");
       assert.deepEqual(new Map(rows.map((r) => [r["bin(1m)"], Number(r["count(*)"])])), expected);
       assert.deepEqual(rows.map((r) => r["bin(1m)"]), [...expected.keys()].sort().reverse(), "newest bin first");
       assert.equal(answer.statistics?.recordsScanned, eventCount);
@@ -132,12 +140,12 @@ for (const store of stores) {
     });
 
     it("returns events with fields in order and @ptr, sorted and limited, within the time range", async () => {
-      const from = events[700].timestamp;
+      const from = timestampAt(firstTimestamp, 700);
       const { queryId } = await logs.send(
         new StartQueryCommand({
           logGroupNames: [group],
           startTime: Math.floor(from / 1000),
-          endTime: Math.floor(events[1400].timestamp / 1000),
+          endTime: Math.floor(timestampAt(firstTimestamp, 1400) / 1000),
           queryString: "fields @timestamp, @message, @logStream | filter @message like 'ERROR' | sort @timestamp asc | limit 3",
         }),
       );
@@ -150,11 +158,12 @@ for (const store of stores) {
         rows.map((r) => r["@message"]),
         ["ERROR request 700 failed", "ERROR request 707 failed", "ERROR request 714 failed"],
       );
-      assert.equal(rows[0]["@timestamp"], formatInstant(from));
-      assert.equal(rows[0]["@logStream"], streams[700 % 3]);
+      const earliest = first(rows, "a row");
+      assert.equal(earliest["@timestamp"], formatInstant(from));
+      assert.equal(earliest["@logStream"], streams[700 % 3]);
       // The default order is newest first; endTime is inclusive (to the second).
       const { queryId: newest } = await logs.send(
-        new StartQueryCommand({ logGroupIdentifiers: [`arn:aws:logs:${testRegion}:${testAccount}:log-group:${group}`], startTime, endTime: Math.floor(events[1000].timestamp / 1000), queryString: "fields @message | limit 1" }),
+        new StartQueryCommand({ logGroupIdentifiers: [`arn:aws:logs:${testRegion}:${testAccount}:log-group:${group}`], startTime, endTime: Math.floor(timestampAt(firstTimestamp, 1000) / 1000), queryString: "fields @message | limit 1" }),
       );
       assert.deepEqual((await finished(newest!)).answer.results!.map(asRecord)[0]?.["@message"], "INFO request 1000 ok");
     });
@@ -194,7 +203,7 @@ for (const store of stores) {
       await logs.send(new PutQueryDefinitionCommand({ queryDefinitionId: id, name: "errors/by-stream", queryString: "filter @message like /ERROR/ | stats count(*) by @logStream" }));
       const listed = await logs.send(new DescribeQueryDefinitionsCommand({ queryDefinitionNamePrefix: "errors/" }));
       assert.equal(listed.queryDefinitions!.length, 1);
-      const d = listed.queryDefinitions![0];
+      const d = first(listed.queryDefinitions, "the definition");
       assert.equal(d.queryDefinitionId, id);
       assert.equal(d.queryString, "filter @message like /ERROR/ | stats count(*) by @logStream");
       assert.equal(d.logGroupNames, undefined, "replacing without logGroupNames clears them");
@@ -217,12 +226,12 @@ for (const store of stores) {
       assert.deepEqual(await names({ logGroupNamePattern: "^/other|beta" }), ["/list/beta", "/other/alpha-2"]);
       assert.deepEqual(await names({ logGroupNamePattern: "al.ha-" }), ["/other/alpha-2"], ". matches any character");
       assert.deepEqual(await names({ logGroupClass: "INFREQUENT_ACCESS" }), []);
-      const first = await logs.send(new ListLogGroupsCommand({ limit: 2 }));
-      assert.deepEqual(first.logGroups, [
+      const firstPage = await logs.send(new ListLogGroupsCommand({ limit: 2 }));
+      assert.deepEqual(firstPage.logGroups, [
         { logGroupName: "/insights/app", logGroupArn: `arn:aws:logs:${testRegion}:${testAccount}:log-group:/insights/app`, logGroupClass: "STANDARD" },
         { logGroupName: "/list/alpha", logGroupArn: `arn:aws:logs:${testRegion}:${testAccount}:log-group:/list/alpha`, logGroupClass: "STANDARD" },
       ]);
-      assert.deepEqual(await names({ limit: 2, nextToken: first.nextToken }), ["/list/beta", "/other/alpha-2"]);
+      assert.deepEqual(await names({ limit: 2, nextToken: firstPage.nextToken }), ["/list/beta", "/other/alpha-2"]);
       const cli = await awsJson<{ logGroups: { logGroupName: string }[] }>(server, "logs", "list-log-groups", "--log-group-name-pattern", "^/list");
       assert.deepEqual(cli.logGroups.map((g) => g.logGroupName), ["/list/alpha", "/list/beta"]);
     });

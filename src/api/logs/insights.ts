@@ -44,16 +44,19 @@ export function insightsHandlers({ logs, scope, queries }: LogsDeps): LogsHandle
   const notFound = (): never => {
     throw logsErrors.resourceNotFound("The specified query does not exist.");
   };
-  const info = (q: QuerySnapshot): QueryInfo => ({
-    queryLanguage: "CWLI",
-    queryId: q.id,
-    queryString: q.queryString,
-    status: q.status,
-    createTime: q.createTime,
-    logGroupName: q.groupNames[0],
-    queryDuration: Math.round(q.durationMs),
-    bytesScanned: q.statistics.bytesScanned,
-  });
+  const info = (q: QuerySnapshot): QueryInfo => {
+    const [logGroupName] = q.groupNames;
+    return {
+      queryLanguage: "CWLI",
+      queryId: q.id,
+      queryString: q.queryString,
+      status: q.status,
+      createTime: q.createTime,
+      ...(logGroupName === undefined ? {} : { logGroupName }),
+      queryDuration: Math.round(q.durationMs),
+      bytesScanned: q.statistics.bytesScanned,
+    };
+  };
 
   return {
     async StartQuery(input) {

@@ -91,7 +91,9 @@ export function logEventHandlers({ logs, scope }: LogsDeps): LogsHandlers {
       }
       if (direction === "backward") kept.reverse();
       const events: OutputLogEvent[] = kept.map((e) => ({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime }));
-      if (kept.length === 0) {
+      const [firstKept] = kept;
+      const lastKept = kept.at(-1);
+      if (firstKept === undefined || lastKept === undefined) {
         // Nothing (more) this way: the same token comes back, which is how the CLI
         // and the SDK paginators know to stop.
         const same = input.nextToken;
@@ -103,8 +105,8 @@ export function logEventHandlers({ logs, scope }: LogsDeps): LogsHandlers {
       }
       return {
         events,
-        nextForwardToken: streamToken("forward", position(kept[kept.length - 1])),
-        nextBackwardToken: streamToken("backward", position(kept[0])),
+        nextForwardToken: streamToken("forward", position(lastKept)),
+        nextBackwardToken: streamToken("backward", position(firstKept)),
       };
     },
 

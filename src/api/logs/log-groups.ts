@@ -1,6 +1,6 @@
 // Log groups: Create/Delete/DescribeLogGroups, ListLogGroups and Put/DeleteRetentionPolicy.
 
-import type { LogGroup, LogGroupSummary } from "../../model/generated/logs.js";
+import type { LogGroup, LogGroupClass, LogGroupSummary } from "../../model/generated/logs.js";
 import type { LogGroupQuery, LogGroupRecord, LogStore } from "../../store/log-store.js";
 import type { Page } from "../../store/store.js";
 import { UniqueViolation } from "../../store/store.js";
@@ -26,7 +26,7 @@ export function describeGroup(s: Scope, g: LogGroupRecord): LogGroup {
     arn: `${arn}:*`,
     storedBytes: g.storedBytes,
     ...(g.kmsKeyId === undefined ? {} : { kmsKeyId: g.kmsKeyId }),
-    logGroupClass: g.logGroupClass as LogGroup["logGroupClass"],
+    logGroupClass: g.logGroupClass as LogGroupClass,
     logGroupArn: arn,
     deletionProtectionEnabled: g.deletionProtection,
   };
@@ -64,7 +64,9 @@ async function filteredPage(logs: LogStore, query: LogGroupQuery, test: (name: s
     const page = await logs.listGroups({ ...query, ...(after === undefined ? {} : { after }), limit: 1000 });
     for (const g of page.items) {
       if (!test(g.name)) continue;
-      if (items.length === query.limit) return { items, next: items[items.length - 1].name };
+      // Invariant: the model's range keeps limit at 1 or more, so a full page has a last item.
+      const last = items.at(-1);
+      if (items.length === query.limit && last !== undefined) return { items, next: last.name };
       items.push(g);
     }
     if (page.next === undefined) return { items };
@@ -140,7 +142,7 @@ export function logGroupHandlers({ logs, scope }: LogsDeps): LogsHandlers {
       const summaries: LogGroupSummary[] = page.items.map((g) => ({
         logGroupName: g.name,
         logGroupArn: logGroupArn(scope, g.name),
-        logGroupClass: g.logGroupClass as LogGroupSummary["logGroupClass"],
+        logGroupClass: g.logGroupClass as LogGroupClass,
       }));
       return { logGroups: summaries, ...nextTokenOf(page) };
     },

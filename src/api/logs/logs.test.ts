@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { RetentionSweeper } from "../../logs/retention.js";
 import { aws, awsJson, boto3, type CliResult } from "../../../test/kit/aws-cli.js";
+import { first } from "../../../test/kit/ecs-assertions.js";
 import { startTestServer, testAccount, testRegion, type TestServer } from "../../../test/kit/harness.js";
 import { requirePostgresUrl } from "../../../test/kit/postgres.js";
 
@@ -119,7 +120,7 @@ for (const store of stores) {
       await awsJson(server, "logs", "create-log-group", "--log-group-name", "/t1/other");
       const prefixed = await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", "/t1/app");
       assert.deepEqual(prefixed.logGroups.map((g) => g.logGroupName), ["/t1/app-a", "/t1/app-b"]);
-      const g = prefixed.logGroups[0];
+      const g = first(prefixed.logGroups, "/t1/app-a");
       assert.equal(g.arn, `${groupArn("/t1/app-a")}:*`);
       assert.equal(g.logGroupArn, groupArn("/t1/app-a"));
       assert.ok(g.creationTime >= before - 1000 && g.creationTime <= Date.now() + 1000, `creationTime ${g.creationTime} is epoch ms`);
@@ -162,7 +163,7 @@ dump({"pages": len(pages), "names": [g["logGroupName"] for p in pages for g in p
     it("accepts only CloudWatch's retention periods and shows the policy", async () => {
       await seed(server, [{ group: "/t2/ret" }]);
       await awsJson(server, "logs", "put-retention-policy", "--log-group-name", "/t2/ret", "--retention-in-days", "7");
-      let g = (await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", "/t2/ret")).logGroups[0];
+      let g = first((await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", "/t2/ret")).logGroups, "/t2/ret");
       assert.equal(g.retentionInDays, 7);
       expectCliError(await aws(server, "logs", "put-retention-policy", "--log-group-name", "/t2/ret", "--retention-in-days", "2"), "InvalidParameterException", /enum value set: \[1, 3, 5, 7, 14, 30/);
       const others = await py<({ code: string } | null)[]>(
@@ -172,7 +173,7 @@ dump({"pages": len(pages), "names": [g["logGroupName"] for p in pages for g in p
       );
       assert.deepEqual(others.map((e) => e?.code), [...Array<string>(4).fill("InvalidParameterException"), "ResourceNotFoundException"]);
       await awsJson(server, "logs", "delete-retention-policy", "--log-group-name", "/t2/ret");
-      g = (await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", "/t2/ret")).logGroups[0];
+      g = first((await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", "/t2/ret")).logGroups, "/t2/ret");
       assert.equal(g.retentionInDays, undefined);
       expectCliError(await aws(server, "logs", "delete-retention-policy", "--log-group-name", "/t2/none"), "ResourceNotFoundException");
     });
@@ -231,14 +232,14 @@ dump({
         "InvalidParameterException",
         "Cannot order by LastEventTime with a logStreamNamePrefix.",
       );
-      const web1 = (await list("--log-stream-name-prefix", "web/1"))[0];
+      const web1 = first(await list("--log-stream-name-prefix", "web/1"), "stream web/1");
       assert.equal(web1.arn, `${groupArn(g)}:log-stream:web/1`);
       assert.equal(web1.firstEventTimestamp, now - 3000);
       assert.equal(web1.lastEventTimestamp, now - 2500);
       assert.ok(web1.lastIngestionTime !== undefined && web1.lastIngestionTime >= now - 5000);
       assert.match(web1.uploadSequenceToken ?? "", /^\d{56}$/);
       assert.equal(web1.storedBytes, 0);
-      const empty = (await list("--log-stream-name-prefix", "empty"))[0];
+      const empty = first(await list("--log-stream-name-prefix", "empty"), "stream empty");
       assert.equal(empty.firstEventTimestamp, undefined);
       assert.equal(empty.uploadSequenceToken, undefined);
 
@@ -265,7 +266,7 @@ dump({"pages": len(pages), "names": [s["logStreamName"] for p in pages for s in 
       await awsJson(server, "logs", "delete-log-stream", "--log-group-name", g, "--log-stream-name", "web/1");
       expectCliError(await aws(server, "logs", "delete-log-stream", "--log-group-name", g, "--log-stream-name", "web/1"), "ResourceNotFoundException", "The specified log stream does not exist.");
       assert.deepEqual((await list()).map((s) => s.logStreamName), ["empty", "web/2", "worker/1"]);
-      const group = (await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", g)).logGroups[0];
+      const group = first((await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", g)).logGroups, `group ${g}`);
       assert.equal(group.storedBytes, 2, "deleting web/1 took its bytes off the group");
     });
 
@@ -349,19 +350,19 @@ dump({"tokens": tokens, "forward": forward, "forwardCalls": calls, "backward": b
       assert.deepEqual(both.events.map((e) => `${e.logStreamName}:${numberOf(e.message)}`), range(0, 10).flatMap((i) => [`numbered:${i}`, `bulk:${i}`]), "streams interleave by time");
       const timed = await awsJson<{ events: Event[] }>(server, "logs", "filter-log-events", "--log-group-name", g, "--log-stream-names", "numbered", "--start-time", String(base + 100), "--end-time", String(base + 104));
       assert.deepEqual(timed.events.map((e) => numberOf(e.message)), [100, 101, 102, 103, 104], "FilterLogEvents' endTime is inclusive");
-      const first = await awsJson<{ events: Event[]; nextForwardToken: string; nextBackwardToken: string }>(
+      const firstPage = await awsJson<{ events: Event[]; nextForwardToken: string; nextBackwardToken: string }>(
         server, "logs", "get-log-events", "--log-group-name", g, "--log-stream-name", "numbered", "--start-from-head", "--limit", "5");
-      assert.deepEqual(first.events.map((e) => numberOf(e.message)), [0, 1, 2, 3, 4]);
-      assert.match(first.nextForwardToken, /^f\/\d{56}\/s$/);
-      assert.match(first.nextBackwardToken, /^b\/\d{56}\/s$/);
-      const second = await awsJson<{ events: Event[] }>(server, "logs", "get-log-events", "--log-group-name", g, "--log-stream-name", "numbered", "--limit", "5", "--next-token", first.nextForwardToken);
+      assert.deepEqual(firstPage.events.map((e) => numberOf(e.message)), [0, 1, 2, 3, 4]);
+      assert.match(firstPage.nextForwardToken, /^f\/\d{56}\/s$/);
+      assert.match(firstPage.nextBackwardToken, /^b\/\d{56}\/s$/);
+      const second = await awsJson<{ events: Event[] }>(server, "logs", "get-log-events", "--log-group-name", g, "--log-stream-name", "numbered", "--limit", "5", "--next-token", firstPage.nextForwardToken);
       assert.deepEqual(second.events.map((e) => numberOf(e.message)), [5, 6, 7, 8, 9]);
       const tail = await awsJson<{ events: Event[] }>(server, "logs", "get-log-events", "--log-group-name", g, "--log-stream-name", "numbered", "--limit", "3");
       assert.deepEqual(tail.events.map((e) => numberOf(e.message)), [9997, 9998, 9999], "without startFromHead the newest events come first page");
       const window = await awsJson<{ events: Event[] }>(
         server, "logs", "get-log-events", "--log-group-name", g, "--log-stream-name", "numbered", "--start-from-head", "--start-time", String(base + 10), "--end-time", String(base + 13));
       assert.deepEqual(window.events.map((e) => numberOf(e.message)), [10, 11, 12], "GetLogEvents' endTime is exclusive");
-      const group = (await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", g)).logGroups[0];
+      const group = first((await awsJson<{ logGroups: Group[] }>(server, "logs", "describe-log-groups", "--log-group-name-prefix", g)).logGroups, `group ${g}`);
       const bytes = 2 * range(0, 10_000).reduce((n, i) => n + `event ${String(i).padStart(5, "0")}${i % 10 === 0 ? " ERROR" : ""}`.length, 0);
       assert.equal(group.storedBytes, bytes);
     });
@@ -510,8 +511,8 @@ dump({"same": again["nextForwardToken"] == r["nextForwardToken"], "events": len(
       await py(server, `logs.put_retention_policy(logGroupName="${g}", retentionInDays=3); dump(None)`);
       const logs = server.cp.store.logs;
       const sweeper = new RetentionSweeper({ logs, clock: { now: () => new Date(now) } });
-      const first = await sweeper.sweep();
-      assert.ok(first.deleted >= 1);
+      const firstSweep = await sweeper.sweep();
+      assert.ok(firstSweep.deleted >= 1);
       assert.deepEqual(await streamMessages(g, "s"), ["two days old", "fresh"]);
       assert.equal((await logs.getGroup(g))?.storedBytes, "two days old".length + "fresh".length);
       // Ten days on, everything in the group has expired; the stream itself stays, as on AWS.

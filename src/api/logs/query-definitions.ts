@@ -1,7 +1,7 @@
 // Saved Logs Insights queries: Put/Describe/DeleteQueryDefinition, kept in the store.
 
 import { randomUUID } from "node:crypto";
-import type { QueryDefinition, QueryLanguage } from "../../model/generated/logs.js";
+import type { QueryDefinition, QueryLanguage, QueryParameter } from "../../model/generated/logs.js";
 import type { QueryDefinitionRecord } from "../../store/log-store.js";
 import type { LogsDeps, LogsHandlers } from "./handler-dependencies.js";
 import { invalidToken, logsErrors } from "./errors.js";
@@ -20,7 +20,7 @@ function describeDefinition(d: QueryDefinitionRecord): QueryDefinition {
     queryString: d.queryString,
     lastModified: d.lastModified,
     ...(d.logGroupNames.length === 0 ? {} : { logGroupNames: [...d.logGroupNames] }),
-    ...(d.parameters.length === 0 ? {} : { parameters: d.parameters as QueryDefinition["parameters"] }),
+    ...(d.parameters.length === 0 ? {} : { parameters: d.parameters as readonly QueryParameter[] }),
   };
 }
 

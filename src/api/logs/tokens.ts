@@ -30,9 +30,9 @@ export function streamToken(direction: Direction, p: EventPosition): string {
 }
 
 export function parseStreamToken(token: string): { direction: Direction; position: EventPosition } | undefined {
-  const m = /^([fb])\/(\d{56})\/s$/.exec(token);
-  const position = m && parseEventId(m[2]);
-  return position ? { direction: m[1] === "f" ? "forward" : "backward", position } : undefined;
+  const [, letter, digits] = /^([fb])\/(\d{56})\/s$/.exec(token) ?? [];
+  const position = digits === undefined ? undefined : parseEventId(digits);
+  return position ? { direction: letter === "f" ? "forward" : "backward", position } : undefined;
 }
 
 export function pageToken(value: unknown): string {

@@ -1,7 +1,7 @@
 // The aggregate functions of stats, one accumulator per group and aggregate:
 // count, count_distinct, sum, avg, min, max, pct, stddev, earliest, latest. Pure.
 
-import { compare, evaluate, Instant, ResultRow, toNumber, type Row, type Value } from "./evaluate.js";
+import { argument, compare, evaluate, Instant, ResultRow, toNumber, type Row, type Value } from "./evaluate.js";
 import type { Expr } from "./parse.js";
 
 /** A value as a map key: values of different types never collide. */
@@ -63,7 +63,7 @@ export function accumulator(call: Extract<Expr, { kind: "call" }>): Accumulator 
     }
     case "pct":
     case "percentile": {
-      const p = Number(evaluate(call.args[1], new ResultRow(new Map())));
+      const p = Number(evaluate(argument(call.args, 1), new ResultRow(new Map())));
       const values: number[] = [];
       return {
         add: numbers((x) => values.push(x)),

@@ -85,15 +85,22 @@ function periodOf(e: Expr): number {
   return e.kind === "period" ? e.ms : Number.NaN;
 }
 
+/** Argument `i` of a call: the parser has checked every function's argument count. */
+export function argument(args: readonly Expr[], i: number): Expr {
+  const arg = args[i];
+  if (arg === undefined) throw new Error(`a call has no argument ${i + 1}, though the parser checked its argument count`);
+  return arg;
+}
+
 type Fn = (args: readonly Expr[], row: Row) => Value;
 
 const text1 = (f: (s: string) => Value): Fn => (args, row) => {
-  const s = toText(evaluate(args[0], row));
+  const s = toText(evaluate(argument(args, 0), row));
   return s === undefined ? undefined : f(s);
 };
 
 const number1 = (f: (n: number) => number): Fn => (args, row) => {
-  const n = toNumber(evaluate(args[0], row));
+  const n = toNumber(evaluate(argument(args, 0), row));
   return n === undefined ? undefined : f(n);
 };
 
@@ -112,8 +119,8 @@ const functions: ReadonlyMap<string, Fn> = new Map<string, Fn>([
   [
     "substr",
     (args, row) => {
-      const s = toText(evaluate(args[0], row));
-      const from = toNumber(evaluate(args[1], row));
+      const s = toText(evaluate(argument(args, 0), row));
+      const from = toNumber(evaluate(argument(args, 1), row));
       const length = args[2] === undefined ? undefined : toNumber(evaluate(args[2], row));
       if (s === undefined || from === undefined) return undefined;
       return length === undefined ? s.slice(from) : s.slice(from, from + length);
@@ -133,18 +140,18 @@ const functions: ReadonlyMap<string, Fn> = new Map<string, Fn>([
       return s !== undefined && sub !== undefined && s.includes(sub) ? 1 : 0;
     },
   ],
-  ["ispresent", (args, row) => evaluate(args[0], row) !== undefined],
+  ["ispresent", (args, row) => evaluate(argument(args, 0), row) !== undefined],
   [
     "isempty",
     (args, row) => {
-      const v = evaluate(args[0], row);
+      const v = evaluate(argument(args, 0), row);
       return v === undefined || v === "";
     },
   ],
   [
     "isblank",
     (args, row) => {
-      const v = evaluate(args[0], row);
+      const v = evaluate(argument(args, 0), row);
       return v === undefined || (typeof v === "string" && v.trim() === "");
     },
   ],
@@ -169,32 +176,32 @@ const functions: ReadonlyMap<string, Fn> = new Map<string, Fn>([
     "bin",
     (args, row) => {
       const t = toNumber(row.get("@timestamp"));
-      return t === undefined ? undefined : new Instant(floorTo(t, periodOf(args[0])));
+      return t === undefined ? undefined : new Instant(floorTo(t, periodOf(argument(args, 0))));
     },
   ],
   [
     "datefloor",
     (args, row) => {
-      const t = toNumber(evaluate(args[0], row));
-      return t === undefined ? undefined : new Instant(floorTo(t, periodOf(args[1])));
+      const t = toNumber(evaluate(argument(args, 0), row));
+      return t === undefined ? undefined : new Instant(floorTo(t, periodOf(argument(args, 1))));
     },
   ],
   [
     "dateceil",
     (args, row) => {
-      const t = toNumber(evaluate(args[0], row));
-      const p = periodOf(args[1]);
+      const t = toNumber(evaluate(argument(args, 0), row));
+      const p = periodOf(argument(args, 1));
       return t === undefined ? undefined : new Instant(Math.ceil(t / p) * p);
     },
   ],
   [
     "frommillis",
     (args, row) => {
-      const n = toNumber(evaluate(args[0], row));
+      const n = toNumber(evaluate(argument(args, 0), row));
       return n === undefined ? undefined : new Instant(n);
     },
   ],
-  ["tomillis", (args, row) => toNumber(evaluate(args[0], row))],
+  ["tomillis", (args, row) => toNumber(evaluate(argument(args, 0), row))],
 ]);
 
 function arithmetic(op: string, a: number, b: number): number | undefined {

@@ -59,7 +59,7 @@ export class Lexer {
     }
     if (i >= this.text.length) throw this.error(start, this.text.length, "unterminated regular expression");
     let end = i + 1;
-    while (end < this.text.length && /[a-z]/.test(this.text[end])) end++;
+    while (end < this.text.length && /[a-z]/.test(this.text.charAt(end))) end++;
     this.pos = end;
     this.cached = undefined;
     return { kind: "regex", value: this.text.slice(start, end), start, end };
@@ -76,7 +76,7 @@ export class Lexer {
   private skipSpace(from: number): number {
     let i = from;
     for (;;) {
-      while (i < this.text.length && /\s/.test(this.text[i])) i++;
+      while (i < this.text.length && /\s/.test(this.text.charAt(i))) i++;
       if (this.text[i] !== "#") return i;
       while (i < this.text.length && this.text[i] !== "\n") i++;
     }
@@ -85,7 +85,7 @@ export class Lexer {
   private lex(start: number): Token {
     const s = this.text;
     if (start >= s.length) return { kind: "end", value: "", start, end: start };
-    const c = s[start];
+    const c = s.charAt(start);
     if (c === '"' || c === "'") {
       let value = "";
       let i = start + 1;
@@ -103,13 +103,13 @@ export class Lexer {
     }
     if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(s[start + 1] ?? ""))) {
       let i = start;
-      while (i < s.length && /[0-9.]/.test(s[i])) i++;
-      if (/[eE]/.test(s[i] ?? "") && /[-+0-9]/.test(s[i + 1] ?? "") && !/[A-Za-z]/.test(s[i + 1])) {
+      while (i < s.length && /[0-9.]/.test(s.charAt(i))) i++;
+      if (/[eE]/.test(s[i] ?? "") && /[-+0-9]/.test(s[i + 1] ?? "") && !/[A-Za-z]/.test(s.charAt(i + 1))) {
         i += 2;
-        while (i < s.length && /[0-9]/.test(s[i])) i++;
+        while (i < s.length && /[0-9]/.test(s.charAt(i))) i++;
       }
       let unitEnd = i;
-      while (unitEnd < s.length && /[A-Za-z]/.test(s[unitEnd])) unitEnd++;
+      while (unitEnd < s.length && /[A-Za-z]/.test(s.charAt(unitEnd))) unitEnd++;
       if (unitEnd > i) return { kind: "period", value: s.slice(start, unitEnd), start, end: unitEnd };
       if (Number.isNaN(Number(s.slice(start, i)))) throw this.error(start, i, "not a number");
       return { kind: "number", value: s.slice(start, i), start, end: i };
@@ -118,7 +118,7 @@ export class Lexer {
       // Dotted paths (`a.b.0.c`) are one name: JSON fields are flattened with dots.
       let i = start + 1;
       for (;;) {
-        while (i < s.length && namePart.test(s[i])) i++;
+        while (i < s.length && namePart.test(s.charAt(i))) i++;
         if (s[i] === "." && namePart.test(s[i + 1] ?? "")) i++;
         else break;
       }

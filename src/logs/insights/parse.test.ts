@@ -5,7 +5,9 @@ import { parseQuery, QuerySyntaxError, type Command, type Expr } from "./parse.j
 const one = (q: string): Command => {
   const commands = parseQuery(q);
   assert.equal(commands.length, 1);
-  return commands[0];
+  const [command] = commands;
+  assert.ok(command);
+  return command;
 };
 
 function fails(q: string, position: RegExp): QuerySyntaxError {
@@ -115,7 +117,9 @@ describe("Logs Insights query parser", () => {
     );
     for (const [period, ms] of [["100ms", 100], ["2s", 2000], ["5min", 300_000], ["1hr", 3_600_000], ["2hrs", 7_200_000], ["1w", 604_800_000]] as const) {
       const stats = one(`stats count(*) by bin(${period})`) as Extract<Command, { kind: "stats" }>;
-      assert.equal(shape(stats.by[0].expr), `bin(${ms}ms)`, period);
+      const [by] = stats.by;
+      assert.ok(by, period);
+      assert.equal(shape(by.expr), `bin(${ms}ms)`, period);
     }
   });
 

@@ -250,7 +250,7 @@ class Parser {
     if (p.kind === "op" && p.value === "/") {
       const t = this.lexer.takeRegex();
       const regex = this.regex(t);
-      const names = [...t.value.matchAll(/\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]);
+      const names = [...t.value.matchAll(/\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/g)].flatMap(([, name]) => (name === undefined ? [] : [name]));
       if (names.length === 0) throw this.lexer.error(t.start, t.end, "a parse regular expression names its fields with (?<name>…) groups");
       return { kind: "parse", source, pattern: { kind: "regex", regex, names } };
     }
@@ -462,7 +462,8 @@ class Parser {
         return { kind: "string", value: t.value, text };
       case "period": {
         const m = /^([0-9.]+)([A-Za-z]+)$/.exec(t.value);
-        const unit = m ? periodMs(m[2]) : undefined;
+        const unitName = m?.[2];
+        const unit = unitName === undefined ? undefined : periodMs(unitName);
         if (!m || unit === undefined || !(Number(m[1]) > 0)) throw this.lexer.error(t.start, t.end, "not a time period (like 30s, 5m, 1h, 1d)");
         return { kind: "period", ms: Number(m[1]) * unit, text };
       }
@@ -498,7 +499,7 @@ class Parser {
       throw this.lexer.error(nameToken.start, close.end, `${name} takes ${arity[0] === arity[1] ? arity[0] : `${arity[0]} or more`} argument(s), not ${args.length}`);
     }
     const periodArg = name === "bin" ? 0 : name === "datefloor" || name === "dateceil" ? 1 : -1;
-    if (periodArg >= 0 && args[periodArg].kind !== "period") {
+    if (periodArg >= 0 && args[periodArg]?.kind !== "period") {
       throw this.lexer.error(nameToken.start, close.end, `${name} takes a time period (like 5m or 1h)`);
     }
     return { kind: "call", name, args, text: this.text.slice(nameToken.start, close.end) };

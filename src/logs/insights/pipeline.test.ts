@@ -41,7 +41,7 @@ describe("Logs Insights evaluator", () => {
     const errors = run("filter @message like /ERROR/ | stats count() by @logStream");
     assert.equal(errors.matched, 12);
     assert.deepEqual(
-      errors.rows.sort((a, b) => a["@logStream"].localeCompare(b["@logStream"])),
+      errors.rows.sort((a, b) => (a["@logStream"] ?? "").localeCompare(b["@logStream"] ?? "")),
       [
         { "@logStream": "stream-0", "count()": "4" },
         { "@logStream": "stream-1", "count()": "4" },
@@ -58,14 +58,16 @@ describe("Logs Insights evaluator", () => {
       { "@timestamp": "2024-05-01 12:19:30.000", "@logStream": "stream-0", "@ptr": "ptr-118" },
     ]);
     const fieldOrder = run("fields @logStream, @timestamp | limit 1").rows[0];
+    assert.ok(fieldOrder);
     assert.deepEqual(Object.keys(fieldOrder), ["@logStream", "@timestamp", "@ptr"]);
   });
 
   it("shows every field, JSON ones flattened with dots, when the query names none", () => {
-    const { rows } = run("filter status = 500 | limit 1");
-    assert.deepEqual(Object.keys(rows[0]), ["@timestamp", "@message", "@logStream", "@log", "level", "status", "latency", "http.path", "tags.0", "tags.1", "@ptr"]);
-    assert.equal(rows[0]["http.path"], "/p/1");
-    assert.equal(rows[0]["@log"], "000000000000:/app");
+    const [row] = run("filter status = 500 | limit 1").rows;
+    assert.ok(row);
+    assert.deepEqual(Object.keys(row), ["@timestamp", "@message", "@logStream", "@log", "level", "status", "latency", "http.path", "tags.0", "tags.1", "@ptr"]);
+    assert.equal(row["http.path"], "/p/1");
+    assert.equal(row["@log"], "000000000000:/app");
   });
 
   it("filters with comparisons, like, =~, in, not, arithmetic and functions", () => {
@@ -100,6 +102,7 @@ describe("Logs Insights evaluator", () => {
   it("computes pct, count_distinct, stddev, earliest and latest", () => {
     const { rows } = run("stats pct(latency, 50) as p50, pct(latency, 100) as p100, count_distinct(http.path) as paths, count(status) as n, earliest(latency) as first, latest(latency) as last, stddev(latency) as sd");
     const r = rows[0];
+    assert.ok(r);
     assert.equal(r["p50"], "56", "nearest rank of 0, 4, …, 116");
     assert.equal(r["p100"], "116");
     assert.equal(r["paths"], "3");

@@ -210,9 +210,11 @@ class SortStage implements Stage {
     private readonly next: Stage,
   ) {}
   private order = (a: { keys: Value[] }, b: { keys: Value[] }): number => {
-    for (let i = 0; i < this.keys.length; i++) {
-      const c = sortCompare(a.keys[i], b.keys[i], this.keys[i].descending);
+    let i = 0;
+    for (const key of this.keys) {
+      const c = sortCompare(a.keys[i], b.keys[i], key.descending);
       if (c !== 0) return c;
+      i++;
     }
     return 0;
   };
@@ -263,7 +265,12 @@ class StatsStage implements Stage {
     for (const g of groups) {
       const columns = new Map<string, Value>();
       this.command.by.forEach((b, i) => columns.set(b.name, g.by[i]));
-      this.command.aggregates.forEach((a, i) => columns.set(a.name, g.accumulators[i].result()));
+      this.command.aggregates.forEach((a, i) => {
+        const accumulator = g.accumulators[i];
+        // Invariant: group() builds one accumulator per aggregate, in their order.
+        if (accumulator === undefined) throw new Error(`stats group has no accumulator for ${a.name}`);
+        columns.set(a.name, accumulator.result());
+      });
       if (!this.next.push(new ResultRow(columns))) break;
     }
     this.groups.clear();
@@ -372,9 +379,10 @@ function countPushdown(commands: readonly Command[]): CountPushdown | undefined 
   let binMs: number | undefined;
   let byStream = false;
   for (const { expr: e } of command.by) {
+    const period = e.kind === "call" && e.name === "bin" ? e.args[0] : undefined;
     if (e.kind === "field" && e.name === "@logStream") byStream = true;
     else if (e.kind === "field" && e.name === "@log") continue;
-    else if (e.kind === "call" && e.name === "bin" && e.args[0].kind === "period" && Number.isSafeInteger(e.args[0].ms) && (binMs ?? e.args[0].ms) === e.args[0].ms) binMs = e.args[0].ms;
+    else if (period?.kind === "period" && Number.isSafeInteger(period.ms) && (binMs ?? period.ms) === period.ms) binMs = period.ms;
     else return undefined;
   }
   return { messageContains, ...(binMs === undefined ? {} : { binMs }), byStream };
@@ -448,9 +456,9 @@ export class Execution {
     const beforeStats = firstStats < 0 ? commands : commands.slice(0, firstStats);
     const lastFilter = beforeStats.map((c) => c.kind).lastIndexOf("filter");
     let next: Stage = this.output;
-    for (let i = commands.length - 1; i >= 0; i--) {
+    for (const [i, command] of [...commands.entries()].reverse()) {
       if (i === lastFilter) next = this.counter = new CountingStage(next);
-      next = stageFor(commands, i, next, limit);
+      next = stageFor(command, commands.slice(i + 1), next, limit);
       if (i === firstStats) this.stats = next as StatsStage;
     }
     this.head = next;
@@ -490,8 +498,8 @@ export class Execution {
   }
 }
 
-function stageFor(commands: readonly Command[], i: number, next: Stage, limit: number): Stage {
-  const c = commands[i];
+/** The stage of command `c`, which `later` commands follow. */
+function stageFor(c: Command, later: readonly Command[], next: Stage, limit: number): Stage {
   switch (c.kind) {
     case "filter":
       return new FilterStage(c.expr, next);
@@ -511,12 +519,12 @@ function stageFor(commands: readonly Command[], i: number, next: Stage, limit: n
       // Rows only fields, display and parse stand between the sort and a limit (or
       // the output): only that many can come out, so only that many are kept.
       let keep = limit;
-      for (const later of commands.slice(i + 1)) {
-        if (later.kind === "limit") {
-          keep = Math.min(keep, later.count);
+      for (const after of later) {
+        if (after.kind === "limit") {
+          keep = Math.min(keep, after.count);
           break;
         }
-        if (later.kind !== "fields" && later.kind !== "display" && later.kind !== "parse") {
+        if (after.kind !== "fields" && after.kind !== "display" && after.kind !== "parse") {
           keep = Infinity;
           break;
         }

@@ -291,10 +291,11 @@ export class InsightsQueries {
         for (const c of cursors) if (!c.current()) await c.fill();
         if (q.cancelled) return;
         const live = cursors.filter((c) => c.current());
-        if (live.length === 0) break;
+        const [first] = live;
+        if (first === undefined) break;
         if (live.length === 1) {
           // One group left: its window in order, no merging.
-          const c = live[0];
+          const c = first;
           for (let e = c.current(); e && wanted; e = c.current()) {
             wanted = execution.push(new EventRow(e, c.source));
             c.index++;
@@ -303,7 +304,7 @@ export class InsightsQueries {
         }
         // Several: the newest current event of all, until one group's window runs out.
         for (;;) {
-          let best = live[0];
+          let best = first;
           for (const c of live) if (newer(c.current()!, best.current()!)) best = c;
           wanted = execution.push(new EventRow(best.current()!, best.source));
           best.index++;
