@@ -56,13 +56,14 @@ test("other owners' ports and adopted ports are avoided", () => {
   assert.equal(got[0]?.hostPort, 50002);
 });
 
-test("/proc/net parsing: TCP listeners and bound UDP sockets", () => {
+test("/proc/net parsing: TCP ports held by listeners and by open connections (a connection's local port refuses a listener's bind), bound UDP sockets", () => {
   const tcp = [
     "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
     "   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0",
     "   1: 0100007F:C350 0100007F:0016 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 100 0 0 10 0",
+    "   2: 0100007F:C351 0100007F:0016 06 00000000:00000000 03:00000000 00000000     0        0 0 3 0000000000000000",
   ].join("\n");
-  assert.deepEqual(parseProcNet(tcp, "tcp"), [22]);
+  assert.deepEqual(parseProcNet(tcp, "tcp"), [22, 50000]);
   const udp = ["  sl  local_address rem_address   st", "  1: 00000000:0035 00000000:0000 07 00000000:00000000"].join("\n");
   assert.deepEqual(parseProcNet(udp, "udp"), [53]);
 });

@@ -1,6 +1,7 @@
 // Host ports for bridge-mode tasks: a dynamic port (hostPort 0 or absent) comes
-// from a configurable range, skipping ports listening on the host, published by
-// any container, or already handed to another task; static ports are kept as given.
+// from a configurable range, skipping ports held on the host (listeners and open
+// connections), published by any container, or already handed to another task;
+// static ports are kept as given.
 
 import { readFile } from "node:fs/promises";
 
@@ -72,7 +73,13 @@ export function choosePorts(
   return { choices, cursor: next };
 }
 
-/** Pure: local ports in a /proc/net/{tcp,tcp6,udp,udp6} table (TCP: listening sockets only). */
+/**
+ * Pure: local ports in a /proc/net/{tcp,tcp6,udp,udp6} table. A TCP port is held
+ * by a listener and by an open connection alike: an outgoing connection's local
+ * port is taken from the kernel's ephemeral range, which overlaps the dynamic
+ * host port range, and Docker's proxy cannot bind a port such a connection holds.
+ * TIME_WAIT does not hold one: the proxy's listener reuses the address.
+ */
 export function parseProcNet(content: string, protocol: Protocol): number[] {
   const ports: number[] = [];
   for (const line of content.split("\n").slice(1)) {
@@ -80,8 +87,8 @@ export function parseProcNet(content: string, protocol: Protocol): number[] {
     const local = fields[1];
     const state = fields[3];
     if (!local || !state) continue;
-    // 0A is TCP_LISTEN; a bound UDP socket holds its port in any state.
-    if (protocol === "tcp" && state !== "0A") continue;
+    // 06 is TCP_TIME_WAIT; a bound UDP socket holds its port in any state.
+    if (protocol === "tcp" && state === "06") continue;
     const hex = local.split(":").pop();
     if (hex) ports.push(parseInt(hex, 16));
   }
