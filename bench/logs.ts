@@ -215,6 +215,16 @@ interface InsightsQuery {
 /** `2024-05-01 12:34:00.000`, as Logs Insights prints a bin. */
 const binText = (ms: number): string => new Date(ms).toISOString().replace("T", " ").slice(0, 23);
 
+/** How many of events 0 … total − 1 fall under each key; an event whose key is undefined is not counted. */
+function tally(total: number, keyOf: (i: number) => string | undefined): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < total; i++) {
+    const key = keyOf(i);
+    if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
 const insightsQueries: readonly InsightsQuery[] = [
   {
     name: "stats count(*) by bin(1m)",
@@ -224,12 +234,7 @@ const insightsQueries: readonly InsightsQuery[] = [
     count: (r) => Number(r["count(*)"]),
     expect: (total, now) => {
       const t = timeline(total, now);
-      const counts = new Map<string, number>();
-      for (let i = 0; i < total; i++) {
-        const bin = binText(Math.floor(t.at(i) / 60_000) * 60_000);
-        counts.set(bin, (counts.get(bin) ?? 0) + 1);
-      }
-      return counts;
+      return tally(total, (i) => binText(Math.floor(t.at(i) / 60_000) * 60_000));
     },
   },
   {
@@ -237,15 +242,7 @@ const insightsQueries: readonly InsightsQuery[] = [
     queryString: "filter @message like /ERROR/ | stats count() by @logStream",
     key: (r) => r["@logStream"] ?? "",
     count: (r) => Number(r["count()"]),
-    expect: (total) => {
-      const counts = new Map<string, number>();
-      for (let i = 0; i < total; i++) {
-        if (!message(i).includes("ERROR")) continue;
-        const stream = `app/${Math.floor(i / 10_000) % streamsPerGroup}`;
-        counts.set(stream, (counts.get(stream) ?? 0) + 1);
-      }
-      return counts;
-    },
+    expect: (total) => tally(total, (i) => (message(i).includes("ERROR") ? `app/${Math.floor(i / 10_000) % streamsPerGroup}` : undefined)),
   },
   {
     name: "fields @timestamp, @message | limit 20",
@@ -259,16 +256,11 @@ const insightsQueries: readonly InsightsQuery[] = [
     queryString: "filter status >= 500 | stats count(*) by path",
     key: (r) => r["path"] ?? "",
     count: (r) => Number(r["count(*)"]),
-    expect: (total) => {
-      const counts = new Map<string, number>();
-      for (let i = 0; i < total; i++) {
+    expect: (total) =>
+      tally(total, (i) => {
         const m = message(i);
-        if (!m.startsWith("{") || !m.includes('"status":500')) continue;
-        const path = `/api/items/${i % 997}`;
-        counts.set(path, (counts.get(path) ?? 0) + 1);
-      }
-      return counts;
-    },
+        return m.startsWith("{") && m.includes('"status":500') ? `/api/items/${i % 997}` : undefined;
+      }),
   },
 ];
 

@@ -58,7 +58,9 @@ function readOptions(): Options {
     },
   });
   const minutes = Number(values.minutes ?? (values.quick ? 2 : 10));
-  if (!Number.isInteger(minutes) || minutes < 1) throw new Error(`--minutes takes a whole number of minutes, 1 or more; got '${values.minutes}'`);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 14) {
+    throw new Error(`--minutes takes a whole number from 1 to 14 (every call is signed before the clock starts, and a signature holds 15 minutes); got '${values.minutes}'`);
+  }
   const only = (values.only ?? stores.join(",")).split(",").map((s) => s.trim());
   for (const s of only) if (!stores.includes(s as StoreKind)) throw new Error(`--only takes ${stores.join(", ")}; got '${s}'`);
   return {
@@ -151,9 +153,12 @@ async function postgresProbe(server: BerthServer): Promise<DiskProbe> {
 
 const progress = (line: string): void => void process.stderr.write(`  … ${line}\n`);
 
-/** A minute's calls, signed (synchronously, about 30 µs each) before that minute starts. */
-function signPool(client: PooledJsonClient, seedNumber: number): SignedCall[] {
-  return plan(mix, poolSize, seedNumber).map((c) => client.sign(c.op, c.input));
+/**
+ * Every minute's calls, signed before the clock starts (about 30 µs each), so no
+ * signing runs while requests are measured; a signature holds for 15 minutes.
+ */
+function signPools(client: PooledJsonClient, minutes: number): SignedCall[][] {
+  return Array.from({ length: minutes }, (_, m) => plan(mix, poolSize, m + 1).map((c) => client.sign(c.op, c.input)));
 }
 
 interface Soaked {
@@ -165,10 +170,10 @@ async function soak(server: BerthServer, client: PooledJsonClient, probe: DiskPr
   const buckets = Array.from({ length: minutes }, () => ({ latencies: [] as number[], errors: 0 }));
   const errorSamples = new Set<string>();
   const done: Minute[] = [];
-  let pool = signPool(client, 1);
+  const pools = signPools(client, minutes);
   const started = performance.now();
   const minuteOf = (): number => Math.min(minutes - 1, Math.floor((performance.now() - started) / 60_000));
-  // Each minute's end: its figures, then the next minute's pool of signed calls.
+  // Each minute's end: its figures.
   const closeMinute = async (m: number): Promise<void> => {
     const rssBytes = processRssBytes(server.pid) ?? Number.NaN;
     const disk = await probe.sample();
@@ -180,8 +185,6 @@ async function soak(server: BerthServer, client: PooledJsonClient, probe: DiskPr
     const minute: Minute = { requests: latencies.length, errors, reqPerSec: latencies.length / 60, p50: s.p50, p99: s.p99, rssBytes, disk };
     done[m] = minute;
     progress(`${label} minute ${m + 1}: ${minuteLine(minute)}`);
-    if (m === minutes - 1) return;
-    pool = signPool(client, m + 2);
   };
   let closing = Promise.resolve();
   const timers = Array.from({ length: minutes - 1 }, (_, m) => setTimeout(() => {
@@ -191,6 +194,7 @@ async function soak(server: BerthServer, client: PooledJsonClient, probe: DiskPr
     concurrency,
     seconds: minutes * 60,
     send: (i) => {
+      const pool = pools[minuteOf()] ?? [];
       const call = pool[i % pool.length];
       if (call === undefined) throw new Error("the pool of signed calls is empty");
       return client.send(call);
