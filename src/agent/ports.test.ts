@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { choosePorts, HostPortAllocator, parseProcNet, portKey, PortsExhaustedError, readHostPortsInUse } from "./ports.js";
+import { choosePorts, clearOfEphemeral, HostPortAllocator, parseProcNet, portKey, PortsExhaustedError, readHostPortsInUse } from "./ports.js";
 
 const range = { first: 50000, last: 50004 };
 
@@ -80,4 +80,12 @@ test("allocators start at a random place, so agents sharing a host reach for dif
   const high = new HostPortAllocator(range, () => 0.99).reserve("t", [{ containerPort: 80, protocol: "tcp" }], new Set());
   assert.equal(low[0]?.hostPort, range.first);
   assert.equal(high[0]?.hostPort, range.last);
+});
+
+test("dynamic ports keep clear of the kernel's ephemeral range where they overlap it", () => {
+  const range = { first: 49153, last: 65535 };
+  assert.deepEqual(clearOfEphemeral(range, { first: 32768, last: 60999 }), { first: 61000, last: 65535 });
+  assert.deepEqual(clearOfEphemeral(range, { first: 32768, last: 49000 }), range);
+  assert.deepEqual(clearOfEphemeral(range, { first: 32768, last: 65535 }), range);
+  assert.deepEqual(clearOfEphemeral(range, undefined), range);
 });

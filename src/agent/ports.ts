@@ -3,6 +3,7 @@
 // connections), published by any container, or already handed to another task;
 // static ports are kept as given.
 
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 
 export type Protocol = "tcp" | "udp";
@@ -14,6 +15,26 @@ export interface PortRange {
 
 /** ECS's default ephemeral range on Linux (ECS_DYNAMIC_HOST_PORT_RANGE). */
 export const defaultPortRange: PortRange = { first: 49153, last: 65535 };
+
+/**
+ * Pure: the part of `range` above the kernel's ephemeral range when the two
+ * overlap and room is left there (else `range`): a port the agent reads as free
+ * can be taken by a new outgoing connection before Docker's proxy binds it.
+ */
+export function clearOfEphemeral(range: PortRange, ephemeral: PortRange | undefined): PortRange {
+  if (!ephemeral || ephemeral.last < range.first || ephemeral.first > range.last || ephemeral.last >= range.last) return range;
+  return { first: Math.max(range.first, ephemeral.last + 1), last: range.last };
+}
+
+/** The kernel's ephemeral port range (Linux), or undefined. */
+export function readEphemeralRange(file = "/proc/sys/net/ipv4/ip_local_port_range"): PortRange | undefined {
+  try {
+    const [first, last] = readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    return first !== undefined && last !== undefined && Number.isInteger(first) && Number.isInteger(last) ? { first, last } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface PortRequest {
   readonly containerPort: number;

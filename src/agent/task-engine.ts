@@ -12,7 +12,7 @@ import type { ContainerInfo, DockerRuntime, RegistryCredentials, RuntimeEvent } 
 import type { AgentLogger, EngineContext } from "./engine-context.js";
 import { SharedImageCalls, type PullBehavior } from "./image-pull.js";
 import { startMetadataServer, type MetadataServer, type MetadataSource } from "./metadata-server.js";
-import { defaultPortRange, HostPortAllocator, portKey, readHostPortsInUse, type PortRange } from "./ports.js";
+import { clearOfEphemeral, defaultPortRange, HostPortAllocator, readEphemeralRange, portKey, readHostPortsInUse, type PortRange } from "./ports.js";
 import { TaskStateReports, type ReportBackoff } from "./state-reports.js";
 import { TaskOwner } from "./task-owner.js";
 import type { ContainerSnapshot, TaskSnapshot } from "./task-snapshot.js";
@@ -121,7 +121,7 @@ export class DockerTaskEngine implements TaskEngine, MetadataSource {
       runtime,
       clock: this.clock,
       reports: this.reports,
-      ports: new HostPortAllocator(this.config.hostPortRange ?? defaultPortRange),
+      ports: new HostPortAllocator(this.config.hostPortRange ?? clearOfEphemeral(defaultPortRange, readEphemeralRange())),
       pulledImages: new Set(),
       images: new SharedImageCalls(),
       pullBehavior: this.config.imagePullBehavior ?? "default",
