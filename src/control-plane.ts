@@ -71,7 +71,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     publicHost: () => publicHost,
   };
   const hooks = new TaskHooks(store, (err) => logger.error({ err }, "a task hook subscriber failed"));
-  const hub = new AgentHub({ store, logger, keys: agentKeys, region: opts.region, accountId: opts.accountId });
+  const hub = new AgentHub({ store, hooks, clock, logger, keys: agentKeys, region: opts.region, accountId: opts.accountId });
   hooks.subscribe((batch) => {
     const instances = instancesToTell(batch);
     if (instances.length > 0) hub.tasksChanged(instances);

@@ -12,6 +12,8 @@ import type { Store, Tx } from "../store/store.js";
 import { connectPath, type HubMessage } from "../protocol/channel.js";
 import { decodeDoc } from "../protocol/doc-codec.js";
 import { AgentHub } from "./agent-hub.js";
+import { systemClock } from "../clock.js";
+import { TaskHooks } from "../ecs/task-hooks.js";
 
 const instanceArn = "arn:aws:ecs:us-east-1:000000000000:container-instance/default/0123456789abcdef0123456789abcdef";
 const definition: TaskDefinition = { family: "fam", revision: 1, containerDefinitions: [{ name: "app", image: "app:1" }] };
@@ -51,6 +53,8 @@ test("changes arriving while a push is in flight or within the gap after it ride
   const gaps: (() => void)[] = [];
   const hub = new AgentHub({
     store,
+    hooks: new TaskHooks(store, (err) => assert.fail(String(err))),
+    clock: systemClock,
     logger: pino({ level: "silent" }),
     keys: { token: "t", principal: { accessKeyId: "ABIA", secretAccessKey: "s" }, accepts: (t: string) => t === "t" } as never,
     region: "us-east-1",

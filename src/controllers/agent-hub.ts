@@ -14,16 +14,21 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Subsystem } from "../subsystem.js";
+import type { Clock } from "../clock.js";
 import { revisionOfArn } from "../ecs/arns.js";
-import type { InstanceNotifier } from "../ecs/task-hooks.js";
+import type { InstanceNotifier, TaskHooks } from "../ecs/task-hooks.js";
+import { changeTask } from "../ecs/task-writes.js";
 import type { AgentKeys } from "../edge/agent-keys.js";
-import type { Task, TaskDefinition } from "../model/generated/ecs.js";
+import type { TaskDefinition } from "../model/generated/ecs.js";
 import { connectPath, joinPath, type AgentMessage, type AssignedTask, type HubMessage, type JoinResponse } from "../protocol/channel.js";
 import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
 import type { Store, Tx } from "../store/store.js";
 
 export interface AgentHubOptions {
   readonly store: Store;
+  /** Health the agents report is a task change like any other: written through the hooks. */
+  readonly hooks: TaskHooks;
+  readonly clock: Clock;
   readonly logger: Logger;
   readonly keys: AgentKeys;
   readonly region: string;
@@ -222,19 +227,9 @@ export class AgentHub implements InstanceNotifier {
     }
     if (message.type !== "health") return;
     try {
-      await this.opts.store.tx(async (tx) => {
-        for (const report of message.tasks) {
-          const task = await tx.getTask(report.taskArn);
-          if (!task || task.lastStatus === "STOPPED") continue;
-          const next: Task = {
-            ...task,
-            healthStatus: report.healthStatus,
-            containers: (task.containers ?? []).map((c) => {
-              const h = report.containers.find((x) => x.name === c.name);
-              return h ? { ...c, healthStatus: h.healthStatus } : c;
-            }),
-          };
-          if (JSON.stringify(next) !== JSON.stringify(task)) await tx.putTask({ ...next, version: (task.version ?? 0) + 1 });
+      await this.opts.hooks.tx("agent", async (tx, changes) => {
+        for (const { taskArn, healthStatus, containers } of message.tasks) {
+          await changeTask(tx, changes, taskArn, { kind: "health", healthStatus, containers }, this.opts.clock.now());
         }
       });
     } catch (err) {

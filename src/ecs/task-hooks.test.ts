@@ -86,6 +86,7 @@ describe("task hooks", () => {
     assert.equal(concernsServices({ origin: "request", transitions: [moved] }), true);
     assert.equal(concernsServices({ origin: "service-scheduler", transitions: [moved] }), false);
     assert.equal(concernsServices({ origin: "request", transitions: [{ before: svcTask, after: { ...svcTask, healthStatus: "HEALTHY" } }] }), false);
+    assert.equal(concernsServices({ origin: "agent", transitions: [{ before: svcTask, after: { ...svcTask, healthStatus: "UNHEALTHY" } }] }), true);
     assert.equal(concernsServices({ origin: "request", transitions: [{ after: task("arn:t/r", { group: "family:web" }) }] }), false);
   });
 });

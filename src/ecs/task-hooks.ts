@@ -16,7 +16,7 @@ export interface TaskTransition {
 }
 
 /** Who made a transaction's changes, so a subscriber can pass over the ones it made itself. */
-export type ChangeOrigin = "request" | "service-scheduler" | "housekeeping";
+export type ChangeOrigin = "request" | "service-scheduler" | "housekeeping" | "agent";
 
 /** What one committed transaction did to tasks. */
 export interface TaskChangeBatch {
@@ -107,14 +107,17 @@ export function instancesToTell(batch: TaskChangeBatch): string[] {
 }
 
 /**
- * Whether a batch is news to the service scheduler: a service's task was created, moved on
- * or was told to stop by someone other than the scheduler itself.
+ * Whether a batch is news to the service scheduler: a service's task was created, moved on,
+ * was told to stop or turned UNHEALTHY (the scheduler replaces it), by someone other than the scheduler itself.
  */
 export function concernsServices(batch: TaskChangeBatch): boolean {
   if (batch.origin === "service-scheduler") return false;
   return batch.transitions.some(
     ({ before, after }) =>
       (after.group ?? "").startsWith("service:") &&
-      (!before || before.lastStatus !== after.lastStatus || before.desiredStatus !== after.desiredStatus),
+      (!before ||
+        before.lastStatus !== after.lastStatus ||
+        before.desiredStatus !== after.desiredStatus ||
+        (after.healthStatus === "UNHEALTHY" && before.healthStatus !== "UNHEALTHY")),
   );
 }

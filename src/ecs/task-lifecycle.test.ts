@@ -81,6 +81,15 @@ describe("applyTaskEvent", () => {
     const stopped = applyTaskEvent(task(), { kind: "report", status: "STOPPED" }, t0);
     assert.equal(applyTaskEvent(stopped, { kind: "report", status: "RUNNING" }, t1), stopped);
     assert.equal(applyTaskEvent(stopped, { kind: "stop", code: "UserInitiated", reason: "x" }, t1), stopped);
+    assert.equal(applyTaskEvent(stopped, { kind: "health", healthStatus: "HEALTHY", containers: [] }, t1), stopped);
+  });
+
+  it("health sets the task's and each reported container's status; the same health changes nothing", () => {
+    const healthy = applyTaskEvent(task(), { kind: "health", healthStatus: "HEALTHY", containers: [{ name: "app", healthStatus: "HEALTHY" }, { name: "gone", healthStatus: "UNHEALTHY" }] }, t0);
+    assert.equal(healthy.healthStatus, "HEALTHY");
+    assert.deepEqual(healthy.containers, [{ name: "app", lastStatus: "PENDING", healthStatus: "HEALTHY" }]);
+    assert.equal(healthy.version, 2);
+    assert.equal(applyTaskEvent(healthy, { kind: "health", healthStatus: "HEALTHY", containers: [{ name: "app", healthStatus: "HEALTHY" }] }, t1), healthy);
   });
 
   it("lists ECS's statuses in lifecycle order", () => {

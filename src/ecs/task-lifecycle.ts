@@ -3,7 +3,7 @@
 // DEPROVISIONING → STOPPED. The control plane writes desiredStatus; the agent's
 // reports move lastStatus. Nothing here does I/O.
 
-import type { Container, ContainerStateChange, Task, TaskStopCode } from "../model/generated/ecs.js";
+import type { Container, ContainerStateChange, HealthStatus, Task, TaskStopCode } from "../model/generated/ecs.js";
 
 export const taskStatuses = [
   "PROVISIONING",
@@ -37,6 +37,12 @@ export type TaskEvent =
       readonly kind: "stop";
       readonly code: TaskStopCode;
       readonly reason: string;
+    }
+  | {
+      /** The agent's health checks: the task's health and each checked container's. */
+      readonly kind: "health";
+      readonly healthStatus: HealthStatus;
+      readonly containers: readonly { readonly name: string; readonly healthStatus: HealthStatus }[];
     };
 
 function mergeContainers(current: readonly Container[], changes: readonly ContainerStateChange[]): Container[] {
@@ -63,6 +69,7 @@ function mergeContainers(current: readonly Container[], changes: readonly Contai
  */
 export function applyTaskEvent(task: Task, event: TaskEvent, now: Date): Task {
   if (task.lastStatus === "STOPPED") return task;
+  if (event.kind === "health") return withHealth(task, event);
   let next: Task = task;
   if (event.kind === "stop") {
     if (task.desiredStatus === "STOPPED") return task;
@@ -98,6 +105,18 @@ export function applyTaskEvent(task: Task, event: TaskEvent, now: Date): Task {
     }
   }
   return next === task ? task : { ...next, version: (task.version ?? 0) + 1 };
+}
+
+/** The task with the health the agent reported; the same task when nothing changed. */
+function withHealth(task: Task, event: Extract<TaskEvent, { kind: "health" }>): Task {
+  let changed = task.healthStatus !== event.healthStatus;
+  const containers = (task.containers ?? []).map((c) => {
+    const reported = event.containers.find((x) => x.name === c.name);
+    if (!reported || reported.healthStatus === c.healthStatus) return c;
+    changed = true;
+    return { ...c, healthStatus: reported.healthStatus };
+  });
+  return changed ? { ...task, healthStatus: event.healthStatus, containers, version: (task.version ?? 0) + 1 } : task;
 }
 
 /** DEPROVISIONING releases the task's network attachment; then the task is STOPPED. */

@@ -157,6 +157,14 @@ describe("tasks on berth up", { skip: docker ? false : "Docker is not available 
     assert.ok(at(app.State.StartedAt) >= at(firstHealthy.End), `app started (${app.State.StartedAt}) after db's first passing check (${firstHealthy.End})`);
     assert.ok(at(db.State.StartedAt) < at(app.State.StartedAt));
     assert.equal(init.State.ExitCode, 0);
+    // What the agent's checks found reaches describe-tasks: the task's health and the checked container's.
+    await ecs.waitFor(
+      cluster,
+      [arn],
+      (t) => t.healthStatus === "HEALTHY" && t.containers.find((c) => c.name === "db")?.healthStatus === "HEALTHY",
+      "the task and db HEALTHY in describe-tasks",
+      30_000,
+    );
   });
 
   test("RunTask count 10 where 4 fit starts 4, fails 6 with RESOURCE:MEMORY, and the counts are true", async () => {

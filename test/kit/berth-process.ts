@@ -433,6 +433,7 @@ export interface CliTask {
   readonly stoppedReason?: string;
   readonly group?: string;
   readonly availabilityZone?: string;
+  readonly healthStatus?: string;
   readonly attachments?: { details?: { name: string; value: string }[] }[];
   readonly containers: {
     readonly name: string;
@@ -440,6 +441,7 @@ export interface CliTask {
     readonly exitCode?: number;
     readonly runtimeId?: string;
     readonly reason?: string;
+    readonly healthStatus?: string;
     readonly networkBindings?: { hostPort?: number; containerPort?: number }[];
     readonly networkInterfaces?: { privateIpv4Address?: string }[];
   }[];
