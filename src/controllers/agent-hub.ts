@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Subsystem } from "../subsystem.js";
 import type { Clock } from "../clock.js";
-import { revisionOfArn } from "../ecs/arns.js";
+import { revisionOfArn } from "../model/task-definition-arn.js";
 import type { InstanceNotifier, TaskHooks } from "../ecs/task-hooks.js";
 import { changeTask } from "../ecs/task-writes.js";
 import type { AgentKeys } from "../edge/agent-keys.js";

@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import type { ContainerInstance, Task } from "../model/generated/ecs.js";
 import { AwsError } from "../errors.js";
-import { revisionOfArn } from "../ecs/arns.js";
+import { revisionOfArn } from "../model/task-definition-arn.js";
 import { launchTypesOf } from "../ecs/placement-snapshot.js";
 import { serviceTasks } from "../ecs/service-deployments.js";
 import type { TaskChanges } from "../ecs/task-hooks.js";

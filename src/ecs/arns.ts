@@ -46,14 +46,6 @@ export interface TaskDefinitionRef {
   readonly revision?: number;
 }
 
-/** The family and revision a task definition ARN names; undefined for anything else. */
-export function revisionOfArn(arn: string): Required<TaskDefinitionRef> | undefined {
-  const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
-  const family = m?.[1];
-  const revision = m?.[2];
-  return family === undefined || revision === undefined ? undefined : { family, revision: Number(revision) };
-}
-
 /** "family", "family:revision" or a task definition ARN. */
 export function taskDefinitionRef(s: Scope, ref: string): TaskDefinitionRef {
   let text = ref;

@@ -15,6 +15,7 @@ import type {
   TaskDefinition,
 } from "../model/generated/ecs.js";
 import type { DialectCapabilities } from "./dialect-capabilities.js";
+import { revisionOfArn } from "../model/task-definition-arn.js";
 import { decodeDoc, encodeDoc, type EncodedDoc } from "../protocol/doc-codec.js";
 import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
@@ -752,7 +753,7 @@ class SqlTx implements Tx {
 }
 
 function taskRow(t: Task): Database["tasks"] {
-  const family = /task-definition\/([^:]+):/.exec(t.taskDefinitionArn ?? "")?.[1] ?? "";
+  const family = revisionOfArn(t.taskDefinitionArn ?? "")?.family ?? "";
   return {
     arn: t.taskArn!,
     cluster_arn: t.clusterArn!,
