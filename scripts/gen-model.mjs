@@ -2,7 +2,7 @@
 // and response shapes are never written by hand. Runs before every build.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 
-const services = ["ecs", "ecr", "logs", "elbv2"];
+const services = ["ecs", "ecr", "logs", "elbv2", "sts"];
 const reserved = new Set(["Error", "Record", "Date", "Map", "Set", "Object", "Array", "Function", "Promise", "Symbol", "Number", "String", "Boolean"]);
 const typeName = (name) => (reserved.has(name) ? `${name}Shape` : name);
 

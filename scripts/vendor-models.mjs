@@ -1,13 +1,14 @@
 // Copies the official AWS service models into models/, keeping only what the
 // wire needs (shapes, operations, metadata) and dropping documentation text.
-// Usage: node scripts/vendor-models.mjs <botocore data dir>
+// Usage: node scripts/vendor-models.mjs <botocore data dir> [service …]  (default: every one below)
 import { readFileSync, writeFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 
-const services = { ecs: "ecs", ecr: "ecr", logs: "logs", elbv2: "elbv2" };
+const services = { ecs: "ecs", ecr: "ecr", logs: "logs", elbv2: "elbv2", sts: "sts" };
 const dataDir = process.argv[2];
-if (!dataDir) throw new Error("usage: vendor-models.mjs <botocore data dir>");
+if (!dataDir) throw new Error("usage: vendor-models.mjs <botocore data dir> [service …]");
+const only = new Set(process.argv.slice(3));
 
 const dropped = new Set(["documentation", "documentationUrl", "examples", "deprecatedMessage"]);
 const strip = (value) => {
@@ -21,6 +22,7 @@ const strip = (value) => {
 };
 
 for (const [name, dir] of Object.entries(services)) {
+  if (only.size > 0 && !only.has(name)) continue;
   const versions = readdirSync(join(dataDir, dir)).sort();
   const version = versions[versions.length - 1];
   const raw = readFileSync(join(dataDir, dir, version, "service-2.json.gz"));

@@ -8,6 +8,7 @@ import pino, { type Logger } from "pino";
 import { ecrSubsystem } from "./api/ecr/index.js";
 import { ecsSubsystem } from "./api/ecs/index.js";
 import { logsSubsystem } from "./api/logs/index.js";
+import { stsSubsystem } from "./api/sts/index.js";
 import type { Subsystem, SubsystemDeps } from "./subsystem.js";
 import { systemClock, type Clock } from "./clock.js";
 import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.js";
@@ -84,6 +85,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     taskHousekeepingSubsystem({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
     ecrSubsystem(deps),
     logsSubsystem(deps),
+    stsSubsystem(),
   ];
   let edge: Edge;
   try {

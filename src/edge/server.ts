@@ -1,9 +1,10 @@
 // The edge: one HTTP port for every API. Routes by protocol (JSON 1.1 by
-// X-Amz-Target; more protocols and /v2/ plug in as routes), authenticates
-// with SigV4, and maps every error to AWS's wire shape in one place.
+// X-Amz-Target; the query protocol by a form body and its credential scope's
+// service; /v2/ and others plug in as routes), authenticates with SigV4, and maps
+// every error to AWS's wire shape in one place.
 //
 //   request → route → [SigV4] → decode + validate → handler → encode → response
-//                ↘ error anywhere → toAwsError → {"__type","message"}
+//                ↘ error anywhere → toAwsError → {"__type","message"} (JSON) | <ErrorResponse> (query)
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,8 +15,9 @@ import type { Clock } from "../clock.js";
 import type { KeyRing } from "./access-keys.js";
 import { errors, type AwsError } from "../errors.js";
 import { toAwsError } from "./wire-error.js";
-import { EncodedOutput, invoke, resolveTarget, type ServedApi } from "./json-protocol.js";
-import { verifySigV4 } from "./sigv4.js";
+import { decodeJsonBody, EncodedOutput, invoke, resolveTarget, type Dispatch, type ServedApi } from "./json-protocol.js";
+import { decodeQuery, encodeQueryError, encodeQueryResult } from "../model/query-codec.js";
+import { scopedService, verifySigV4 } from "./sigv4.js";
 import { RequestTurns } from "./request-turns.js";
 
 /**
@@ -55,6 +57,9 @@ export interface Edge {
 /** Large enough for ECR's UploadLayerPart (20 MiB parts, base64 in JSON), the largest JSON body AWS takes. */
 export const maxJsonBody = 32 * 1024 * 1024;
 
+/** The query protocol's largest form (IAM policy documents are the largest values it carries). */
+const maxQueryBody = 1024 * 1024;
+
 /** Reads a whole request body; past the limit it stops reading and answers 413 (the connection is then closed). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = () => errors.requestEntityTooLarge(`Request body exceeds ${limit} bytes; send less than that.`);
@@ -80,7 +85,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function send(res: ServerResponse, status: number, requestId: string, payload: unknown, contentType = "application/x-amz-json-1.1"): void {
   // Encoded once: measuring a string's length and writing it would encode it twice.
-  const body = Buffer.from(payload instanceof EncodedOutput ? payload.json : JSON.stringify(payload), "utf8");
+  const text = typeof payload === "string" ? payload : payload instanceof EncodedOutput ? payload.json : JSON.stringify(payload);
+  const body = Buffer.from(text, "utf8");
   res.writeHead(status, {
     "content-type": contentType,
     "content-length": body.length,
@@ -89,21 +95,24 @@ function send(res: ServerResponse, status: number, requestId: string, payload: u
   res.end(body);
 }
 
-function sendError(res: ServerResponse, requestId: string, error: AwsError): void {
+/** `query`: the API whose query-protocol request failed, answered in XML; otherwise JSON. */
+function sendError(res: ServerResponse, requestId: string, error: AwsError, query: ServedApi | undefined): void {
   res.setHeader("x-amzn-errortype", error.code);
   // The rest of an oversized body is never read, so the connection cannot carry another request.
   if (error.status === 413) res.setHeader("connection", "close");
-  send(res, error.status, requestId, { __type: error.code, message: error.message });
+  if (query) send(res, error.status, requestId, encodeQueryError(query.model, error, requestId), "text/xml");
+  else send(res, error.status, requestId, { __type: error.code, message: error.message });
 }
+
+const isForm = (req: IncomingMessage): boolean => (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
 
 export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   const log = opts.logger;
   // API calls are answered first come, first served (turns.ts).
   const turns = new RequestTurns();
 
-  async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const dispatch = resolveTarget(opts.apis, header(req, "x-amz-target"));
-    const body = await readBody(req, maxJsonBody);
+  /** Verifies the signature for the dispatched API and runs the operation; the handler's answer, still to encode. */
+  async function run(req: IncomingMessage, body: Buffer, dispatch: Dispatch, decode: () => unknown, requestId: string): Promise<unknown> {
     await turns.take();
     const now = opts.clock.now();
     const principal = verifySigV4(
@@ -115,14 +124,31 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
       },
       { keys: opts.keys, region: opts.region, service: dispatch.service.model.signingName, now },
     );
-    const output = await invoke(dispatch, body, {
-      requestId,
-      principal,
-      accountId: opts.accountId,
-      region: opts.region,
-      now,
-    });
-    send(res, 200, requestId, output);
+    return invoke(dispatch, decode(), { requestId, principal, accountId: opts.accountId, region: opts.region, now });
+  }
+
+  async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const dispatch = resolveTarget(opts.apis, header(req, "x-amz-target"));
+    const body = await readBody(req, maxJsonBody);
+    const output = await run(req, body, dispatch, () => decodeJsonBody(body), requestId);
+    send(res, 200, requestId, output instanceof EncodedOutput ? output : dispatch.service.model.formatOutput(dispatch.operation, output));
+  }
+
+  async function handleQuery(req: IncomingMessage, res: ServerResponse, requestId: string, service: ServedApi): Promise<void> {
+    const body = await readBody(req, maxQueryBody);
+    const params = new URLSearchParams(body.toString("utf8"));
+    const operation = params.get("Action");
+    if (!operation) throw errors.unknownOperation("The request names no Action. Query protocol requests are forms with Action=<operation>&Version=<API version>.");
+    const dispatch = { service, operation };
+    const output = await run(req, body, dispatch, () => decodeQuery(service.model, operation, params), requestId);
+    send(res, 200, requestId, encodeQueryResult(service.model, operation, output, requestId), "text/xml");
+  }
+
+  /** The query-protocol API a form request is for: the one its credential scope names. */
+  function queryApi(req: IncomingMessage): ServedApi | undefined {
+    if (req.method !== "POST" || header(req, "x-amz-target") !== undefined || !isForm(req)) return undefined;
+    const service = scopedService(header(req, "authorization"));
+    return opts.apis.find((a) => a.model.protocol === "query" && a.model.signingName === service);
   }
 
   let closing = false;
@@ -135,7 +161,12 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     res.once("finish", () => {
       if (closing) req.socket.end();
     });
+    const query = queryApi(req);
     try {
+      if (query) {
+        await handleQuery(req, res, requestId, query);
+        return;
+      }
       if (req.method === "POST" && header(req, "x-amz-target") !== undefined) {
         await handleJson(req, res, requestId);
         return;
@@ -156,7 +187,7 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     } catch (err) {
       const { error, unexpected } = toAwsError(err);
       if (unexpected) log.error({ err, requestId }, "request failed");
-      if (!res.headersSent) sendError(res, requestId, error);
+      if (!res.headersSent) sendError(res, requestId, error, query);
       else res.destroy();
     }
   }

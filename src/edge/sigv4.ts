@@ -37,6 +37,14 @@ interface ParsedAuthorization {
   readonly signature: string;
 }
 
+/**
+ * The service an Authorization header's credential scope names, without checking
+ * anything else: the query protocol has no X-Amz-Target, so a request finds its API by it.
+ */
+export function scopedService(authorization: string | undefined): string | undefined {
+  return /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(authorization ?? "")?.[1];
+}
+
 function parseAuthorization(header: string): ParsedAuthorization {
   const space = header.indexOf(" ");
   const alg = space < 0 ? header : header.slice(0, space);

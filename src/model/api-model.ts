@@ -7,6 +7,8 @@ import { errors } from "../errors.js";
 
 interface MemberRef {
   readonly shape: string;
+  /** The member's name on the wire where it differs (the query protocol and XML). */
+  readonly locationName?: string;
 }
 export interface Shape {
   readonly type: string;
@@ -21,11 +23,15 @@ export interface Shape {
   readonly pattern?: string;
   readonly document?: boolean;
   readonly exception?: boolean;
+  /** A list or map written without its wrapping element (query protocol, XML). */
+  readonly flattened?: boolean;
+  /** An error shape's code on the query protocol's wire, where it differs from the shape's name. */
+  readonly error?: { readonly code?: string; readonly httpStatusCode?: number; readonly senderFault?: boolean };
 }
-interface Operation {
+export interface Operation {
   readonly name: string;
   readonly input?: MemberRef;
-  readonly output?: MemberRef;
+  readonly output?: MemberRef & { readonly resultWrapper?: string };
 }
 interface ModelFile {
   readonly metadata: Readonly<Record<string, unknown>>;
@@ -47,20 +53,37 @@ type Problem = { kind: "type"; message: string } | { kind: "constraint"; message
 export class ApiModel {
   readonly targetPrefix: string;
   readonly signingName: string;
+  /** The wire protocol: "json" (X-Amz-Target) or "query" (Action=, XML answers). */
+  readonly protocol: string;
+  readonly apiVersion: string;
+  /** The namespace of the query protocol's XML answers. */
+  readonly xmlNamespace: string;
   readonly operations: ReadonlySet<string>;
   private readonly patterns = new Map<string, RegExp | null>();
   private readonly readers = new Map<string, Reader>();
   private readonly writers = new Map<string, Writer>();
 
   private constructor(private readonly file: ModelFile) {
-    const meta = file.metadata as { targetPrefix?: string; signingName?: string; endpointPrefix: string };
+    const meta = file.metadata as { targetPrefix?: string; signingName?: string; endpointPrefix: string; protocol: string; apiVersion: string; xmlNamespace?: string };
     this.targetPrefix = meta.targetPrefix ?? "";
     this.signingName = meta.signingName ?? meta.endpointPrefix;
+    this.protocol = meta.protocol;
+    this.apiVersion = meta.apiVersion;
+    this.xmlNamespace = meta.xmlNamespace ?? "";
     this.operations = new Set(Object.keys(file.operations));
   }
 
   static load(name: string): ApiModel {
     return new ApiModel(JSON.parse(readFileSync(`${modelsDir}${name}.json`, "utf8")) as ModelFile);
+  }
+
+  operation(name: string): Operation | undefined {
+    return this.file.operations[name];
+  }
+
+  /** Whether the model names this shape. */
+  hasShape(name: string): boolean {
+    return name in this.file.shapes;
   }
 
   shape(name: string): Shape {
