@@ -8,7 +8,9 @@
 //            ─ service desired 1: docker kill ×n → replacement RUNNING
 //            ─ service desired N: update-service to a new revision → steady, per config
 //
-// Usage: node dist/bench/services.js [--quick] [--skip-docker]
+// Usage: node dist/bench/services.js [--quick] [--skip-docker] [--timeline]
+//   --timeline: also prints the 10-task 100/200 rollout step by step, from UpdateService to
+//   the last old task STOPPED, each step with the time since the one before and what it waited on
 
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
@@ -38,7 +40,9 @@ process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
 process.env["BERTH_SERVICE_SETTLE_MS"] ??= "1000";
 const settleMs = Number(process.env["BERTH_SERVICE_SETTLE_MS"]);
 
-const { values: options } = parseArgs({ options: { quick: { type: "boolean", default: false }, "skip-docker": { type: "boolean", default: false } } });
+const { values: options } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, "skip-docker": { type: "boolean", default: false }, timeline: { type: "boolean", default: false } },
+});
 const quick = options.quick ?? false;
 
 const cluster = "default";
@@ -158,8 +162,75 @@ async function killToReplacement(ecs: ECSClient, docker: Docker, name: string, n
   return out;
 }
 
+/** One step of a rollout, at ms since UpdateService. */
+interface Step {
+  readonly at: number;
+  readonly what: string;
+  /** What the time since the step before went on. */
+  readonly waitedOn: string;
+}
+
+/** What the gap before a step went on, by the kind of step. */
+const waits: Readonly<Record<string, string>> = {
+  "new task created": "the service scheduler's pass (reconcile interval or nudge) deciding to launch",
+  "new task pull started": "the agent hub's push to the agent, and the agent taking the task",
+  "new task pull done": "the image (cached: Docker's inspect)",
+  "new task RUNNING": "Docker's create and start, and the agent's report",
+  "old task stopping": "the settle window after the new tasks ran, then the scheduler's pass",
+  "old task STOPPED": "stopTimeout/SIGTERM, Docker's stop and remove, and the agent's report",
+  "deployment COMPLETED": "the scheduler's pass seeing the old deployment drained",
+};
+
+/** The rollout of `name` from the service's tasks and deployments, as steps after `t0` (epoch ms of UpdateService). */
+async function timelineOf(ecs: ECSClient, name: string, t0: number, newRevision: string): Promise<Step[]> {
+  const arns: string[] = [];
+  for (const desiredStatus of ["RUNNING", "STOPPED"] as const) {
+    arns.push(...((await ecs.send(new ListTasksCommand({ cluster, serviceName: name, desiredStatus }))).taskArns ?? []));
+  }
+  const tasks = [];
+  for (let i = 0; i < arns.length; i += 100) tasks.push(...((await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }))).tasks ?? []));
+  const steps: { at: number; what: string; kind: string }[] = [];
+  const add = (date: Date | undefined, kind: string, id: string) => {
+    if (date && date.getTime() >= t0) steps.push({ at: date.getTime() - t0, what: `${kind} ${id}`, kind });
+  };
+  for (const t of tasks) {
+    const id = (t.taskArn ?? "").split("/").pop()?.slice(0, 8) ?? "";
+    if (t.taskDefinitionArn === newRevision) {
+      add(t.createdAt, "new task created", id);
+      add(t.pullStartedAt, "new task pull started", id);
+      add(t.pullStoppedAt, "new task pull done", id);
+      add(t.startedAt, "new task RUNNING", id);
+    } else {
+      add(t.stoppingAt, "old task stopping", id);
+      add(t.stoppedAt, "old task STOPPED", id);
+    }
+  }
+  const primary = (await describeService(ecs, name)).deployments?.find((d) => d.status === "PRIMARY");
+  if (primary?.rolloutState === "COMPLETED") add(primary.updatedAt, "deployment COMPLETED", primary.id ?? "");
+  steps.sort((a, b) => a.at - b.at);
+  return steps.map((s) => ({ at: s.at, what: s.what, waitedOn: waits[s.kind] ?? "" }));
+}
+
+function printTimeline(steps: readonly Step[]): void {
+  console.log("\n(c) the 10-task 100/200 rollout, step by step (ms since UpdateService; server timestamps, to the millisecond)");
+  let before = 0;
+  const rows = steps.map((s) => {
+    const row = [fixed(s.at, 0), `+${fixed(s.at - before, 0)}`, s.what, s.waitedOn];
+    before = s.at;
+    return row;
+  });
+  console.log(formatTable(["at ms", "gap", "step", "the gap went on"], rows));
+}
+
 /** Creates a service of `count` tasks, waits for it steady, then times update-service to a new revision → steady. */
-async function rollout(ecs: ECSClient, family: string, count: number, minHealthy: number, maxPercent: number): Promise<number | undefined> {
+async function rollout(
+  ecs: ECSClient,
+  family: string,
+  count: number,
+  minHealthy: number,
+  maxPercent: number,
+  timeline?: (steps: Step[]) => void,
+): Promise<number | undefined> {
   const name = `bench-roll-${count}-${minHealthy}-${maxPercent}`;
   const v1 = await registerRevision(ecs, family, `${name}-1`);
   const v2 = await registerRevision(ecs, family, `${name}-2`);
@@ -177,9 +248,17 @@ async function rollout(ecs: ECSClient, family: string, count: number, minHealthy
     if (!(await waitSteady(ecs, name, v1, rolloutLimitMs))) return undefined;
     await sleep(settleMs + 500);
     const t0 = performance.now();
+    const wallT0 = Date.now();
     await ecs.send(new UpdateServiceCommand({ cluster, service: name, taskDefinition: v2 }));
     if (!(await waitSteady(ecs, name, v2, rolloutLimitMs))) return undefined;
-    return performance.now() - t0;
+    const ms = performance.now() - t0;
+    if (timeline) {
+      // Steady counts RUNNING tasks; the last old task may still be stopping.
+      const deadline = performance.now() + 30_000;
+      while (performance.now() < deadline && (await ecs.send(new ListTasksCommand({ cluster, serviceName: name, desiredStatus: "STOPPED" }))).taskArns?.length !== count) await sleep(100);
+      timeline(await timelineOf(ecs, name, wallT0, v2));
+    }
+    return ms;
   } finally {
     await removeService(ecs, name);
     // Give the stops time to finish before the next configuration's figures.
@@ -233,6 +312,7 @@ if (options["skip-docker"]) {
 
     const startTerm = start.p50 + settleMs;
     const rows: string[][] = [];
+    let timeline: Step[] | undefined;
     for (const count of quick ? [10] : [10, 50]) {
       for (const [minHealthy, maxPercent] of [
         [100, 200],
@@ -241,7 +321,8 @@ if (options["skip-docker"]) {
         // How many tasks may start at once: the room above desired at 100/200, the room below it at 50/100.
         const batch = Math.max(1, minHealthy === 100 ? Math.floor((count * (maxPercent - 100)) / 100) : count - Math.ceil((count * minHealthy) / 100));
         const floor = Math.ceil(count / batch) * startTerm;
-        const ms = await rollout(ecs, family, count, minHealthy, maxPercent);
+        const wantTimeline = options.timeline && count === 10 && minHealthy === 100;
+        const ms = await rollout(ecs, family, count, minHealthy, maxPercent, wantTimeline ? (steps) => (timeline = steps) : undefined);
         rows.push([
           String(count),
           `${minHealthy}/${maxPercent}`,
@@ -257,6 +338,7 @@ if (options["skip-docker"]) {
     );
     console.log(formatTable(["tasks", "min/max %", "batch", "rollout ms", "floor ms", "rollout/floor"], rows));
     if (quick) console.log("--quick: the 50-task rollouts were not run");
+    if (timeline) printTimeline(timeline);
   } finally {
     await bed.cleanup();
   }
