@@ -104,10 +104,11 @@ export class KyselyServiceTx implements ServiceTx {
       .where("status", "=", "INACTIVE")
       .where("inactive_since", "<", before.getTime())
       // A service's tasks carry its name as their group (service:<name>) in its cluster.
-      .where(({ not, exists, selectFrom, eb }) =>
-        not(
-          exists(
-            selectFrom("tasks")
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("tasks")
               .select("arn")
               .whereRef("tasks.cluster_arn", "=", "services.cluster_arn")
               .where("tasks.group_name", "=", sql<string>`${"service:"} || ${eb.ref("services.name")}`)

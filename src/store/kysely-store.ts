@@ -347,11 +347,11 @@ class SqlTx implements Tx {
       .select("arn")
       .where("status", "=", "INACTIVE")
       .where("inactive_since", "<", before.getTime())
-      .where(({ and, not, exists, selectFrom }) =>
-        and([
-          not(exists(selectFrom("services").select("arn").whereRef("services.cluster_arn", "=", "clusters.arn"))),
-          not(exists(selectFrom("container_instances").select("arn").whereRef("container_instances.cluster_arn", "=", "clusters.arn"))),
-          not(exists(selectFrom("tasks").select("arn").whereRef("tasks.cluster_arn", "=", "clusters.arn"))),
+      .where((eb) =>
+        eb.and([
+          eb.not(eb.exists(eb.selectFrom("services").select("arn").whereRef("services.cluster_arn", "=", "clusters.arn"))),
+          eb.not(eb.exists(eb.selectFrom("container_instances").select("arn").whereRef("container_instances.cluster_arn", "=", "clusters.arn"))),
+          eb.not(eb.exists(eb.selectFrom("tasks").select("arn").whereRef("tasks.cluster_arn", "=", "clusters.arn"))),
         ]),
       )
       .orderBy("arn")
@@ -563,10 +563,11 @@ class SqlTx implements Tx {
       .select(["arn", "cluster_arn"])
       .where("status", "=", "INACTIVE")
       .where("inactive_since", "<", before.getTime())
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("tasks")
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("tasks")
               .select("arn")
               .whereRef("tasks.container_instance_arn", "=", "container_instances.arn")
               .where("tasks.last_status", "!=", "STOPPED"),
