@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { DeploymentStatus, StoredDeployment } from "../store/service-store.js";
-import { historyToForget } from "./deployment-history.js";
+import type { DeploymentStatus, StoredDeployment, StoredService } from "../store/service-store.js";
+import { openSqliteStore } from "../store/sqlite-store.js";
+import { historyToForget, inactiveDeploymentsKept } from "./deployment-history.js";
+import { deploy } from "./service-deployments.js";
 
 const prefix = "arn:aws:ecs:us-east-1:000000000000";
 const revision = (n: number): string => `${prefix}:service-revision/c/web/${n}`;
@@ -68,5 +73,41 @@ describe("historyToForget", () => {
       serviceDeployment: { ...deployment(3, "PRIMARY").serviceDeployment, rollback: { reason: "failed", serviceRevisionArn: revision(1) } },
     });
     assert.deepEqual(historyToForget([deployment(1, "INACTIVE"), rolledBack], 0).revisions, []);
+  });
+});
+
+describe("deploy", () => {
+  it("forgets, as it writes a new deployment, the finished ones past the newest 100, and revisions once nothing kept names them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "berth-deploy-"));
+    const store = await openSqliteStore(join(dir, "berth.db"));
+    try {
+      const stored: StoredService = {
+        service: { serviceArn: `${prefix}:service/c/web`, serviceName: "web", clusterArn: `${prefix}:cluster/c`, status: "ACTIVE", schedulingStrategy: "REPLICA", desiredCount: 1 },
+      };
+      await store.tx((tx) => tx.services.insertService(stored));
+      const spec = { taskDefinition: `${prefix}:task-definition/web:1`, placementConstraints: [], placementStrategy: [] };
+      const deployed: StoredDeployment[] = [];
+      for (let n = 1; n <= inactiveDeploymentsKept + 4; n++) {
+        await store.tx(async (tx) => {
+          deployed.push(await deploy(tx, { accountId: "000000000000", region: "us-east-1" }, new Date(n * 60_000), stored, spec, { containerDefinitions: [] }));
+          // What the service scheduler does once the replaced deployment's tasks are gone.
+          for (const d of await tx.services.deploymentsOf(stored.service.serviceArn)) if (d.status === "ACTIVE") await tx.services.putDeployment({ ...d, status: "INACTIVE" });
+        });
+      }
+      await store.read(async (tx) => {
+        const history = await tx.services.deploymentsOf(stored.service.serviceArn, { includeInactive: true });
+        // The last deploy kept 100 finished ones and the one it replaced, which has finished since.
+        assert.equal(history.length, inactiveDeploymentsKept + 2);
+        assert.deepEqual(history.at(-1)?.id, deployed[2]?.id);
+        for (const gone of deployed.slice(0, 2)) assert.equal(await tx.services.getDeployment(gone.id), undefined);
+        // Revision 1 was named only by deployments 1 and 2; revision 2 still by deployment 3, which replaced it.
+        assert.equal(await tx.services.getRevision(deployed[0]!.serviceRevisionArn), undefined);
+        assert.ok(await tx.services.getRevision(deployed[1]!.serviceRevisionArn));
+        assert.ok(await tx.services.getRevision(deployed[2]!.serviceRevisionArn));
+      });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
