@@ -24,6 +24,7 @@ import type { StoredService } from "../store/service-store.js";
 import { openSqliteStore } from "../store/sqlite-store.js";
 import type { InactiveSince, Store } from "../store/store.js";
 import { startTestServer, type TestServer } from "../../test/kit/harness.js";
+import { requirePostgresUrl } from "../../test/kit/postgres.js";
 import { ManualClock } from "../../test/kit/agent/manual-clock.js";
 import { eventually } from "../../test/kit/simulated-agent.js";
 import { forgetEnded, housekeepingSubsystem, keptAfterEndMs } from "./housekeeping.js";
@@ -134,50 +135,54 @@ describe("Housekeeping, on a fake clock", () => {
   });
 });
 
-describe("Deleted services and clusters, through the SDK, on a fake clock", () => {
-  const clock = new ManualClock(Date.now());
-  let server: TestServer;
-  beforeEach(async () => {
-    server = await startTestServer({ clock });
-  });
-  afterEach(() => server.stop());
+const kinds: ("sqlite" | "postgres")[] = requirePostgresUrl() ? ["sqlite", "postgres"] : ["sqlite"];
 
-  /** One pass of what the control plane's housekeeping runs every 5 minutes, at the clock's time. */
-  const housekeepingPass = () => forgetEnded(server.cp.store, new Date(clock.now().getTime() - keptAfterEndMs));
-
-  it("are describable as INACTIVE right after deletion, and gone an hour later", async () => {
-    // A client per request: the SDK resets its clock offset from each answer's Date header, which is the machine's time.
-    const ecs = () => server.ecs();
-    await ecs().send(new CreateClusterCommand({ clusterName: "apps" }));
-    await ecs().send(new CreateClusterCommand({ clusterName: "scratch" }));
-    await ecs().send(new RegisterTaskDefinitionCommand({ family: "web", containerDefinitions: [{ name: "web", image: "busybox", memory: 64 }] }));
-    await ecs().send(new CreateServiceCommand({ cluster: "apps", serviceName: "web", taskDefinition: "web", desiredCount: 0 }));
-    await ecs().send(new DeleteServiceCommand({ cluster: "apps", service: "web" }));
-    const deletedCluster = await ecs().send(new DeleteClusterCommand({ cluster: "scratch" }));
-    assert.equal(deletedCluster.cluster?.status, "INACTIVE");
-    // DRAINING until the service scheduler has seen it has no tasks left.
-    await eventually("the service to be INACTIVE", async () => {
-      const { services } = await ecs().send(new DescribeServicesCommand({ cluster: "apps", services: ["web"] }));
-      return services?.[0]?.status === "INACTIVE";
+for (const kind of kinds) {
+  describe(`Deleted services and clusters, through the SDK, on a fake clock (${kind})`, () => {
+    const clock = new ManualClock(Date.now());
+    let server: TestServer;
+    beforeEach(async () => {
+      server = await startTestServer({ clock, store: kind });
     });
+    afterEach(() => server.stop());
 
-    await clock.advance(59 * minute);
-    await housekeepingPass();
-    const { services } = await ecs().send(new DescribeServicesCommand({ cluster: "apps", services: ["web"] }));
-    assert.equal(services?.[0]?.status, "INACTIVE");
-    const { clusters } = await ecs().send(new DescribeClustersCommand({ clusters: ["scratch"] }));
-    assert.equal(clusters?.[0]?.status, "INACTIVE");
+    /** One pass of what the control plane's housekeeping runs every 5 minutes, at the clock's time. */
+    const housekeepingPass = () => forgetEnded(server.cp.store, new Date(clock.now().getTime() - keptAfterEndMs));
 
-    await clock.advance(2 * minute);
-    await housekeepingPass();
-    const service = await ecs().send(new DescribeServicesCommand({ cluster: "apps", services: ["web"] }));
-    assert.deepEqual(service.services, []);
-    assert.deepEqual(service.failures, [{ arn: serviceArn("apps", "web"), reason: "MISSING" }]);
-    const cluster = await ecs().send(new DescribeClustersCommand({ clusters: ["scratch"] }));
-    assert.deepEqual(cluster.clusters, []);
-    assert.deepEqual(cluster.failures, [{ arn: clusterArn("scratch"), reason: "MISSING" }]);
-    await assert.rejects(ecs().send(new DescribeServicesCommand({ cluster: "scratch", services: ["web"] })), ClusterNotFoundException);
-    // The cluster the service was in lives on.
-    assert.equal((await ecs().send(new DescribeClustersCommand({ clusters: ["apps"] }))).clusters?.[0]?.status, "ACTIVE");
+    it("are describable as INACTIVE right after deletion, and gone an hour later", async () => {
+      // A client per request: the SDK resets its clock offset from each answer's Date header, which is the machine's time.
+      const ecs = () => server.ecs();
+      await ecs().send(new CreateClusterCommand({ clusterName: "apps" }));
+      await ecs().send(new CreateClusterCommand({ clusterName: "scratch" }));
+      await ecs().send(new RegisterTaskDefinitionCommand({ family: "web", containerDefinitions: [{ name: "web", image: "busybox", memory: 64 }] }));
+      await ecs().send(new CreateServiceCommand({ cluster: "apps", serviceName: "web", taskDefinition: "web", desiredCount: 0 }));
+      await ecs().send(new DeleteServiceCommand({ cluster: "apps", service: "web" }));
+      const deletedCluster = await ecs().send(new DeleteClusterCommand({ cluster: "scratch" }));
+      assert.equal(deletedCluster.cluster?.status, "INACTIVE");
+      // DRAINING until the service scheduler has seen it has no tasks left.
+      await eventually("the service to be INACTIVE", async () => {
+        const { services } = await ecs().send(new DescribeServicesCommand({ cluster: "apps", services: ["web"] }));
+        return services?.[0]?.status === "INACTIVE";
+      });
+
+      await clock.advance(59 * minute);
+      await housekeepingPass();
+      const { services } = await ecs().send(new DescribeServicesCommand({ cluster: "apps", services: ["web"] }));
+      assert.equal(services?.[0]?.status, "INACTIVE");
+      const { clusters } = await ecs().send(new DescribeClustersCommand({ clusters: ["scratch"] }));
+      assert.equal(clusters?.[0]?.status, "INACTIVE");
+
+      await clock.advance(2 * minute);
+      await housekeepingPass();
+      const service = await ecs().send(new DescribeServicesCommand({ cluster: "apps", services: ["web"] }));
+      assert.deepEqual(service.services, []);
+      assert.deepEqual(service.failures, [{ arn: serviceArn("apps", "web"), reason: "MISSING" }]);
+      const cluster = await ecs().send(new DescribeClustersCommand({ clusters: ["scratch"] }));
+      assert.deepEqual(cluster.clusters, []);
+      assert.deepEqual(cluster.failures, [{ arn: clusterArn("scratch"), reason: "MISSING" }]);
+      await assert.rejects(ecs().send(new DescribeServicesCommand({ cluster: "scratch", services: ["web"] })), ClusterNotFoundException);
+      // The cluster the service was in lives on.
+      assert.equal((await ecs().send(new DescribeClustersCommand({ clusters: ["apps"] }))).clusters?.[0]?.status, "ACTIVE");
+    });
   });
-});
+}
