@@ -558,7 +558,7 @@ class SqlTx implements Tx {
     if (deleted) await this.instancesChanged(deleted.cluster_arn);
   }
   async forgetContainerInstances(before: Date, limit: number): Promise<number> {
-    let q = this.db
+    const q = this.db
       .selectFrom("container_instances")
       .select(["arn", "cluster_arn"])
       .where("status", "=", "INACTIVE")
@@ -576,15 +576,15 @@ class SqlTx implements Tx {
       )
       .orderBy("arn")
       .limit(limit);
-    if (this.dialect.rowLocks) q = q.forUpdate();
     const gone = await q.execute();
     if (gone.length === 0) return 0;
+    // The version tokens first, as every write to instances takes them: two writers never wait on each other in turn.
+    for (const cluster of [...new Set(gone.map((r) => r.cluster_arn))].sort()) await this.instancesChanged(cluster);
     const arns = gone.map((r) => r.arn);
     await this.db.deleteFrom("attributes").where("target_id", "in", arns).execute();
     await this.db.deleteFrom("tags").where("resource_arn", "in", arns).execute();
     await this.db.deleteFrom("instance_liveness").where("instance_arn", "in", arns).execute();
     await this.db.deleteFrom("container_instances").where("arn", "in", arns).execute();
-    for (const cluster of new Set(gone.map((r) => r.cluster_arn))) await this.instancesChanged(cluster);
     return gone.length;
   }
   async listContainerInstances(clusterArn: string, req: PageRequest): Promise<Page<ContainerInstance>> {
