@@ -15,7 +15,7 @@ import { loadRootKey, StaticKeyRing, type Principal } from "./edge/access-keys.j
 import { loadAgentKeys } from "./edge/agent-keys.js";
 import { AgentHub } from "./controllers/agent-hub.js";
 import { ServiceController } from "./controllers/service-controller.js";
-import { taskHousekeepingSubsystem } from "./controllers/task-housekeeping.js";
+import { housekeepingSubsystem } from "./controllers/housekeeping.js";
 import { instancesToTell, TaskHooks } from "./ecs/task-hooks.js";
 import { startEdge, type Edge } from "./edge/server.js";
 import { lockDataDir } from "./store/data-dir-lock.js";
@@ -82,7 +82,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     hub.subsystem(),
     ecsSubsystem(deps, { hooks, serviceScheduler: services }),
     services.subsystem(),
-    taskHousekeepingSubsystem({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
+    housekeepingSubsystem({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
     ecrSubsystem(deps),
     logsSubsystem(deps),
     stsSubsystem(),

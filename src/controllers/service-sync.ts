@@ -349,7 +349,7 @@ export async function syncService(tx: Tx, changes: TaskChanges, ref: ServiceRef,
   let nextService: StoredService = { ...stored, steady, ...(throttle ? { throttle } : {}) };
   if (daemon && svc.status === "ACTIVE" && svc.desiredCount !== desired) nextService = { ...nextService, service: { ...nextService.service, desiredCount: desired } };
   if (svc.status === "DRAINING" && live.length === 0 && started.length === 0) {
-    nextService = { ...nextService, service: { ...nextService.service, status: "INACTIVE" } };
+    nextService = { ...nextService, inactiveSince: now, service: { ...nextService.service, status: "INACTIVE" } };
     for (const d of active()) write({ ...d, status: "INACTIVE", updatedAt: now });
     desired = 0;
   }

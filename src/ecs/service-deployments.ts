@@ -8,6 +8,7 @@ import type { DeploymentSpec, StoredDeployment, StoredService } from "../store/s
 import type { Tx } from "../store/store.js";
 import { arns, type Scope } from "./arns.js";
 import { definedMembers } from "./defined-members.js";
+import { historyToForget } from "./deployment-history.js";
 import { newDeployment, newDeploymentId, newServiceDeploymentId, supersede } from "./deployment-state.js";
 
 const pendingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
@@ -29,10 +30,14 @@ export const countOf = (tasks: readonly Task[], id?: string): { running: number;
   };
 };
 
-/** A new deployment of `svc` with `spec`, its ServiceDeployment and its revision, written; older ones superseded. */
+/**
+ * A new deployment of `svc` with `spec`, its ServiceDeployment and its revision, written;
+ * older ones superseded, and the history past what a service keeps forgotten (deployment-history.ts).
+ */
 export async function deploy(tx: Tx, scope: Scope, now: Date, stored: StoredService, spec: DeploymentSpec, definition: TaskDefinition): Promise<StoredDeployment> {
   const svc = stored.service;
-  const existing = await tx.services.deploymentsOf(svc.serviceArn);
+  const history = await tx.services.deploymentsOf(svc.serviceArn, { includeInactive: true });
+  const existing = history.filter((d) => d.status !== "INACTIVE");
   const tasks = existing.length > 0 ? await serviceTasks(tx, svc) : [];
   const id = newDeploymentId();
   const cluster = svc.clusterArn.slice(svc.clusterArn.lastIndexOf("/") + 1);
@@ -54,7 +59,8 @@ export async function deploy(tx: Tx, scope: Scope, now: Date, stored: StoredServ
     createdAt: now,
   };
   await tx.services.putRevision(svc.serviceArn, revision);
-  for (const d of supersede(existing, now)) await tx.services.putDeployment(d);
+  const superseded = supersede(existing, now);
+  for (const d of superseded) await tx.services.putDeployment(d);
   const deployment = newDeployment({
     id,
     serviceArn: svc.serviceArn,
@@ -71,5 +77,10 @@ export async function deploy(tx: Tx, scope: Scope, now: Date, stored: StoredServ
     now: now,
   });
   await tx.services.putDeployment(deployment);
+  const records = new Map(history.map((d) => [d.id, d]));
+  for (const d of [...superseded, deployment]) records.set(d.id, d);
+  const forgotten = historyToForget([...records.values()]);
+  await tx.services.deleteDeployments(forgotten.deployments);
+  await tx.services.deleteRevisions(forgotten.revisions);
   return deployment;
 }

@@ -5,12 +5,20 @@
 // columns queries filter and sort on.
 
 import { PostgresAdapter, sql, type Kysely, type Migration, type RawBuilder } from "kysely";
-import { decodeDoc } from "../protocol/doc-codec.js";
+import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
 import { reservationOf } from "./task-reservation.js";
 import type { Task } from "../model/generated/ecs.js";
 
 export interface ControlPlaneTables {
-  clusters: { arn: string; name: string; status: string; created_at: number; doc: string };
+  clusters: {
+    arn: string;
+    name: string;
+    status: string;
+    created_at: number;
+    /** When the cluster was deleted (the document's inactiveSince); null while ACTIVE. */
+    inactive_since: number | null;
+    doc: string;
+  };
   capacity_providers: { arn: string; name: string; status: string; doc: string };
   tags: { resource_arn: string; key: string; value: string };
   task_definition_families: { family: string; last_revision: number };
@@ -28,6 +36,8 @@ export interface ControlPlaneTables {
     id: string;
     status: string;
     registered_at: number;
+    /** When the instance was deregistered (the document's inactiveSince); null before. */
+    inactive_since: number | null;
     doc: string;
   };
   attributes: {
@@ -77,6 +87,11 @@ type AnyDb = Kysely<any>;
  */
 export function keyText(db: AnyDb): "text" | RawBuilder<unknown> {
   return onPostgres(db) ? sql`text collate "C"` : "text";
+}
+
+/** The inactive_since column of a cluster, service or container instance: its document's time while it is INACTIVE. */
+export function inactiveSinceColumn(status: string | undefined, doc: { readonly inactiveSince?: Date }): number | null {
+  return status === "INACTIVE" ? (doc.inactiveSince?.getTime() ?? null) : null;
 }
 
 /** Whether a migration runs on PostgreSQL (else SQLite). */
@@ -251,6 +266,27 @@ export const controlPlaneMigrations: ReadonlyArray<readonly [string, Migration]>
               .groupBy(["cluster_arn", "container_instance_arn", "reservation"]),
           )
           .execute();
+      },
+    },
+  ],
+  [
+    "0009_inactive_since",
+    {
+      // When a deleted cluster or service, or a deregistered container instance, became
+      // INACTIVE: housekeeping forgets it an hour later. The document holds the time and the
+      // column is what housekeeping queries.
+      async up(db: AnyDb) {
+        // Rows made INACTIVE before the column existed: when is not known, so their hour starts now.
+        const now = Date.now();
+        for (const table of ["clusters", "services", "container_instances"]) {
+          await db.schema.alterTable(table).addColumn("inactive_since", "bigint").execute();
+          await db.schema.createIndex(`${table}_inactive`).on(table).column("inactive_since").execute();
+          const rows = (await db.selectFrom(table).select(["arn", "doc"]).where("status", "=", "INACTIVE").execute()) as { arn: string; doc: string }[];
+          for (const r of rows) {
+            const doc = encodeDoc({ ...decodeDoc<object>(r.doc), inactiveSince: new Date(now) });
+            await db.updateTable(table).set({ inactive_since: now, doc }).where("arn", "=", r.arn).execute();
+          }
+        }
       },
     },
   ],

@@ -1,8 +1,9 @@
 // ServiceTx over Kysely, shared by SQLite and PostgreSQL.
 
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { ServiceEvent, ServiceRevision } from "../model/generated/ecs.js";
 import type { DialectCapabilities } from "./dialect-capabilities.js";
+import { inactiveSinceColumn } from "./control-plane-schema.js";
 import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
 import { pageOf as page, type Page } from "./page.js";
 import type { Database } from "./schema.js";
@@ -61,6 +62,7 @@ export class KyselyServiceTx implements ServiceTx {
         launch_type: svc.launchType ?? null,
         scheduling_strategy: svc.schedulingStrategy,
         created_at: svc.createdAt?.getTime() ?? 0,
+        inactive_since: inactiveSinceColumn(svc.status, s),
         doc: encodeDoc(s),
       })
       .execute();
@@ -80,16 +82,49 @@ export class KyselyServiceTx implements ServiceTx {
         launch_type: svc.launchType ?? null,
         scheduling_strategy: svc.schedulingStrategy,
         created_at: svc.createdAt?.getTime() ?? 0,
+        inactive_since: inactiveSinceColumn(svc.status, s),
         doc: encodeDoc(s),
       })
       .where("arn", "=", svc.serviceArn)
       .execute();
   }
   async clearServiceHistory(serviceArn: string): Promise<void> {
-    await this.db.deleteFrom("service_deployments").where("service_arn", "=", serviceArn).execute();
-    await this.db.deleteFrom("service_revisions").where("service_arn", "=", serviceArn).execute();
-    await this.db.deleteFrom("service_events").where("service_arn", "=", serviceArn).execute();
-    await this.db.deleteFrom("service_tasks").where("service_arn", "=", serviceArn).execute();
+    await this.deleteHistory([serviceArn]);
+  }
+  private async deleteHistory(serviceArns: readonly string[]): Promise<void> {
+    await this.db.deleteFrom("service_deployments").where("service_arn", "in", serviceArns).execute();
+    await this.db.deleteFrom("service_revisions").where("service_arn", "in", serviceArns).execute();
+    await this.db.deleteFrom("service_events").where("service_arn", "in", serviceArns).execute();
+    await this.db.deleteFrom("service_tasks").where("service_arn", "in", serviceArns).execute();
+  }
+  async forgetServices(before: Date, limit: number): Promise<number> {
+    let q = this.db
+      .selectFrom("services")
+      .select("arn")
+      .where("status", "=", "INACTIVE")
+      .where("inactive_since", "<", before.getTime())
+      // A service's tasks carry its name as their group (service:<name>) in its cluster.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("tasks")
+              .select("arn")
+              .whereRef("tasks.cluster_arn", "=", "services.cluster_arn")
+              .where("tasks.group_name", "=", sql<string>`${"service:"} || ${eb.ref("services.name")}`)
+              .where("tasks.last_status", "!=", "STOPPED"),
+          ),
+        ),
+      )
+      .orderBy("arn")
+      .limit(limit);
+    if (this.dialect.rowLocks) q = q.forUpdate();
+    const arns = (await q.execute()).map((r) => r.arn);
+    if (arns.length === 0) return 0;
+    await this.deleteHistory(arns);
+    await this.db.deleteFrom("tags").where("resource_arn", "in", arns).execute();
+    await this.db.deleteFrom("services").where("arn", "in", arns).execute();
+    return arns.length;
   }
   async listServices(query: ServiceQuery): Promise<Page<StoredService>> {
     let q = this.db
@@ -169,6 +204,10 @@ export class KyselyServiceTx implements ServiceTx {
     return page(items, query.limit, deploymentKey);
   }
 
+  async deleteDeployments(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.db.deleteFrom("service_deployments").where("id", "in", ids).execute();
+  }
+
   // Revisions.
   async putRevision(serviceArn: string, revision: ServiceRevision): Promise<void> {
     const row = { service_arn: serviceArn, created_at: revision.createdAt?.getTime() ?? 0, doc: encodeDoc(revision) };
@@ -181,6 +220,9 @@ export class KyselyServiceTx implements ServiceTx {
   async getRevision(arn: string): Promise<ServiceRevision | undefined> {
     const row = await this.db.selectFrom("service_revisions").select("doc").where("arn", "=", arn).executeTakeFirst();
     return row && decodeDoc<ServiceRevision>(row.doc);
+  }
+  async deleteRevisions(arns: readonly string[]): Promise<void> {
+    if (arns.length > 0) await this.db.deleteFrom("service_revisions").where("arn", "in", arns).execute();
   }
 
   // Events.

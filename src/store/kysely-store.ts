@@ -23,6 +23,7 @@ import { KyselyServiceTx } from "./kysely-service-store.js";
 import { pageOf as page, type Page, type PageRequest } from "./page.js";
 import { byShape, prepareQuery, type QueryTarget } from "./prepared-query.js";
 import { rowsOf, type ReadCache } from "./read-cache.js";
+import { inactiveSinceColumn } from "./control-plane-schema.js";
 import type { Database } from "./schema.js";
 import { BadPageKey, UniqueViolation } from "./store-errors.js";
 import { reservationOf, type Reservation } from "./task-reservation.js";
@@ -32,6 +33,7 @@ import type {
   ClusterUsage,
   FamilyQuery,
   HeldReservation,
+  InactiveSince,
   InstanceWithAttributes,
   Store,
   TaskDefinitionQuery,
@@ -329,12 +331,42 @@ class SqlTx implements Tx {
     const row = await clusterDoc(this.dialect.rowLocks).first(this.on, arn);
     return row && decodeDoc<Cluster>(row.doc);
   }
-  async putCluster(c: Cluster): Promise<void> {
-    await this.db.updateTable("clusters").set({ status: c.status!, doc: encodeDoc(c) }).where("arn", "=", c.clusterArn!).execute();
+  async putCluster(c: Cluster & InactiveSince): Promise<void> {
+    await this.db
+      .updateTable("clusters")
+      .set({ status: c.status!, inactive_since: inactiveSinceColumn(c.status, c), doc: encodeDoc(c) })
+      .where("arn", "=", c.clusterArn!)
+      .execute();
   }
   async listClusterArns(req: PageRequest): Promise<Page<string>> {
     const rows = await clusterArnsPage(req.limit).all(this.on, req.after ?? "");
     return page(rows.map((r) => r.arn), req.limit, (arn) => arn);
+  }
+  async forgetClusters(before: Date, limit: number): Promise<number> {
+    let q = this.db
+      .selectFrom("clusters")
+      .select("arn")
+      .where("status", "=", "INACTIVE")
+      .where("inactive_since", "<", before.getTime())
+      .where((eb) =>
+        eb.and([
+          eb.not(eb.exists(eb.selectFrom("services").select("arn").whereRef("services.cluster_arn", "=", "clusters.arn"))),
+          eb.not(eb.exists(eb.selectFrom("container_instances").select("arn").whereRef("container_instances.cluster_arn", "=", "clusters.arn"))),
+          eb.not(eb.exists(eb.selectFrom("tasks").select("arn").whereRef("tasks.cluster_arn", "=", "clusters.arn"))),
+        ]),
+      )
+      .orderBy("arn")
+      .limit(limit);
+    if (this.dialect.rowLocks) q = q.forUpdate();
+    const arns = (await q.execute()).map((r) => r.arn);
+    if (arns.length === 0) return 0;
+    await this.db.deleteFrom("tags").where("resource_arn", "in", arns).execute();
+    await this.db.deleteFrom("attributes").where("cluster_arn", "in", arns).execute();
+    await this.db.deleteFrom("live_reservations").where("cluster_arn", "in", arns).execute();
+    await this.db.deleteFrom("cluster_instance_versions").where("cluster_arn", "in", arns).execute();
+    await this.db.deleteFrom("clusters").where("arn", "in", arns).execute();
+    for (const arn of arns) this.instanceCache.delete(arn);
+    return arns.length;
   }
   async clusterUsage(arn: string): Promise<ClusterUsage> {
     // One statement: DescribeClusters is among the most frequent calls.
@@ -490,7 +522,7 @@ class SqlTx implements Tx {
       .onConflict((oc) => oc.column("cluster_arn").doUpdateSet({ version }))
       .execute();
   }
-  async insertContainerInstance(clusterArn: string, i: ContainerInstance): Promise<void> {
+  async insertContainerInstance(clusterArn: string, i: ContainerInstance & InactiveSince): Promise<void> {
     await this.insert(() =>
       this.db
         .insertInto("container_instances")
@@ -500,6 +532,7 @@ class SqlTx implements Tx {
           id: i.containerInstanceArn!.split("/").pop()!,
           status: i.status!,
           registered_at: i.registeredAt?.getTime() ?? 0,
+          inactive_since: inactiveSinceColumn(i.status, i),
           doc: encodeDoc(i),
         })
         .execute(),
@@ -512,11 +545,11 @@ class SqlTx implements Tx {
     const row = await q.executeTakeFirst();
     return row && decodeDoc<ContainerInstance>(row.doc);
   }
-  async putContainerInstance(clusterArn: string, i: ContainerInstance): Promise<void> {
+  async putContainerInstance(clusterArn: string, i: ContainerInstance & InactiveSince): Promise<void> {
     await this.instancesChanged(clusterArn);
     await this.db
       .updateTable("container_instances")
-      .set({ status: i.status!, doc: encodeDoc(i) })
+      .set({ status: i.status!, inactive_since: inactiveSinceColumn(i.status, i), doc: encodeDoc(i) })
       .where("cluster_arn", "=", clusterArn)
       .where("arn", "=", i.containerInstanceArn!)
       .execute();
@@ -524,6 +557,36 @@ class SqlTx implements Tx {
   async deleteContainerInstance(arn: string): Promise<void> {
     const deleted = await this.db.deleteFrom("container_instances").where("arn", "=", arn).returning("cluster_arn").executeTakeFirst();
     if (deleted) await this.instancesChanged(deleted.cluster_arn);
+  }
+  async forgetContainerInstances(before: Date, limit: number): Promise<number> {
+    const q = this.db
+      .selectFrom("container_instances")
+      .select(["arn", "cluster_arn"])
+      .where("status", "=", "INACTIVE")
+      .where("inactive_since", "<", before.getTime())
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("tasks")
+              .select("arn")
+              .whereRef("tasks.container_instance_arn", "=", "container_instances.arn")
+              .where("tasks.last_status", "!=", "STOPPED"),
+          ),
+        ),
+      )
+      .orderBy("arn")
+      .limit(limit);
+    const gone = await q.execute();
+    if (gone.length === 0) return 0;
+    // The version tokens first, as every write to instances takes them: two writers never wait on each other in turn.
+    for (const cluster of [...new Set(gone.map((r) => r.cluster_arn))].sort()) await this.instancesChanged(cluster);
+    const arns = gone.map((r) => r.arn);
+    await this.db.deleteFrom("attributes").where("target_id", "in", arns).execute();
+    await this.db.deleteFrom("tags").where("resource_arn", "in", arns).execute();
+    await this.db.deleteFrom("instance_liveness").where("instance_arn", "in", arns).execute();
+    await this.db.deleteFrom("container_instances").where("arn", "in", arns).execute();
+    return gone.length;
   }
   async listContainerInstances(clusterArn: string, req: PageRequest): Promise<Page<ContainerInstance>> {
     let q = this.db.selectFrom("container_instances").select(["arn", "doc"]).where("cluster_arn", "=", clusterArn);

@@ -54,6 +54,8 @@ export interface StoredService {
   /** Whether the last pass found the service steady (so "reached a steady state" is said once). */
   readonly steady?: boolean;
   readonly throttle?: LaunchThrottle;
+  /** When the service became INACTIVE; housekeeping forgets it an hour later (never, without it). */
+  readonly inactiveSince?: Date;
 }
 
 /** The ServiceDeployment (ListServiceDeployments' unit) each deployment carries. */
@@ -132,6 +134,12 @@ export interface ServiceTx {
   putService(service: StoredService): Promise<void>;
   /** Forgets a service's deployments, revisions, events and task ledger (before its name is reused). */
   clearServiceHistory(serviceArn: string): Promise<void>;
+  /**
+   * Forgets up to `limit` deleted (INACTIVE) services that became so before the cutoff and
+   * that no task short of STOPPED belongs to, with their deployments, revisions, events,
+   * task ledger and tags; returns how many.
+   */
+  forgetServices(before: Date, limit: number): Promise<number>;
   /** ACTIVE and DRAINING services of a cluster, by ARN. */
   listServices(query: ServiceQuery): Promise<Page<StoredService>>;
   /** Every service the controller has work for: ACTIVE and DRAINING ones, in every cluster. */
@@ -146,10 +154,14 @@ export interface ServiceTx {
   findServiceDeployment(serviceDeploymentArn: string): Promise<StoredDeployment | undefined>;
   /** Deployments as ServiceDeployments, newest first. */
   listServiceDeployments(query: ServiceDeploymentQuery): Promise<Page<StoredDeployment>>;
+  /** Deletes deployments by id (a service's history past what it keeps). */
+  deleteDeployments(ids: readonly string[]): Promise<void>;
 
   // Revisions.
   putRevision(serviceArn: string, revision: ServiceRevision): Promise<void>;
   getRevision(arn: string): Promise<ServiceRevision | undefined>;
+  /** Deletes revisions by ARN. */
+  deleteRevisions(arns: readonly string[]): Promise<void>;
 
   // Events, newest first, at most `keep` per service.
   addServiceEvent(serviceArn: string, event: ServiceEvent, keep: number): Promise<void>;

@@ -17,6 +17,8 @@ export interface ServicesTables {
     launch_type: string | null;
     scheduling_strategy: string;
     created_at: number;
+    /** When the service became INACTIVE (the document's inactiveSince); null before. Added by 0009 (control-plane-schema.ts). */
+    inactive_since: number | null;
     doc: string;
   };
   service_deployments: {

@@ -86,6 +86,16 @@ export interface HeldReservation extends Reservation {
   readonly tasks: number;
 }
 
+/**
+ * Berth's own member of a cluster's or container instance's stored document (a service's
+ * is StoredService.inactiveSince): when it became INACTIVE (deleted, deregistered). The API
+ * never returns it; housekeeping forgets the resource an hour after it. An INACTIVE
+ * document without it is never forgotten.
+ */
+export interface InactiveSince {
+  readonly inactiveSince?: Date;
+}
+
 /** What one transaction can read and write. */
 export interface Tx {
   /** Services, deployments and service events. */
@@ -95,9 +105,16 @@ export interface Tx {
   /** Inserts the cluster unless its name is taken; returns whether it did. */
   insertCluster(cluster: Cluster): Promise<boolean>;
   getCluster(arn: string): Promise<Cluster | undefined>;
-  putCluster(cluster: Cluster): Promise<void>;
+  putCluster(cluster: Cluster & InactiveSince): Promise<void>;
   listClusterArns(page: PageRequest): Promise<Page<string>>;
   clusterUsage(arn: string): Promise<ClusterUsage>;
+  /**
+   * Forgets up to `limit` deleted (INACTIVE) clusters that became so before the cutoff and
+   * that nothing stored names any more (no service, container instance or task of any
+   * status: those are forgotten on their own clocks first), with their tags and what was
+   * kept about their instances; returns how many.
+   */
+  forgetClusters(before: Date, limit: number): Promise<number>;
 
   // Capacity providers.
   insertCapacityProvider(provider: CapacityProvider): Promise<void>;
@@ -124,10 +141,16 @@ export interface Tx {
   listTaskDefinitionFamilies(query: FamilyQuery): Promise<Page<string>>;
 
   // Container instances.
-  insertContainerInstance(clusterArn: string, instance: ContainerInstance): Promise<void>;
+  insertContainerInstance(clusterArn: string, instance: ContainerInstance & InactiveSince): Promise<void>;
   getContainerInstance(clusterArn: string, arn: string): Promise<ContainerInstance | undefined>;
-  putContainerInstance(clusterArn: string, instance: ContainerInstance): Promise<void>;
+  putContainerInstance(clusterArn: string, instance: ContainerInstance & InactiveSince): Promise<void>;
   deleteContainerInstance(arn: string): Promise<void>;
+  /**
+   * Forgets up to `limit` deregistered (INACTIVE) container instances that became so before
+   * the cutoff and that no task short of STOPPED is placed on (a forced deregistration
+   * orphans them), with their attributes, tags and liveness; returns how many.
+   */
+  forgetContainerInstances(before: Date, limit: number): Promise<number>;
   listContainerInstances(clusterArn: string, page: PageRequest): Promise<Page<ContainerInstance>>;
   /**
    * Every container instance of the cluster with its attributes, in ARN order. Decoded once

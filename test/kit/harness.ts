@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { ECSClient } from "@aws-sdk/client-ecs";
+import type { Clock } from "../../src/clock.js";
 import { startControlPlane, type ControlPlane } from "../../src/control-plane.js";
 import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "./postgres.js";
 
@@ -15,6 +16,7 @@ export interface TestServer {
   readonly dataDir: string;
   /** Environment for the aws CLI and boto3 (endpoint, keys, region, no config files). */
   readonly env: NodeJS.ProcessEnv;
+  /** An SDK client for the server; with a `clock`, signing by that clock as it reads when the client is made. */
   ecs(): ECSClient;
   stop(): Promise<void>;
 }
@@ -24,9 +26,11 @@ export const testAccount = "000000000000";
 
 /**
  * `store: "postgres"` (or BERTH_TEST_STORE=postgres) runs the server on a scratch
- * PostgreSQL database; otherwise on SQLite in the test's data directory.
+ * PostgreSQL database; otherwise on SQLite in the test's data directory. With a
+ * `clock`, the server runs on it and `ecs()` clients sign by it (the SDK's clock
+ * offset), so their requests stay within SigV4's allowed skew.
  */
-export async function startTestServer(opts: { store?: "sqlite" | "postgres" } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { store?: "sqlite" | "postgres"; clock?: Clock } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
   const kind = opts.store ?? (process.env["BERTH_TEST_STORE"] === "postgres" ? "postgres" : "sqlite");
   let scratch: ScratchDatabase | undefined;
@@ -43,8 +47,10 @@ export async function startTestServer(opts: { store?: "sqlite" | "postgres" } = 
     ...(store ? { store } : {}),
     accountId: testAccount,
     region: testRegion,
+    ...(opts.clock ? { clock: opts.clock } : {}),
     logger: pino({ level: "silent" }),
   });
+  const clock = opts.clock;
   const url = cp.edge.url;
   const credentials = { accessKeyId: cp.root.accessKeyId, secretAccessKey: cp.root.secretAccessKey };
   return {
@@ -63,7 +69,14 @@ export async function startTestServer(opts: { store?: "sqlite" | "postgres" } = 
       AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
       AWS_PAGER: "",
     },
-    ecs: () => new ECSClient({ endpoint: url, region: testRegion, credentials, maxAttempts: 1 }),
+    ecs: () =>
+      new ECSClient({
+        endpoint: url,
+        region: testRegion,
+        credentials,
+        maxAttempts: 1,
+        ...(clock ? { systemClockOffset: clock.now().getTime() - Date.now() } : {}),
+      }),
     async stop() {
       await cp.stop();
       await scratch?.drop();

@@ -4,12 +4,13 @@
 
 import { describe } from "node:test";
 import { storeBackends } from "./backends.js";
+import { forgettingContract } from "./forgetting.contract.js";
 import { logContract } from "./logs.contract.js";
 import { registryContract } from "./registry.contract.js";
 import { serviceContract } from "./services.contract.js";
 import { txContract } from "./tx.contract.js";
 
-const suites = [txContract, serviceContract, logContract, registryContract];
+const suites = [txContract, serviceContract, forgettingContract, logContract, registryContract];
 
 const backends = storeBackends();
 

@@ -4,7 +4,7 @@
 
 import { errors } from "../../errors.js";
 import type { Cluster, ClusterField, ClusterSetting, Failure, KeyValuePair } from "../../model/generated/ecs.js";
-import type { Tx } from "../../store/store.js";
+import type { InactiveSince, Tx } from "../../store/store.js";
 import { arns, clusterName, namePattern, type Scope } from "../../ecs/arns.js";
 import { effectiveAccountSetting } from "./account-settings.js";
 import { validateClusterProviders } from "../../ecs/capacity-providers.js";
@@ -183,7 +183,8 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
         if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
           throw errors.clusterContainsTasks("The Cluster cannot be deleted while Tasks are active. Stop them first.");
         }
-        const deleted: Cluster = { ...cluster, status: "INACTIVE" };
+        // Describable as INACTIVE for an hour (housekeeping forgets it then), as ECS keeps deleted clusters for a while.
+        const deleted: Cluster & InactiveSince = { ...cluster, status: "INACTIVE", inactiveSince: ctx.now };
         await tx.putCluster(deleted);
         return { cluster: await present(tx, deleted, everything) };
       }),

@@ -17,7 +17,7 @@ import type {
   Resource,
 } from "../../model/generated/ecs.js";
 import { ClusterQueryError, evaluateClusterQuery, parseClusterQuery, type Expression } from "../../scheduler/cluster-query.js";
-import type { AttributeRow, Page, PageRequest, Tx } from "../../store/store.js";
+import type { AttributeRow, InactiveSince, Page, PageRequest, Tx } from "../../store/store.js";
 import { arnResource, arns, clusterName, type Scope } from "../../ecs/arns.js";
 import type { EcsDeps, EcsHandlers } from "./handler-dependencies.js";
 import { reservationOf } from "../../store/task-reservation.js";
@@ -30,7 +30,7 @@ const TARGET_TYPE = "container-instance";
 type InstanceStatus = ContainerInstanceStatus | "INACTIVE";
 
 /** The stored document: the API's shape plus what the API never returns but later issues need. */
-interface StoredInstance extends ContainerInstance {
+interface StoredInstance extends ContainerInstance, InactiveSince {
   readonly status: InstanceStatus;
   readonly containerInstanceArn: string;
   /** GPUs and other devices the agent reported; the scheduler will assign them to tasks. */
@@ -501,8 +501,9 @@ export function containerInstancesHandlers(deps: EcsDeps): EcsHandlers {
             `Container instance ${instanceId(arn)} has ${usage.runningTasksCount} running tasks. Stop them first, or deregister with force to orphan them.`,
           );
         }
-        // The instance stays describable as INACTIVE (as in ECS) but leaves every list, count and placement.
-        const inactive: StoredInstance = { ...instance, status: "INACTIVE", version: (instance.version ?? 0) + 1 };
+        // The instance stays describable as INACTIVE (as in ECS, for an hour: housekeeping forgets it then)
+        // but leaves every list, count and placement.
+        const inactive: StoredInstance = { ...instance, status: "INACTIVE", version: (instance.version ?? 0) + 1, inactiveSince: ctx.now };
         const shown = await present(tx, inactive);
         await tx.putContainerInstance(cluster.arn, storable(inactive));
         for (const a of await tx.attributesOf(arn)) await tx.deleteAttribute(arn, a.name);
