@@ -12,6 +12,7 @@ import { containerInstancesHandlers } from "./container-instances.js";
 import type { EcsDeps } from "./handler-dependencies.js";
 import { tagHandlers } from "./tags.js";
 import { describeTaskDefinitionHandler, taskDefinitionsHandlers } from "./task-definitions.js";
+import { pollEndpointHandlers } from "./poll-endpoint.js";
 import { serviceHandlers } from "./services.js";
 import { describeTasksHandler, taskHandlers } from "./tasks.js";
 
@@ -29,9 +30,10 @@ export function ecsService(deps: EcsDeps): ServedApi {
     ...taskHandlers(deps),
     DescribeTasks: describeTasksHandler(deps, ecsModel),
     ...serviceHandlers(deps),
+    ...pollEndpointHandlers(deps.endpoint),
   });
 }
 
 export function ecsSubsystem(deps: SubsystemDeps, domain: Pick<EcsDeps, "hooks" | "serviceScheduler">): Subsystem {
-  return { apis: [ecsService({ store: deps.store, ...domain })] };
+  return { apis: [ecsService({ store: deps.store, endpoint: () => `http://${deps.publicHost()}`, ...domain })] };
 }
