@@ -14,6 +14,7 @@ import { tagHandlers } from "./tags.js";
 import { describeTaskDefinitionHandler, taskDefinitionsHandlers } from "./task-definitions.js";
 import { pollEndpointHandlers } from "./poll-endpoint.js";
 import { serviceHandlers } from "./services.js";
+import { taskProtectionHandlers } from "./task-protection.js";
 import { describeTasksHandler, taskHandlers } from "./tasks.js";
 
 export const ecsModel = ApiModel.load("ecs");
@@ -30,6 +31,7 @@ export function ecsService(deps: EcsDeps): ServedApi {
     ...taskHandlers(deps),
     DescribeTasks: describeTasksHandler(deps, ecsModel),
     ...serviceHandlers(deps),
+    ...taskProtectionHandlers(deps),
     ...pollEndpointHandlers(deps.endpoint),
   });
 }
