@@ -360,6 +360,12 @@ describe("FARGATE capacity", () => {
     // A task fg places next sees what the other cluster's task holds.
     const next = await ecs.send(new RunTaskCommand({ cluster: "fg", taskDefinition: "fg", launchType: "FARGATE", networkConfiguration: network }));
     assert.equal(next.tasks![0]?.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, "10.213.9.5");
+    // A capacity provider strategy of FARGATE_SPOT goes the same way.
+    const spot = await ecs.send(
+      new RunTaskCommand({ cluster: "student-cluster", taskDefinition: "fg", capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }], networkConfiguration: network }),
+    );
+    assert.equal(spot.tasks![0]?.capacityProviderName, "FARGATE_SPOT");
+    assert.equal(spot.tasks![0]?.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, "10.213.9.6");
     // EC2 keeps ECS's rule: only the cluster's own instances.
     const ec2 = await ecs.send(new RunTaskCommand({ cluster: "student-cluster", taskDefinition: "app" }));
     assert.deepEqual(ec2.failures, [{ reason: "No Container Instances were found in your cluster." }]);
