@@ -22,6 +22,7 @@ import type { AgentKeys } from "../edge/agent-keys.js";
 import type { TaskDefinition } from "../model/generated/ecs.js";
 import { connectPath, joinPath, type AgentMessage, type AssignedTask, type HubMessage, type JoinResponse } from "../protocol/channel.js";
 import { decodeDoc, encodeDoc } from "../protocol/doc-codec.js";
+import { clusterArnOfInstance } from "../protocol/instance-arn.js";
 import type { Store, Tx } from "../store/store.js";
 
 export interface AgentHubOptions {
@@ -49,12 +50,6 @@ export interface AgentHubOptions {
 const timerWait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 const bearer = (req: IncomingMessage): string => /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
-
-/** container-instance/CLUSTER/ID → the cluster's ARN. */
-function clusterArnOf(instanceArn: string): string {
-  const m = /^(arn:aws:ecs:[^:]+:\d+:)container-instance\/([^/]+)\/[^/]+$/.exec(instanceArn);
-  return m ? `${m[1]}cluster/${m[2]}` : "";
-}
 
 export class AgentHub implements InstanceNotifier {
   private readonly sockets = new Map<string, Set<WebSocket>>();
@@ -117,7 +112,7 @@ export class AgentHub implements InstanceNotifier {
 
   private connect(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const instanceArn = url.searchParams.get("containerInstance") ?? "";
-    if (!this.opts.keys.accepts(bearer(req)) || !clusterArnOf(instanceArn)) {
+    if (!this.opts.keys.accepts(bearer(req)) || !clusterArnOfInstance(instanceArn)) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n");
       return;
     }
@@ -168,7 +163,7 @@ export class AgentHub implements InstanceNotifier {
   private async setConnected(instanceArn: string, connected: boolean): Promise<void> {
     try {
       await this.opts.store.tx(async (tx) => {
-        const cluster = clusterArnOf(instanceArn);
+        const cluster = clusterArnOfInstance(instanceArn);
         const instance = await tx.getContainerInstance(cluster, instanceArn);
         if (instance && instance.agentConnected !== connected) await tx.putContainerInstance(cluster, { ...instance, agentConnected: connected });
       });

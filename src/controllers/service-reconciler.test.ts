@@ -45,6 +45,7 @@ function randomTask(r: () => number, i: number, instances: number): ServiceTaskV
     failedHealthCheck: !pending && !healthy && r() < 0.3,
     age: int(r, 0, 3),
     instanceArn: `i${int(r, 0, instances - 1)}`,
+    ...(r() < 0.15 ? { protected: true } : {}),
   };
 }
 
@@ -91,7 +92,10 @@ describe("reconcileReplica", () => {
         assert.ok(input.tasks.length + input.stoppingCount + plan.place <= maxO, `seed ${seed}: placing ${plan.place} exceeds maximumPercent`);
       }
       const keptCurrent = plan.keep.filter((t) => t.current).length;
-      assert.ok(keptCurrent <= desired, `seed ${seed}: keeps ${keptCurrent} current tasks for ${desired} desired`);
+      // Protected tasks are never scaled in: only where one is kept may more than the desired count stay.
+      const protectedKept = plan.keep.some((t) => t.current && t.protected);
+      assert.ok(keptCurrent <= desired || protectedKept, `seed ${seed}: keeps ${keptCurrent} current tasks for ${desired} desired`);
+      for (const t of [...plan.replace, ...plan.stop]) assert.ok(!t.protected || t.failedHealthCheck, `seed ${seed}: stopped protected ${t.arn}`);
       assert.ok(plan.place <= Math.max(0, desired - keptCurrent), `seed ${seed}: places more than the desired count lacks`);
       const healthyBefore = input.tasks.filter((t) => t.healthy && !t.failedHealthCheck).length;
       const healthyAfter = plan.keep.filter((t) => t.healthy).length;
@@ -188,6 +192,42 @@ describe("reconcileReplica", () => {
     const plan = reconcileReplica({ desiredCount: 2, minimumHealthyPercent: 100, maximumPercent: 200, tasks, stoppingCount: 0, canLaunch: true, frozen: false });
     assert.deepEqual(plan.stop.map((x) => x.arn), ["d", "e", "a"]);
     assert.equal(plan.place, 0);
+  });
+
+  describe("task scale-in protection", () => {
+    const t = (arn: string, over: Partial<ServiceTaskView> = {}): ServiceTaskView => ({ arn, current: true, healthy: true, running: true, pending: false, failedHealthCheck: false, age: 0, ...over });
+    const step = (desiredCount: number, tasks: ServiceTaskView[], maximumPercent = 200) =>
+      reconcileReplica({ desiredCount, minimumHealthyPercent: 100, maximumPercent, tasks, stoppingCount: 0, canLaunch: true, frozen: false });
+
+    it("a scale-in passes protected tasks over, and stops fewer when only protected ones are left", () => {
+      const plan = step(1, [t("a", { protected: true }), t("b"), t("c", { protected: true }), t("d")]);
+      assert.deepEqual(plan.stop.map((x) => x.arn), ["b", "d"]);
+      assert.deepEqual(plan.keep.map((x) => x.arn), ["a", "c"]);
+      assert.equal(plan.place, 0);
+      const allProtected = step(0, [t("a", { protected: true }), t("b", { protected: true })]);
+      assert.deepEqual([allProtected.stop.length, allProtected.keep.length], [0, 2]);
+    });
+
+    it("a rollout leaves protected tasks of the old deployment running until protection ends", () => {
+      const old = (arn: string, over: Partial<ServiceTaskView> = {}) => t(arn, { current: false, age: 1, ...over });
+      const tasks = [old("a", { protected: true }), old("b"), t("c"), t("d")];
+      const during = step(2, tasks);
+      assert.deepEqual(during.replace.map((x) => x.arn), ["b"]);
+      assert.ok(during.keep.some((x) => x.arn === "a"));
+      assert.equal(during.place, 0);
+      // Protection over: the old task goes.
+      const after = step(2, [old("a"), t("c"), t("d")]);
+      assert.deepEqual(after.replace.map((x) => x.arn), ["a"]);
+      // With no room above the desired count, the new deployment waits for the protected task.
+      const full = step(1, [old("a", { protected: true })], 100);
+      assert.deepEqual([full.place, full.replace.length], [0, 0]);
+    });
+
+    it("does not shield a task that failed its health check", () => {
+      const plan = step(1, [t("a", { protected: true, running: true, healthy: false, failedHealthCheck: true })]);
+      assert.deepEqual(plan.replace.map((x) => x.arn), ["a"]);
+      assert.equal(plan.place, 1);
+    });
   });
 });
 

@@ -15,7 +15,9 @@
 // that is up but not yet counted healthy is never stopped to make way for tasks
 // that are not up at all; *occupying* tasks are every live task, including ones
 // told to stop that have not reached STOPPED yet — they still hold resources, so
-// they count toward maximumPercent.
+// they count toward maximumPercent; *protected* tasks have scale-in protection
+// (UpdateTaskProtection): neither a scale-in nor a rollout stops them until it
+// ends, though a failed health check still replaces them.
 
 /** A live task of the service whose desiredStatus is RUNNING. */
 export interface ServiceTaskView {
@@ -34,6 +36,8 @@ export interface ServiceTaskView {
   readonly age: number;
   /** Where it runs (spread on scale-down; the DAEMON's one-per-instance). */
   readonly instanceArn?: string;
+  /** Scale-in protection holds: a scale-in passes it over, and a rollout leaves it running until protection ends. */
+  readonly protected?: boolean;
 }
 
 export interface ReplicaInput {
@@ -93,6 +97,7 @@ function byRetirement(tasks: readonly ServiceTaskView[]): ServiceTaskView[] {
  * Invariant: healthy tasks kept ≥ min(healthy tasks before, minimumHealthy), and the same for running tasks — the step
  *   never takes the service below minimumHealthyPercent by its own hand (failed tasks never count).
  * Invariant: place > 0 only when occupying + place ≤ maximumOccupying.
+ * Invariant: a protected task is stopped only for a failed health check.
  */
 export function reconcileReplica(input: ReplicaInput): ReplicaPlan {
   const desired = Math.max(0, input.desiredCount);
@@ -105,21 +110,24 @@ export function reconcileReplica(input: ReplicaInput): ReplicaPlan {
   let healthy = rest.filter((t) => t.healthy).length;
   let running = rest.filter((t) => t.running).length;
 
-  // Scale-down: current tasks beyond the desired count, least useful first.
+  // Scale-down: current tasks beyond the desired count, least useful first. Protected ones are passed over;
+  // the next in line then may be more useful than the one skipped, so it goes only while the minimum holds
+  // (without protection the least useful go first and the minimum always holds).
   const current = byUsefulness(rest.filter((t) => t.current));
-  const excess = Math.max(0, current.length - desired);
-  current.forEach((t, i) => {
-    if (i < excess) {
+  let excess = Math.max(0, current.length - desired);
+  for (const t of current) {
+    if (excess > 0 && !t.protected && (!t.healthy || healthy - 1 >= minHealthy) && (!t.running || running - 1 >= minHealthy)) {
       stop.push(t);
+      excess--;
       if (t.healthy) healthy--;
       if (t.running) running--;
     } else keep.push(t);
-  });
-  const keptCurrent = current.length - excess;
+  }
+  const keptCurrent = current.length - stop.length;
 
-  // Rollout: outdated tasks go while the healthy and running counts stay at or above the minimum.
+  // Rollout: outdated tasks go while the healthy and running counts stay at or above the minimum; protected ones stay.
   for (const t of byRetirement(rest.filter((t) => !t.current))) {
-    if (input.frozen) keep.push(t);
+    if (input.frozen || t.protected) keep.push(t);
     else if (!t.running) replace.push(t);
     else if (running - 1 >= minHealthy && (!t.healthy || healthy - 1 >= minHealthy)) {
       replace.push(t);

@@ -51,7 +51,7 @@ async function rig(): Promise<Rig> {
   const store = await openSqliteStore(join(dir, "berth.db"));
   const clock = new ManualClock(Date.UTC(2024, 0, 1));
   const hooks = new TaskHooks(store, (err) => assert.ifError(err));
-  const deps: EcsDeps = { store, hooks, serviceScheduler: { prod: () => undefined } };
+  const deps: EcsDeps = { store, hooks, serviceScheduler: { prod: () => undefined }, endpoint: () => "http://127.0.0.1:4566" };
   const ctx = (): RequestContext => ({
     requestId: "r",
     principal: { accessKeyId: "k", secretAccessKey: "s", arn: "arn:aws:iam::000000000000:root", kind: "root" },

@@ -29,6 +29,7 @@ import {
   type ServiceTaskView,
 } from "./service-reconciler.js";
 import { runServiceTasks, startServiceTask, type LaunchRequest } from "./task-launcher.js";
+import { isProtected } from "../ecs/task-protection.js";
 
 export interface SyncConfig {
   readonly now: Date;
@@ -251,6 +252,7 @@ export async function syncService(tx: Tx, changes: TaskChanges, ref: ServiceRef,
     failedHealthCheck: failedHealthCheck(t, now, graceMs),
     age: ages.get(t.startedBy!) ?? ages.size,
     ...(t.containerInstanceArn ? { instanceArn: t.containerInstanceArn } : {}),
+    ...(isProtected(ledger.get(t.taskArn!), now) ? { protected: true } : {}),
   });
   const views = desiredRunning().map(view);
   const stoppingCount = live.length - views.length;

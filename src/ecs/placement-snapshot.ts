@@ -1,9 +1,12 @@
-// What placement sees of a cluster: its ACTIVE and DRAINING instances, net of what
-// their live tasks hold (cpu, memory, ports, awsvpc addresses, groups), read once
-// per launch in the launch's transaction.
+// What placement sees of a launch's capacity: the ACTIVE and DRAINING instances of
+// its pool, net of what their live tasks hold (cpu, memory, ports, awsvpc
+// addresses, groups), read once per launch in the launch's transaction. The pool
+// is the launch's cluster; for FARGATE, which has no cluster of its own, every
+// cluster of the region with an instance that offers Fargate capacity.
 //
-//   store: clusterInstances (decoded once per change) ─ idleCluster ─┐
-//   store: liveReservations (per instance, per distinct reservation) ┴─ withTasks ─ ClusterSnapshot
+//   poolOf(launch type, cluster, Fargate clusters) ─ per cluster of the pool:
+//     store: clusterInstances (decoded once per change) ─ idleCluster ─┐
+//     store: liveReservations (per instance, per distinct reservation) ┴─ withTasks ─ ClusterSnapshot
 
 import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../protocol/attributes.js";
 import type { ContainerInstance } from "../model/generated/ecs.js";
@@ -16,9 +19,9 @@ export interface Placed {
   readonly snap: InstanceSnapshot;
 }
 
-/** What placement sees of a cluster, read once per call. */
+/** What placement sees of a launch's pool of clusters, read once per call. */
 export interface ClusterSnapshot {
-  /** Every ACTIVE or DRAINING instance, net of what live tasks hold. */
+  /** Every ACTIVE or DRAINING instance of the pool, net of what live tasks hold. */
   readonly instances: readonly InstanceSnapshot[];
   /** One of those instances' document and snapshot. */
   on(instanceArn: string): Placed | undefined;
@@ -112,32 +115,58 @@ function withTasks(idle: InstanceSnapshot, held: readonly HeldReservation[]): In
 }
 
 /**
- * The placement snapshot of a cluster, from the store's decoded instances and what
- * its live tasks hold, counted per instance and distinct reservation (never the tasks).
- * Invariant: the caller holds the cluster's row (getCluster locks it), so no other
- * placement in the cluster commits between this read and the caller's commit.
+ * The clusters whose instances a launch in `clusterArn` may use, in ARN order: its own; for
+ * FARGATE also every cluster of the same region and account among `fargateClusters` (those
+ * with an instance that offers Fargate capacity). EC2 and EXTERNAL tasks keep ECS's rule:
+ * only instances registered in their cluster.
  */
-export async function snapshot(tx: Tx, clusterArn: string): Promise<ClusterSnapshot> {
-  const held = new Map<string, HeldReservation[]>();
-  for (const r of await tx.liveReservations(clusterArn)) {
-    const list = held.get(r.containerInstanceArn);
-    if (list) list.push(r);
-    else held.set(r.containerInstanceArn, [r]);
+export function poolOf(launchType: LaunchType, clusterArn: string, fargateClusters: readonly string[]): readonly string[] {
+  if (launchType !== "FARGATE") return [clusterArn];
+  const region = clusterArn.slice(0, clusterArn.indexOf(":cluster/") + 1);
+  return [...new Set([clusterArn, ...fargateClusters.filter((arn) => arn.startsWith(region))])].sort();
+}
+
+/**
+ * The placement snapshot of a launch's pool (`poolOf`), from the store's decoded instances
+ * and what their live tasks hold, counted per instance and distinct reservation (never the tasks).
+ * Invariant: the caller holds its own cluster's row (getCluster locks it), and this locks the
+ * pool's other clusters, so no other placement on these instances commits between this read
+ * and the caller's commit.
+ */
+export async function snapshot(tx: Tx, clusterArn: string, launchType: LaunchType): Promise<ClusterSnapshot> {
+  const fargateClusters = launchType === "FARGATE" ? await tx.clustersWithInstanceAttribute(`${launchTypeAttributePrefix}FARGATE`) : [];
+  const instances: InstanceSnapshot[] = [];
+  const parts: { idle: IdleCluster; busy: Map<string, InstanceSnapshot> }[] = [];
+  for (const arn of poolOf(launchType, clusterArn, fargateClusters)) {
+    if (arn !== clusterArn) await tx.getCluster(arn);
+    const held = new Map<string, HeldReservation[]>();
+    for (const r of await tx.liveReservations(arn)) {
+      const list = held.get(r.containerInstanceArn);
+      if (list) list.push(r);
+      else held.set(r.containerInstanceArn, [r]);
+    }
+    const idle = idleCluster(await tx.clusterInstances(arn));
+    const busy = new Map<string, InstanceSnapshot>();
+    for (const snap of idle.instances) {
+      const mine = held.get(snap.arn);
+      if (!mine) {
+        instances.push(snap);
+        continue;
+      }
+      const net = withTasks(snap, mine);
+      busy.set(snap.arn, net);
+      instances.push(net);
+    }
+    parts.push({ idle, busy });
   }
-  const idle = idleCluster(await tx.clusterInstances(clusterArn));
-  const busy = new Map<string, InstanceSnapshot>();
-  const instances = idle.instances.map((snap) => {
-    const mine = held.get(snap.arn);
-    if (!mine) return snap;
-    const net = withTasks(snap, mine);
-    busy.set(snap.arn, net);
-    return net;
-  });
   return {
     instances,
     on: (instanceArn) => {
-      const placed = idle.byArn.get(instanceArn);
-      return placed && { instance: placed.instance, snap: busy.get(instanceArn) ?? placed.snap };
+      for (const { idle, busy } of parts) {
+        const placed = idle.byArn.get(instanceArn);
+        if (placed) return { instance: placed.instance, snap: busy.get(instanceArn) ?? placed.snap };
+      }
+      return undefined;
     },
   };
 }

@@ -10,7 +10,7 @@ import type { Failure, PlacementConstraint, PlacementStrategy, Task, TaskDefinit
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type Plan } from "../scheduler/placement.js";
 import type { Tx } from "../store/store.js";
 import { taskDefinitionRef, type Scope } from "./arns.js";
-import type { TaskCapacity } from "./capacity.js";
+import { namedInstanceCapacity, type TaskCapacity } from "./capacity.js";
 import { snapshot } from "./placement-snapshot.js";
 import { assign, newTask, placementOn, staticPorts, taskSize, type Launch } from "./task-documents.js";
 import type { TaskChanges } from "./task-hooks.js";
@@ -82,7 +82,7 @@ function planOf(demand: Demand, instances: readonly InstanceSnapshot[], random?:
  * PROVISIONING and wait for it, as ECS's do; others that find none come back as failures.
  */
 export async function launchTasks(tx: Tx, changes: TaskChanges, scope: Scope, l: Launch, target: Target, now: Date): Promise<Launched> {
-  const cluster = await snapshot(tx, l.cluster.clusterArn!);
+  const cluster = await snapshot(tx, l.cluster.clusterArn!, "on" in target ? namedInstanceCapacity.launchType : l.capacity.launchType);
   const tasks: Task[] = [];
   const failures: Failure[] = [];
   if ("on" in target) {

@@ -41,6 +41,7 @@ const toRecord = (r: Database["service_tasks"]): ServiceTaskRecord => ({
   ran: r.ran === 1,
   ...(r.stop_kind ? { stopKind: r.stop_kind as StopKind } : {}),
   createdAt: new Date(Number(r.created_at)),
+  ...(r.protected_until !== null ? { protectedUntil: new Date(Number(r.protected_until)) } : {}),
 });
 
 export class KyselyServiceTx implements ServiceTx {
@@ -274,6 +275,20 @@ export class KyselyServiceTx implements ServiceTx {
       .set({ settled: r.settled ? 1 : 0, ran: r.ran ? 1 : 0, stop_kind: r.stopKind ?? null })
       .where("task_arn", "=", r.taskArn)
       .execute();
+  }
+  async getServiceTask(taskArn: string): Promise<ServiceTaskRecord | undefined> {
+    let q = this.db.selectFrom("service_tasks").selectAll().where("task_arn", "=", taskArn);
+    if (this.dialect.rowLocks) q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row && toRecord(row);
+  }
+  async protectServiceTask(taskArn: string, until: Date | undefined): Promise<boolean> {
+    const r = await this.db
+      .updateTable("service_tasks")
+      .set({ protected_until: until?.getTime() ?? null })
+      .where("task_arn", "=", taskArn)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
   async unsettledServiceTasks(serviceArn: string): Promise<readonly ServiceTaskRecord[]> {
     const rows = await this.db

@@ -17,6 +17,7 @@ import type {
 import type { DialectCapabilities } from "./dialect-capabilities.js";
 import { revisionOfArn } from "../model/task-definition-arn.js";
 import { decodeDoc, encodeDoc, type EncodedDoc } from "../protocol/doc-codec.js";
+import { clusterArnOfInstance } from "../protocol/instance-arn.js";
 import { KyselyLogStore } from "./kysely-log-store.js";
 import { KyselyRegistryStore } from "./kysely-registry-store.js";
 import { KyselyServiceTx } from "./kysely-service-store.js";
@@ -125,15 +126,20 @@ const dropSpentReservation = prepareQuery((db, clusterArn: string, instanceArn: 
     .where("tasks", "<=", 0),
 );
 
-/** The live_reservations row a task row counts toward, as one string (its fields joined by NUL); none unless placed and not STOPPED. */
-function liveKey(row: Pick<Database["tasks"], "cluster_arn" | "container_instance_arn" | "last_status" | "reservation">): string | undefined {
+/**
+ * The live_reservations row a task row counts toward, as one string (its fields joined by NUL); none
+ * unless placed and not STOPPED. The row is kept under the cluster of the task's instance, not of the
+ * task: a Fargate task of any cluster may run on an instance of another, and placement in the
+ * instance's cluster must see what it holds.
+ */
+function liveKey(row: Pick<Database["tasks"], "container_instance_arn" | "last_status" | "reservation">): string | undefined {
   return row.container_instance_arn !== null && row.last_status !== "STOPPED"
-    ? `${row.cluster_arn}\0${row.container_instance_arn}\0${row.reservation}`
+    ? `${clusterArnOfInstance(row.container_instance_arn)}\0${row.container_instance_arn}\0${row.reservation}`
     : undefined;
 }
 
 /** The task columns liveKey reads. */
-const heldColumns = ["cluster_arn", "container_instance_arn", "last_status", "reservation"] as const;
+const heldColumns = ["container_instance_arn", "last_status", "reservation"] as const;
 
 const heldBefore = prepareQuery((db, arn: string) => db.selectFrom("tasks").select(heldColumns).where("arn", "=", arn));
 
@@ -631,6 +637,17 @@ class SqlTx implements Tx {
       .executeTakeFirst();
     if (deleted) await this.instancesChanged(deleted.cluster_arn);
     return deleted !== undefined;
+  }
+  async clustersWithInstanceAttribute(name: string): Promise<readonly string[]> {
+    const rows = await this.db
+      .selectFrom("attributes")
+      .select("cluster_arn")
+      .distinct()
+      .where("target_type", "=", "container-instance")
+      .where("name", "=", name)
+      .orderBy("cluster_arn")
+      .execute();
+    return rows.map((r) => r.cluster_arn);
   }
   async attributesOf(targetId: string): Promise<readonly AttributeRow[]> {
     const rows = await this.db.selectFrom("attributes").selectAll().where("target_id", "=", targetId).orderBy("name").execute();

@@ -105,6 +105,8 @@ export interface ServiceTaskRecord {
   readonly ran: boolean;
   readonly stopKind?: StopKind;
   readonly createdAt: Date;
+  /** Scale-in protection (UpdateTaskProtection) holds until then; written only by protectServiceTask (a new record has none). */
+  readonly protectedUntil?: Date;
 }
 
 export interface ServiceQuery extends PageRequest {
@@ -169,7 +171,12 @@ export interface ServiceTx {
 
   // The ledger of launched tasks.
   trackServiceTask(record: ServiceTaskRecord): Promise<void>;
+  /** Writes what the scheduler keeps of a task (settled, ran, stopKind); never its protection. */
   putServiceTask(record: ServiceTaskRecord): Promise<void>;
+  /** The record of a task a service launched, settled or not; locks it where the backend can. */
+  getServiceTask(taskArn: string): Promise<ServiceTaskRecord | undefined>;
+  /** Sets (a time) or clears (undefined) the task's scale-in protection; returns whether the record exists. */
+  protectServiceTask(taskArn: string, until: Date | undefined): Promise<boolean>;
   unsettledServiceTasks(serviceArn: string): Promise<readonly ServiceTaskRecord[]>;
   /** Drops settled records created before the cutoff; returns how many. */
   pruneServiceTasks(before: Date): Promise<number>;

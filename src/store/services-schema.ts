@@ -43,6 +43,8 @@ export interface ServicesTables {
     /** Why the scheduler stopped it, when it did. */
     stop_kind: string | null;
     created_at: number;
+    /** Until when (epoch ms) scale-in protection keeps the scheduler from stopping it; null: not protected. */
+    protected_until: number | null;
   };
   instance_liveness: { instance_arn: string; disconnected_since: number };
   controller_leases: { name: string; holder: string; expires_at: number };
@@ -129,6 +131,14 @@ export const servicesMigrations: ReadonlyArray<readonly [string, Migration]> = [
           .addColumn("holder", "text", (c) => c.notNull())
           .addColumn("expires_at", "bigint", (c) => c.notNull())
           .execute();
+      },
+    },
+  ],
+  [
+    "0011_task_protection",
+    {
+      async up(db: AnyDb) {
+        await db.schema.alterTable("service_tasks").addColumn("protected_until", "bigint").execute();
       },
     },
   ],

@@ -162,6 +162,8 @@ export interface Tx {
 
   // Attributes (ECS's PutAttributes model), kept per target.
   putAttribute(row: AttributeRow): Promise<void>;
+  /** The clusters with a container instance that carries the attribute, in ARN order. */
+  clustersWithInstanceAttribute(name: string): Promise<readonly string[]>;
   deleteAttribute(targetId: string, name: string): Promise<boolean>;
   attributesOf(targetId: string): Promise<readonly AttributeRow[]>;
   listAttributes(query: AttributeQuery): Promise<Page<AttributeRow>>;
@@ -183,9 +185,10 @@ export interface Tx {
   /** Tasks in a cluster that have not reached STOPPED, placed or not. */
   liveTasksInCluster(clusterArn: string): Promise<readonly Task[]>;
   /**
-   * What the placed tasks of the cluster that have not reached STOPPED hold: one entry per
-   * instance and distinct reservation, with how many tasks hold it; in no set order, read
-   * without decoding or even visiting the tasks.
+   * What the placed tasks on the cluster's instances that have not reached STOPPED hold,
+   * whatever cluster each task belongs to (a Fargate task of one cluster may run on an
+   * instance of another): one entry per instance and distinct reservation, with how many
+   * tasks hold it; in no set order, read without decoding or even visiting the tasks.
    */
   liveReservations(clusterArn: string): Promise<readonly HeldReservation[]>;
   /** Tasks waiting in PROVISIONING for capacity (no instance yet), oldest first. */

@@ -8,6 +8,7 @@
 import type { ECSClient } from "@aws-sdk/client-ecs";
 import { RegisterContainerInstanceCommand, SubmitTaskStateChangeCommand } from "@aws-sdk/client-ecs";
 import { awsvpcSubnetAttribute, launchTypeAttributePrefix } from "../../src/protocol/attributes.js";
+import { clusterArnOfInstance } from "../../src/protocol/instance-arn.js";
 import type { Attribute, HealthStatus, Task } from "../../src/model/generated/ecs.js";
 import type { Store } from "../../src/store/store.js";
 
@@ -79,11 +80,6 @@ const capabilities: readonly string[] = [
   "ecs.capability.secrets.ssm.environment-variables",
   "ecs.capability.secrets.asm.environment-variables",
 ];
-
-const clusterArnOf = (instanceArn: string): string => {
-  const m = /^(arn:aws:ecs:[^:]+:\d+:)container-instance\/([^/]+)\/[^/]+$/.exec(instanceArn);
-  return m ? `${m[1]}cluster/${m[2]}` : "";
-};
 
 export class SimulatedAgent {
   private readonly states = new Map<string, TaskState>();
@@ -205,7 +201,7 @@ export class SimulatedAgent {
   }
 
   private async setConnected(connected: boolean): Promise<void> {
-    const cluster = clusterArnOf(this.containerInstanceArn);
+    const cluster = clusterArnOfInstance(this.containerInstanceArn);
     await this.store.tx(async (tx) => {
       const i = await tx.getContainerInstance(cluster, this.containerInstanceArn);
       if (i && i.agentConnected !== connected) await tx.putContainerInstance(cluster, { ...i, agentConnected: connected });

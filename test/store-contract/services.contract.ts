@@ -168,6 +168,24 @@ export function serviceContract(backend: StoreBackend): void {
         });
       }));
 
+    it("keeps a launched task's scale-in protection apart from what the scheduler writes", () =>
+      withStore(async (store) => {
+        await store.tx(async (tx) => {
+          const rec = { taskArn: `${prefix}:task/c/1`, serviceArn: serviceArn("web"), deploymentId: "ecs-svc/1", settled: false, ran: false, createdAt: new Date(100) };
+          await tx.services.trackServiceTask(rec);
+          assert.deepEqual(await tx.services.getServiceTask(rec.taskArn), rec);
+          assert.equal(await tx.services.getServiceTask(`${prefix}:task/c/none`), undefined);
+          assert.equal(await tx.services.protectServiceTask(rec.taskArn, new Date(5000)), true);
+          assert.equal(await tx.services.protectServiceTask(`${prefix}:task/c/none`, new Date(5000)), false);
+          // The scheduler's writes leave the protection as it is.
+          await tx.services.putServiceTask({ ...rec, ran: true });
+          assert.deepEqual(await tx.services.getServiceTask(rec.taskArn), { ...rec, ran: true, protectedUntil: new Date(5000) });
+          assert.deepEqual(await tx.services.unsettledServiceTasks(serviceArn("web")), [{ ...rec, ran: true, protectedUntil: new Date(5000) }]);
+          await tx.services.protectServiceTask(rec.taskArn, undefined);
+          assert.deepEqual(await tx.services.getServiceTask(rec.taskArn), { ...rec, ran: true });
+        });
+      }));
+
     it("remembers when an instance's agent went away", () =>
       withStore(async (store) => {
         await store.tx(async (tx) => {

@@ -1211,7 +1211,14 @@ export function txContract(backend: StoreBackend): void {
           await t.insertTask(task("b", "PENDING", { containerInstanceArn: i2, cpu: "200", memory: "64", attachments: eni("10.0.0.5"), containers: [] }));
           await t.insertTask(task("c", "STOPPED", { cpu: "300" }));
           await t.insertTask(unplaced(task("d", "PROVISIONING", { cpu: "400" })));
-          await t.insertTask({ ...task("x", "RUNNING"), taskArn: taskArn("other", "x"), clusterArn: clusterArn("other") });
+          await t.insertTask({
+            ...task("x", "RUNNING"),
+            taskArn: taskArn("other", "x"),
+            clusterArn: clusterArn("other"),
+            containerInstanceArn: containerInstanceArn("other", "i9"),
+          });
+          // A task of another cluster on this cluster's instance (Fargate's way) holds it too.
+          await t.insertTask({ ...task("f", "RUNNING", { cpu: "600", containers: [] }), taskArn: taskArn("other", "f"), clusterArn: clusterArn("other") });
           await t.insertTask(
             task("u", "RUNNING", {
               cpu: "500",
@@ -1225,6 +1232,7 @@ export function txContract(backend: StoreBackend): void {
           [
             { containerInstanceArn: i1, group: "service:api", cpu: 100, memory: 512, tcpPorts: [32768], udpPorts: [], tasks: 1 },
             { containerInstanceArn: i1, cpu: 500, memory: 512, tcpPorts: [8080], udpPorts: [53], tasks: 1 },
+            { containerInstanceArn: i1, cpu: 600, memory: 512, tcpPorts: [], udpPorts: [], tasks: 1 },
             { containerInstanceArn: i2, cpu: 200, memory: 64, tcpPorts: [], udpPorts: [], address: "10.0.0.5", tasks: 1 },
           ],
         );
@@ -1234,8 +1242,9 @@ export function txContract(backend: StoreBackend): void {
           await t.putTask(task("a", "STOPPED", { group: "service:api", cpu: "100" }));
         });
         const after = [...(await tx((t) => t.liveReservations(web)))].sort(byInstanceThenCpu);
-        assert.deepEqual(after.map((h) => [h.containerInstanceArn, h.cpu, h.tasks]), [[i1, 500, 1], [i2, 200, 1], [i2, 400, 1]]);
+        assert.deepEqual(after.map((h) => [h.containerInstanceArn, h.cpu, h.tasks]), [[i1, 500, 1], [i1, 600, 1], [i2, 200, 1], [i2, 400, 1]]);
         assert.deepEqual(await tx((t) => t.liveReservations(clusterArn("none"))), []);
+        assert.deepEqual((await tx((t) => t.liveReservations(clusterArn("other")))).map((h) => h.containerInstanceArn), [containerInstanceArn("other", "i9")]);
       });
 
       it("liveReservations counts the tasks holding the same on an instance, through every kind of write", async () => {
@@ -1274,6 +1283,27 @@ export function txContract(backend: StoreBackend): void {
           await t.putTask(task("ghost", "RUNNING", unbound));
         });
         assert.deepEqual(await counts(), [[i1, 10, [8080], 1]]);
+      });
+
+      it("clustersWithInstanceAttribute: the clusters with an instance carrying the attribute, in ARN order", async () => {
+        const fargate = "berth.launch-type.FARGATE";
+        const put = (cluster: string, id: string, name: string, targetType = "container-instance"): AttributeRow => ({
+          clusterArn: clusterArn(cluster),
+          targetType,
+          targetId: containerInstanceArn(cluster, id),
+          name,
+        });
+        assert.deepEqual(await tx((t) => t.clustersWithInstanceAttribute(fargate)), []);
+        await tx(async (t) => {
+          await t.putAttribute(put("zeta", "z1", fargate));
+          await t.putAttribute(put("web", "i1", fargate));
+          await t.putAttribute(put("web", "i2", fargate));
+          await t.putAttribute(put("ec2only", "e1", "berth.launch-type.EC2"));
+          await t.putAttribute(put("tasks", "t1", fargate, "task"));
+        });
+        assert.deepEqual(await tx((t) => t.clustersWithInstanceAttribute(fargate)), [clusterArn("web"), clusterArn("zeta")]);
+        await tx((t) => t.deleteAttribute(containerInstanceArn("zeta", "z1"), fargate));
+        assert.deepEqual(await tx((t) => t.clustersWithInstanceAttribute(fargate)), [clusterArn("web")]);
       });
 
       it("clusterInstances: every instance with its attributes, in ARN order, current after every kind of write", async () => {

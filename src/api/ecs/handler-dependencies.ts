@@ -17,6 +17,8 @@ export interface EcsDeps {
   readonly store: Store;
   readonly hooks: TaskHooks;
   readonly serviceScheduler: ServiceScheduler;
+  /** This Berth's URL as clients reach it (DiscoverPollEndpoint); known once the edge listens. */
+  readonly endpoint: () => string;
   /** Placement's source of randomness (the random strategy); tests pass a seeded one. */
   readonly random?: () => number;
 }

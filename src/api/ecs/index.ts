@@ -12,7 +12,9 @@ import { containerInstancesHandlers } from "./container-instances.js";
 import type { EcsDeps } from "./handler-dependencies.js";
 import { tagHandlers } from "./tags.js";
 import { describeTaskDefinitionHandler, taskDefinitionsHandlers } from "./task-definitions.js";
+import { pollEndpointHandlers } from "./poll-endpoint.js";
 import { serviceHandlers } from "./services.js";
+import { taskProtectionHandlers } from "./task-protection.js";
 import { describeTasksHandler, taskHandlers } from "./tasks.js";
 
 export const ecsModel = ApiModel.load("ecs");
@@ -29,9 +31,11 @@ export function ecsService(deps: EcsDeps): ServedApi {
     ...taskHandlers(deps),
     DescribeTasks: describeTasksHandler(deps, ecsModel),
     ...serviceHandlers(deps),
+    ...taskProtectionHandlers(deps),
+    ...pollEndpointHandlers(deps.endpoint),
   });
 }
 
 export function ecsSubsystem(deps: SubsystemDeps, domain: Pick<EcsDeps, "hooks" | "serviceScheduler">): Subsystem {
-  return { apis: [ecsService({ store: deps.store, ...domain })] };
+  return { apis: [ecsService({ store: deps.store, endpoint: () => `http://${deps.publicHost()}`, ...domain })] };
 }

@@ -332,5 +332,33 @@ dump({"running": ecs.describe_services(cluster="py", services=["a"])["services"]
       const tags = Object.fromEntries(task.tags!.map((t): [string, string] => [t.key ?? "", t.value ?? ""]));
       assert.deepEqual(tags, { team: "core", "aws:ecs:clusterName": "tagged", "aws:ecs:serviceName": "t" });
     });
+
+    it("a FARGATE_SPOT service in a cluster without instances runs on the region's Fargate capacity, counted in its own cluster", async () => {
+      await ecs.send(new CreateClusterCommand({ clusterName: "serverless" }));
+      // The only Fargate capacity is the agent of student-cluster (the seeds' flow above).
+      await ecs.send(
+        new CreateServiceCommand({
+          cluster: "serverless",
+          serviceName: "spot",
+          taskDefinition: "student-rest",
+          desiredCount: 2,
+          capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+          networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"] } },
+        }),
+      );
+      const svc = await eventually("2 tasks RUNNING", async () => {
+        const s = (await ecs.send(new DescribeServicesCommand({ cluster: "serverless", services: ["spot"] }))).services?.[0];
+        return s?.runningCount === 2 ? s : undefined;
+      });
+      assert.equal(svc.deployments?.[0]?.runningCount, 2);
+      const arns = (await ecs.send(new ListTasksCommand({ cluster: "serverless", serviceName: "spot" }))).taskArns ?? [];
+      assert.equal(arns.length, 2);
+      for (const arn of arns) assert.match(arn, /:task\/serverless\//);
+      const tasks = (await ecs.send(new DescribeTasksCommand({ cluster: "serverless", tasks: arns }))).tasks ?? [];
+      assert.deepEqual(tasks.map((t) => [t.launchType, t.capacityProviderName]), [["FARGATE", "FARGATE_SPOT"], ["FARGATE", "FARGATE_SPOT"]]);
+      const counts = (await ecs.send(new DescribeClustersCommand({ clusters: ["serverless"] }))).clusters?.[0];
+      assert.deepEqual([counts?.runningTasksCount, counts?.registeredContainerInstancesCount], [2, 0]);
+      await ecs.send(new DeleteServiceCommand({ cluster: "serverless", service: "spot", force: true }));
+    });
   });
 }

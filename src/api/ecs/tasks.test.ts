@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import {
   CreateClusterCommand,
   DeleteAttributesCommand,
+  DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ListTasksCommand,
@@ -339,5 +340,34 @@ describe("FARGATE capacity", () => {
     const second = (await run()).tasks![0];
     assert.ok(second);
     assert.equal(second.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, "10.213.9.3");
+  });
+
+  it("a FARGATE task of any cluster runs on Fargate capacity of another, and is reported in its own", async () => {
+    await ecs.send(new CreateClusterCommand({ clusterName: "student-cluster" }));
+    const network = { awsvpcConfiguration: { subnets: ["subnet-1"] } };
+    const out = await ecs.send(new RunTaskCommand({ cluster: "student-cluster", taskDefinition: "fg", launchType: "FARGATE", networkConfiguration: network }));
+    const task = out.tasks![0];
+    assert.ok(task);
+    assert.match(task.taskArn!, /:task\/student-cluster\//);
+    assert.equal(task.clusterArn, "arn:aws:ecs:us-east-1:000000000000:cluster/student-cluster");
+    // Placed at once on the instance of cluster fg, past the addresses fg's tasks hold.
+    assert.equal(task.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, "10.213.9.4");
+    assert.deepEqual((await ecs.send(new ListTasksCommand({ cluster: "student-cluster" }))).taskArns, [task.taskArn]);
+    assert.ok(!(await ecs.send(new ListTasksCommand({ cluster: "fg" }))).taskArns!.includes(task.taskArn!));
+    assert.equal((await describe1("student-cluster", task.taskArn!)).attachments?.[0]?.status, "ATTACHED");
+    const counts = (await ecs.send(new DescribeClustersCommand({ clusters: ["student-cluster", "fg"] }))).clusters!.map((c) => c.pendingTasksCount);
+    assert.deepEqual(counts, [1, 2]);
+    // A task fg places next sees what the other cluster's task holds.
+    const next = await ecs.send(new RunTaskCommand({ cluster: "fg", taskDefinition: "fg", launchType: "FARGATE", networkConfiguration: network }));
+    assert.equal(next.tasks![0]?.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, "10.213.9.5");
+    // A capacity provider strategy of FARGATE_SPOT goes the same way.
+    const spot = await ecs.send(
+      new RunTaskCommand({ cluster: "student-cluster", taskDefinition: "fg", capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT" }], networkConfiguration: network }),
+    );
+    assert.equal(spot.tasks![0]?.capacityProviderName, "FARGATE_SPOT");
+    assert.equal(spot.tasks![0]?.containers?.[0]?.networkInterfaces?.[0]?.privateIpv4Address, "10.213.9.6");
+    // EC2 keeps ECS's rule: only the cluster's own instances.
+    const ec2 = await ecs.send(new RunTaskCommand({ cluster: "student-cluster", taskDefinition: "app" }));
+    assert.deepEqual(ec2.failures, [{ reason: "No Container Instances were found in your cluster." }]);
   });
 });

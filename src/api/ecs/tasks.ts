@@ -127,7 +127,7 @@ async function taskTags(
 }
 
 /** A task reference (ARN or id) in a cluster → its ARN. */
-function taskArnOf(scope: Scope, cluster: Cluster, ref: string): string {
+export function taskArnOf(scope: Scope, cluster: Cluster, ref: string): string {
   if (ref.startsWith("arn:")) {
     const resource = arnResource(scope, ref);
     if (!resource?.startsWith("task/")) throw errors.invalidParameter(`Invalid task ARN '${ref}'.`);
