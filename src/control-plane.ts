@@ -91,7 +91,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       host: opts.host ?? "0.0.0.0",
       port: opts.port,
       accountId: opts.accountId,
-      region: opts.region,
       keys,
       apis: subsystems.flatMap((s) => s.apis ?? []),
       routes: subsystems.flatMap((s) => s.routes ?? []),

@@ -37,7 +37,6 @@ export interface EdgeOptions {
   readonly host: string;
   readonly port: number;
   readonly accountId: string;
-  readonly region: string;
   readonly keys: KeyRing;
   readonly apis: readonly ServedApi[];
   readonly routes?: readonly HttpRoute[];
@@ -106,20 +105,20 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
     const body = await readBody(req, maxJsonBody);
     await turns.take();
     const now = opts.clock.now();
-    const principal = verifySigV4(
+    const { principal, region } = verifySigV4(
       {
         method: req.method ?? "POST",
         target: req.url ?? "/",
         headers: req.headers as Record<string, string | undefined>,
         body,
       },
-      { keys: opts.keys, region: opts.region, service: dispatch.service.model.signingName, now },
+      { keys: opts.keys, service: dispatch.service.model.signingName, now },
     );
     const output = await invoke(dispatch, body, {
       requestId,
       principal,
       accountId: opts.accountId,
-      region: opts.region,
+      region,
       now,
     });
     send(res, 200, requestId, output);
