@@ -49,7 +49,7 @@ export interface ControlPlane {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = opts.logger ?? pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
   const dataDirLock = lockDataDir(opts.dataDir);
-  const store = await openStore(opts.store, opts.dataDir);
+  const store = await openStore(opts.store, opts.dataDir, opts.region);
   const root = loadRootKey({
     dataDir: opts.dataDir,
     accountId: opts.accountId,
@@ -81,7 +81,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     hub.subsystem(),
     ecsSubsystem(deps, { hooks, serviceScheduler: services }),
     services.subsystem(),
-    taskHousekeepingSubsystem({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
+    taskHousekeepingSubsystem({ store, hooks, clock, logger }),
     ecrSubsystem(deps),
     logsSubsystem(deps),
   ];

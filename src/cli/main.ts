@@ -93,7 +93,7 @@ withCommonOptions(vulndb.command("import").argument("<files...>", "OSV files (JS
   .action(async (files: string[], opts: Record<string, unknown>) => {
     const settings = readCommonSettings(opts);
     const [{ openStore }, { importVulnDb }] = await Promise.all([import("../store/open-store.js"), import("../registry/vulndb.js")]);
-    const store = await openStore(settings.store, settings.dataDir);
+    const store = await openStore(settings.store, settings.dataDir, settings.region);
     try {
       const result = await importVulnDb(store, files);
       process.stdout.write(`imported ${result.records} records (${result.rows} package ranges) from ${result.files} files\n`);

@@ -5,7 +5,6 @@
 import type { Logger } from "pino";
 import type { Subsystem } from "../subsystem.js";
 import type { Clock } from "../clock.js";
-import type { Scope } from "../ecs/arns.js";
 import type { TaskHooks } from "../ecs/task-hooks.js";
 import { placeWaitingTask } from "../ecs/task-launch.js";
 import type { Store } from "../store/store.js";
@@ -16,7 +15,6 @@ export interface HousekeepingDeps {
   readonly hooks: TaskHooks;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly scope: Scope;
   readonly placeEveryMs?: number;
   readonly purgeEveryMs?: number;
   /** How long a STOPPED task stays describable. */
@@ -40,7 +38,7 @@ export function taskHousekeepingSubsystem(deps: HousekeepingDeps): Subsystem {
     for (const task of waiting) {
       await deps.hooks.tx("housekeeping", async (tx, changes) => {
         const current = await tx.getTask(task.taskArn!);
-        if (current) await placeWaitingTask(tx, changes, deps.scope, current, deps.clock.now());
+        if (current) await placeWaitingTask(tx, changes, current, deps.clock.now());
       });
     }
   }

@@ -23,6 +23,12 @@ export const arns = {
 
 export const defaultClusterName = "default";
 
+/** The region and account an ARN names: what a controller acts in for a resource of any region. */
+export function scopeOfArn(arn: string): Scope {
+  const [, , , region = "", accountId = ""] = arn.split(":");
+  return { region, accountId };
+}
+
 /** The resource part of an ECS ARN of this account and region ("cluster/x"), or undefined. */
 export function arnResource(s: Scope, arn: string): string | undefined {
   const head = `${prefix(s)}:`;
@@ -46,12 +52,13 @@ export interface TaskDefinitionRef {
   readonly revision?: number;
 }
 
-/** The family and revision a task definition ARN names; undefined for anything else. */
-export function revisionOfArn(arn: string): Required<TaskDefinitionRef> | undefined {
-  const m = /task-definition\/([^:]+):(\d+)$/.exec(arn);
-  const family = m?.[1];
-  const revision = m?.[2];
-  return family === undefined || revision === undefined ? undefined : { family, revision: Number(revision) };
+/** The region, family and revision a task definition ARN names; undefined for anything else. */
+export function revisionOfArn(arn: string): (Required<TaskDefinitionRef> & { readonly region: string }) | undefined {
+  const m = /^arn:aws:ecs:([^:]+):[^:]*:task-definition\/([^:]+):(\d+)$/.exec(arn);
+  const region = m?.[1];
+  const family = m?.[2];
+  const revision = m?.[3];
+  return region === undefined || family === undefined || revision === undefined ? undefined : { region, family, revision: Number(revision) };
 }
 
 /** "family", "family:revision" or a task definition ARN. */

@@ -28,6 +28,7 @@ type RepositoryDoc = Omit<RepositoryRecord, "name" | "arn" | "createdAt" | "poli
 
 interface RepositoryRow {
   name: string;
+  region: string;
   arn: string;
   created_at: number;
   doc: string;
@@ -59,6 +60,8 @@ function repositoryRow(r: RepositoryRecord): RepositoryRow {
   };
   return {
     name: r.name,
+    // The region its ARN names (arn:aws:ecr:REGION:…).
+    region: r.arn.split(":")[3] ?? "",
     arn: r.arn,
     created_at: r.createdAt.getTime(),
     doc: encodeDoc(doc),
