@@ -3,7 +3,8 @@
 // pushes to with the docker CLI, a task definition naming the image by its ECR name
 // (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>), a log group, and runs a
 // task on that region's agent. Each region sees only its own resources, under ARNs
-// that carry it, and the task runs in each from the image pulled from Berth.
+// that carry it, and the task runs in each from the image pulled from Berth, its
+// output shipped to its region's log group.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -109,7 +110,19 @@ it("the same scenario in three regions on one endpoint: each region has its own 
       "--family",
       "hello",
       "--container-definitions",
-      JSON.stringify([{ name: "app", image: `${ecrName}:1`, memory: 32, essential: true, command: ["sh", "-c", `echo hello from ${region}`] }]),
+      JSON.stringify([
+        {
+          name: "app",
+          image: `${ecrName}:1`,
+          memory: 32,
+          essential: true,
+          command: ["sh", "-c", `echo hello from ${region}`],
+          logConfiguration: {
+            logDriver: "awslogs",
+            options: { "awslogs-group": "/regional/app", "awslogs-region": region, "awslogs-stream-prefix": "hello" },
+          },
+        },
+      ]),
     );
     // Revisions are per region: each region's first is 1.
     assert.equal(taskDefinition.taskDefinitionArn, `arn:aws:ecs:${region}:${testAccount}:task-definition/hello:1`);
@@ -132,6 +145,11 @@ it("the same scenario in three regions on one endpoint: each region has its own 
     assert.equal(stopped.stopCode, "EssentialContainerExited", stopped.stoppedReason);
     assert.equal(stopped.containers[0]?.exitCode, 0, stopped.stoppedReason);
     assert.ok(stopped.pullStartedAt, "the image was pulled");
+    // Its output went to its region's log group.
+    await waitUntil(`the task's line in ${region}'s log group`, async () => {
+      const { events } = await awsJson<{ events: { message: string }[] }>(cli, "logs", "filter-log-events", "--log-group-name", "/regional/app");
+      return events.some((e) => e.message === `hello from ${region}`) ? true : undefined;
+    }, 30_000, 500);
   }
 
   for (const region of regions) {
