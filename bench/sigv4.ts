@@ -48,7 +48,7 @@ async function smithySign(date: Date): Promise<Record<string, string>> {
 const now = new Date();
 const signed = berthSign(now);
 const keys = new StaticKeyRing([principal]);
-const berthVerify = (): void => void verifySigV4({ method: "POST", target: "/", headers: signed, body }, { keys, region, service: ecsApi.signingName, now });
+const berthVerify = (): void => void verifySigV4({ method: "POST", target: "/", headers: signed, body }, { keys, service: ecsApi.signingName, now });
 const smithyVerify = async (): Promise<void> => {
   if ((await smithySign(now))["authorization"] !== signed["authorization"]) throw new Error("smithy's signature differs from aws4's");
 };

@@ -31,3 +31,22 @@ for (const [name, dir] of Object.entries(services)) {
   writeFileSync(join("models", `${name}.json`), JSON.stringify(out) + "\n");
   console.log(`${name}: ${version}, ${Object.keys(out.operations).length} operations, ${Object.keys(out.shapes).length} shapes`);
 }
+
+// The commercial partition's regions: the ones one endpoint answers for (an
+// endpoint of another partition, aws-cn or aws-us-gov, refuses them as AWS does).
+const endpoints = JSON.parse(readFileSync(join(dataDir, "endpoints.json"), "utf8"));
+const partition = endpoints.partitions.find((p) => p.partition === "aws");
+const regions = Object.keys(partition.regions).sort();
+writeFileSync(
+  join("src", "edge", "aws-regions.ts"),
+  [
+    "// The regions of AWS's commercial partition (`aws`), from botocore's endpoints.json;",
+    "// written by scripts/vendor-models.mjs, not by hand.",
+    "",
+    "export const awsRegions: ReadonlySet<string> = new Set([",
+    ...regions.map((r) => `  "${r}",`),
+    "]);",
+    "",
+  ].join("\n"),
+);
+console.log(`regions: ${regions.length}`);

@@ -50,7 +50,7 @@ export interface ControlPlane {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const logger = opts.logger ?? pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
   const dataDirLock = lockDataDir(opts.dataDir);
-  const store = await openStore(opts.store, opts.dataDir);
+  const store = await openStore(opts.store, opts.dataDir, opts.region);
   const root = loadRootKey({
     dataDir: opts.dataDir,
     accountId: opts.accountId,
@@ -82,7 +82,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     hub.subsystem(),
     ecsSubsystem(deps, { hooks, serviceScheduler: services }),
     services.subsystem(),
-    housekeepingSubsystem({ store, hooks, clock, logger, scope: { accountId: opts.accountId, region: opts.region } }),
+    housekeepingSubsystem({ store, hooks, clock, logger }),
     ecrSubsystem(deps),
     logsSubsystem(deps),
     stsSubsystem(),
@@ -93,7 +93,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       host: opts.host ?? "0.0.0.0",
       port: opts.port,
       accountId: opts.accountId,
-      region: opts.region,
       keys,
       apis: subsystems.flatMap((s) => s.apis ?? []),
       routes: subsystems.flatMap((s) => s.routes ?? []),

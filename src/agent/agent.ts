@@ -36,7 +36,8 @@ export interface AgentParts {
     reporter: StateReporter,
     publishHealth: (message: AgentMessage) => void,
     cluster: string,
-    credentials: { readonly accessKeyId: string; readonly secretAccessKey: string },
+    /** The agent's credentials, and the region it belongs to. */
+    joined: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly region: string; readonly accountId: string },
   ): TaskEngine;
 }
 
@@ -44,6 +45,8 @@ export interface AgentOptions {
   readonly server: string;
   readonly token: string;
   readonly cluster: string;
+  /** The region the agent belongs to (its cluster is there); default: the region the control plane is configured with. */
+  readonly region?: string;
   readonly dataDir: string;
   readonly logger: Logger;
 }
@@ -96,7 +99,8 @@ function reporterFor(ecs: AwsJsonClient<EcsOperations>, logger: Logger): StateRe
 
 export async function startAgent(opts: AgentOptions, parts: AgentParts): Promise<RunningAgent> {
   const log = opts.logger;
-  const keys = await join(opts.server, opts.token);
+  const joined = await join(opts.server, opts.token);
+  const keys = { ...joined, region: opts.region ?? joined.region };
   const ecs = new AwsJsonClient<EcsOperations>(ecsApi, {
     endpoint: opts.server,
     region: keys.region,

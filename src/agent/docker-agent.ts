@@ -13,7 +13,7 @@ import type { DockerEngine } from "./docker-engine.js";
 import { DockerEngineRuntime } from "./docker-engine-runtime.js";
 import { measureHost } from "./host-resources.js";
 import { startLogShipper } from "./log-shipper.js";
-import { registryHost, type PullBehavior } from "./image-pull.js";
+import { imageSource, registryHost, type PullBehavior } from "./image-pull.js";
 import type { PortRange } from "./ports.js";
 import { awsvpcNetworkName, DockerTaskEngine } from "./task-engine.js";
 
@@ -21,7 +21,6 @@ export interface DockerAgentSettings {
   /** This agent's identity on the Docker Engine (labels on everything it creates). */
   readonly agentId: string;
   readonly server: string;
-  readonly region: string;
   readonly launchTypes: readonly ("EC2" | "FARGATE" | "EXTERNAL")[];
   readonly attributes: Readonly<Record<string, string>>;
   readonly instanceType?: string;
@@ -117,13 +116,14 @@ export function dockerAgentParts(settings: DockerAgentSettings): AgentParts {
         dataDir: ctx.dataDir,
         logger: ctx.logger,
       }),
-    createEngine(reporter, publishHealth, _cluster, credentials) {
+    createEngine(reporter, publishHealth, _cluster, joined) {
       return new DockerTaskEngine({
         agentId: settings.agentId,
         runtime,
         reporter,
-        region: settings.region,
-        registryAuth: registryAuthFor(settings.server, settings.region, credentials),
+        region: joined.region,
+        registryAuth: registryAuthFor(settings.server, joined.region, joined),
+        imageSource: (image) => imageSource(image, { host: new URL(settings.server).host, accountId: joined.accountId }),
         awsvpc: { subnet },
         metadata: { bindAddress: "0.0.0.0", port: metadataPort },
         ...(settings.imagePullBehavior ? { imagePullBehavior: settings.imagePullBehavior } : {}),

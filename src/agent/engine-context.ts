@@ -27,6 +27,8 @@ export interface EngineContext {
   readonly images: SharedImageCalls;
   readonly pullBehavior: PullBehavior;
   readonly registryAuth?: (imageRef: string) => Promise<RegistryCredentials | undefined>;
+  /** The reference a container's image is pulled and created by (`image-pull.ts` imageSource); the task definition keeps its own. */
+  readonly imageSource: (image: string) => string;
   readonly resolveSecret?: (valueFrom: string, task: Task) => Promise<string>;
   readonly readEnvFile: (path: string) => Promise<string>;
   readonly stopTimeoutSeconds: number;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { imageDigest, pullPlan, registryHost, SharedImageCalls, splitImageRef, type PullOutcome } from "./image-pull.js";
+import { imageDigest, imageSource, pullPlan, registryHost, SharedImageCalls, splitImageRef, type PullOutcome } from "./image-pull.js";
 
 test("pull behaviours", () => {
   assert.equal(pullPlan("always", true, true), "pull");
@@ -53,4 +53,16 @@ test("image calls in flight are shared by reference and credentials; settled one
   const failing = (): Promise<undefined> => Promise.reject(new Error("boom"));
   await Promise.all([assert.rejects(calls.lookup("b:1", failing), /boom/), assert.rejects(calls.lookup("b:1", () => Promise.resolve(undefined)), /boom/)]);
   assert.equal(await calls.lookup("b:1", () => Promise.resolve(undefined)), undefined, "a failed call is not kept either");
+});
+
+test("an ECR image name of the account Berth serves is pulled from Berth's registry, at its AWS-shaped path; others as written", () => {
+  const registry = { host: "localhost:4566", accountId: "123456789012" };
+  assert.equal(imageSource("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1", registry), "localhost:4566/123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1");
+  assert.equal(
+    imageSource("123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:" + "a".repeat(64), registry),
+    "localhost:4566/123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:" + "a".repeat(64),
+  );
+  assert.equal(imageSource("999999999999.dkr.ecr.eu-west-1.amazonaws.com/app:1", registry), "999999999999.dkr.ecr.eu-west-1.amazonaws.com/app:1");
+  assert.equal(imageSource("localhost:4566/app:1", registry), "localhost:4566/app:1");
+  assert.equal(imageSource("busybox", registry), "busybox");
 });

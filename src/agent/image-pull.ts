@@ -84,6 +84,16 @@ export function splitImageRef(ref: string): { repository: string; tag: string; d
 }
 
 /** The registry a reference names, as Docker decides it (a first part with a dot, a colon or "localhost"). */
+/**
+ * Where an image is pulled from: an ECR image name (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>…`)
+ * of the account `registry` serves is that registry's, at the path it answers to for that
+ * account and region (src/registry/README.md, "Regions"); any other name is pulled as written.
+ */
+export function imageSource(image: string, registry: { readonly host: string; readonly accountId: string }): string {
+  const m = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\//.exec(image);
+  return m?.[1] === registry.accountId ? `${registry.host}/${image}` : image;
+}
+
 export function registryHost(ref: string): string {
   const first = ref.split("/")[0] ?? "";
   if (ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")) return first;

@@ -247,7 +247,7 @@ describe("EntryParser", () => {
 describe("awslogsTarget", () => {
   it("names the stream prefix/container/task-id from the engine's label", () => {
     const t = awslogsTarget(container().labels, "c0ffee");
-    assert.deepEqual(t, { group: "/g", stream: "p/web/0123abcd", createGroup: true, mode: "blocking", maxBufferSize: 1024 * 1024 });
+    assert.deepEqual(t, { group: "/g", region: "us-east-1", stream: "p/web/0123abcd", createGroup: true, mode: "blocking", maxBufferSize: 1024 * 1024 });
   });
 
   it("reads flat fields and falls back to the container id without a prefix", () => {

@@ -32,6 +32,8 @@ import {
 
 export interface AwslogsTarget {
   readonly group: string;
+  /** awslogs-region: where the group is; default the agent's region. */
+  readonly region?: string;
   readonly stream: string;
   readonly createGroup: boolean;
   readonly mode: "blocking" | "non-blocking";
@@ -84,8 +86,10 @@ export function awslogsTarget(containerLabels: Readonly<Record<string, string>>,
   const maxBuffer = s["maxBufferSize"];
   const datetimeFormat = opt("datetimeFormat", "awslogs-datetime-format");
   const multilinePattern = opt("multilinePattern", "awslogs-multiline-pattern");
+  const region = opt("region", "awslogs-region");
   return {
     group,
+    ...(region ? { region } : {}),
     stream,
     createGroup,
     mode,
@@ -297,7 +301,8 @@ export interface RunningLogShipper {
 
 interface ShipperContext {
   readonly source: LogSource;
-  readonly sink: LogSink;
+  /** Where a group of that region (undefined: the agent's) is written. */
+  sinkFor(region: string | undefined): LogSink;
   readonly checkpoints: CheckpointStore;
   readonly logger: Logger;
   readonly flushIntervalMs: number;
@@ -311,23 +316,33 @@ interface ShipperContext {
 export async function startLogShipper(opts: LogShipperOptions): Promise<RunningLogShipper> {
   const docker = opts.docker ?? new DockerEngine();
   const runtime = opts.runtime ?? new DockerEngineRuntime({ engine: docker });
-  let client: AwsJsonClient<LogsOperations> | undefined;
-  const sink =
-    opts.sink ??
-    cloudWatchLogSink(
-      (client = new AwsJsonClient<LogsOperations>(logsApi, {
+  // One client per region a task's awslogs-region names, each signing for it.
+  const clients = new Map<string, AwsJsonClient<LogsOperations>>();
+  const sinks = new Map<string, LogSink>();
+  const sinkFor = (region = opts.region): LogSink => {
+    if (opts.sink) return opts.sink;
+    let sink = sinks.get(region);
+    if (!sink) {
+      const client = new AwsJsonClient<LogsOperations>(logsApi, {
         endpoint: opts.endpoint,
-        region: opts.region,
+        region,
         credentials: { accessKeyId: opts.credentials.accessKeyId, secretAccessKey: opts.credentials.secretAccessKey },
         // The shipper retries itself, forever, with its own backoff.
         maxAttempts: 1,
-      })),
-    );
+      });
+      clients.set(region, client);
+      sinks.set(region, (sink = cloudWatchLogSink(client)));
+    }
+    return sink;
+  };
+  const closeClients = (): void => {
+    for (const client of clients.values()) client.close();
+  };
   const hard = new AbortController();
   const soft = new AbortController();
   const ctx: ShipperContext = {
     source: opts.source ?? dockerLogSource(opts.agentId, runtime, docker),
-    sink,
+    sinkFor,
     checkpoints: new CheckpointStore(opts.dataDir),
     logger: opts.logger,
     flushIntervalMs: opts.flushIntervalMs ?? 250,
@@ -346,7 +361,7 @@ export async function startLogShipper(opts: LogShipperOptions): Promise<RunningL
         await shipper.finished();
         clearTimeout(timer);
         hard.abort();
-        client?.close();
+        closeClients();
       })();
       return stopping;
     },
@@ -354,7 +369,7 @@ export async function startLogShipper(opts: LogShipperOptions): Promise<RunningL
       hard.abort();
       soft.abort();
       await shipper.finished();
-      client?.close();
+      closeClients();
     },
   };
 }
@@ -524,7 +539,7 @@ class Follower {
 
   /** After a crash: the batch sent last landed iff the stream's last event is at least its last timestamp. */
   private async settleInFlight(inFlight: NonNullable<Checkpoint["inFlight"]>): Promise<void> {
-    const last = await this.retrying("DescribeLogStreams", (signal) => this.ctx.sink.lastEventTimestamp(this.target.group, this.target.stream, signal));
+    const last = await this.retrying("DescribeLogStreams", (signal) => this.ctx.sinkFor(this.target.region).lastEventTimestamp(this.target.group, this.target.stream, signal));
     if (last === "aborted") return;
     const landed = last !== undefined && last >= inFlight.lastEventMs;
     this.log.info({ landed }, "settled the batch in flight at the last stop");
@@ -536,8 +551,8 @@ class Follower {
 
   private async ensureStream(): Promise<void> {
     await this.retrying("CreateLogStream", async (signal) => {
-      if (this.target.createGroup) await this.ctx.sink.createLogGroup(this.target.group, signal);
-      await this.ctx.sink.createLogStream(this.target.group, this.target.stream, signal);
+      if (this.target.createGroup) await this.ctx.sinkFor(this.target.region).createLogGroup(this.target.group, signal);
+      await this.ctx.sinkFor(this.target.region).createLogStream(this.target.group, this.target.stream, signal);
     });
   }
 
@@ -682,7 +697,7 @@ class Follower {
       if (this.ctx.hard.aborted) return;
       let rejected: RejectedLogEventsInfo | undefined;
       try {
-        const out = await this.retrying("PutLogEvents", (signal) => this.ctx.sink.putLogEvents(this.target.group, this.target.stream, batch.events, signal));
+        const out = await this.retrying("PutLogEvents", (signal) => this.ctx.sinkFor(this.target.region).putLogEvents(this.target.group, this.target.stream, batch.events, signal));
         if (out === "aborted") return;
         rejected = out;
       } catch (err) {

@@ -73,7 +73,7 @@ async function resolveImage({ ctx, signal }: ActionScope, c: Container): Promise
     await ensurePauseImage(runtime, ctx.dockerArch, signal);
     return { action: "resolve-image" };
   }
-  const ref = c.image;
+  const ref = ctx.imageSource(c.image);
   const image = await images.lookup(ref, () => runtime.inspectImage(ref, signal));
   const auth = registryAuth ? await registryAuth(ref) : undefined;
   return { action: "resolve-image", ...(image ? { image } : {}), ...(auth ? { auth } : {}) };
@@ -82,7 +82,7 @@ async function resolveImage({ ctx, signal }: ActionScope, c: Container): Promise
 async function pullImage({ ctx, signal }: ActionScope, c: Container): Promise<ActionResult> {
   const { runtime, clock, pulledImages, images } = ctx;
   const pullStartedAt = clock.now();
-  const ref = c.image;
+  const ref = c.role === "pause" ? c.image : ctx.imageSource(c.image);
   const auth = c.auth;
   const plan = c.role === "pause" ? "cached" : pullPlan(ctx.pullBehavior, c.cachedImage !== undefined, pulledImages.has(ref));
   let image: ImageInfo | undefined;
@@ -135,7 +135,8 @@ async function createApp(scope: ActionScope, c: Container): Promise<ActionResult
     agentId: ctx.agentId,
     task,
     taskDefinition: td,
-    container: def,
+    // Created from the image as it was pulled, which may be another name for it.
+    container: def.image === undefined ? def : { ...def, image: ctx.imageSource(def.image) },
     networkMode: mode,
     hostPorts,
     ...(pause?.runtimeId ? { pauseContainerId: pause.runtimeId } : {}),

@@ -30,6 +30,8 @@ export interface TaskEngineConfig {
   readonly imagePullBehavior?: PullBehavior;
   /** Credentials for an image reference (Berth's own registry); undefined pulls anonymously. */
   readonly registryAuth?: (imageRef: string) => Promise<RegistryCredentials | undefined>;
+  /** Where an image is pulled from; default: as written. */
+  readonly imageSource?: (image: string) => string;
   /** Resolves a container definition's `secrets[].valueFrom`; without it, tasks with secrets fail to start. */
   readonly resolveSecret?: (valueFrom: string, task: Task) => Promise<string>;
   /** Reads an environmentFiles path on the host (tests replace it). */
@@ -126,6 +128,7 @@ export class DockerTaskEngine implements TaskEngine, MetadataSource {
       images: new SharedImageCalls(),
       pullBehavior: this.config.imagePullBehavior ?? "default",
       ...(this.config.registryAuth ? { registryAuth: this.config.registryAuth } : {}),
+      imageSource: this.config.imageSource ?? ((image) => image),
       ...(this.config.resolveSecret ? { resolveSecret: this.config.resolveSecret } : {}),
       readEnvFile: this.config.readEnvFile ?? ((path) => readFile(path, "utf8")),
       stopTimeoutSeconds: this.config.stopTimeoutSeconds ?? 30,

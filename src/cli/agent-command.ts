@@ -8,6 +8,8 @@ export interface AgentCommandOptions {
   readonly server: string;
   readonly token: string;
   readonly cluster: string;
+  /** The region the agent belongs to; default: the control plane's. */
+  readonly region?: string;
   readonly dataDir: string;
   /** `name=value` each. */
   readonly attribute: readonly string[];
@@ -46,11 +48,17 @@ export async function runAgent(opts: AgentCommandOptions): Promise<void> {
     ]);
     const logger = pino({ level: process.env["BERTH_LOG_LEVEL"] ?? "info" }, pino.destination(2));
     agent = await startAgent(
-      { server: opts.server, token: opts.token, cluster: opts.cluster, dataDir: opts.dataDir, logger },
+      {
+        server: opts.server,
+        token: opts.token,
+        cluster: opts.cluster,
+        ...(opts.region ? { region: opts.region } : {}),
+        dataDir: opts.dataDir,
+        logger,
+      },
       dockerAgentParts({
         agentId: loadAgentId(opts.dataDir),
         server: opts.server,
-        region: process.env["BERTH_REGION"] ?? "us-east-1",
         launchTypes: launchTypes as ("EC2" | "FARGATE" | "EXTERNAL")[],
         attributes,
         instanceType: opts.instanceType,

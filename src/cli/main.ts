@@ -60,6 +60,7 @@ program
   .requiredOption("--server <url>", "the control plane's endpoint (BERTH_SERVER)", process.env["BERTH_SERVER"])
   .requiredOption("--token <token>", "the join token `berth server` printed (BERTH_AGENT_TOKEN)", process.env["BERTH_AGENT_TOKEN"])
   .option("--cluster <name>", "the cluster to join", "default")
+  .option("--region <region>", "the region the agent and its cluster belong to (BERTH_REGION; default: the control plane's)", process.env["BERTH_REGION"])
   .option("--data-dir <dir>", "where the agent keeps its identity (BERTH_AGENT_DATA_DIR)", process.env["BERTH_AGENT_DATA_DIR"] ?? join(homedir(), ".berth-agent"))
   .option("--attribute <name=value>", "a custom attribute (repeatable)", collect, [])
   .option("--launch-types <list>", "launch types this host serves: EC2, FARGATE, EXTERNAL (comma-separated)", "EC2")
@@ -75,6 +76,7 @@ program
       server: String(opts["server"]),
       token: String(opts["token"]),
       cluster: String(opts["cluster"]),
+      ...(opts["region"] ? { region: String(opts["region"]) } : {}),
       dataDir: String(opts["dataDir"]),
       attribute: opts["attribute"] as string[],
       launchTypes: String(opts["launchTypes"]),
@@ -93,7 +95,7 @@ withCommonOptions(vulndb.command("import").argument("<files...>", "OSV files (JS
   .action(async (files: string[], opts: Record<string, unknown>) => {
     const settings = readCommonSettings(opts);
     const [{ openStore }, { importVulnDb }] = await Promise.all([import("../store/open-store.js"), import("../registry/vulndb.js")]);
-    const store = await openStore(settings.store, settings.dataDir);
+    const store = await openStore(settings.store, settings.dataDir, settings.region);
     try {
       const result = await importVulnDb(store, files);
       process.stdout.write(`imported ${result.records} records (${result.rows} package ranges) from ${result.files} files\n`);

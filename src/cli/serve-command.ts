@@ -43,7 +43,6 @@ export async function serve(settings: UpSettings, what: string, withAgent: boole
         dockerAgentParts({
           agentId: loadAgentId(agentDir),
           server,
-          region: settings.region,
           // One machine serves every launch type: Fargate's capacity is this host too.
           launchTypes: ["EC2", "FARGATE", "EXTERNAL"],
           attributes: {},

@@ -138,7 +138,7 @@ export class AgentHub implements InstanceNotifier {
     try {
       await this.opts.store.tx(async (tx) => {
         for (let after: string | undefined, more = true; more; ) {
-          const clusters = await tx.listClusterArns({ limit: 100, ...(after ? { after } : {}) });
+          const clusters = await tx.listEveryClusterArn({ limit: 100, ...(after ? { after } : {}) });
           for (const cluster of clusters.items) {
             for (let from: string | undefined, rest = true; rest; ) {
               const page = await tx.listContainerInstances(cluster, { limit: 100, ...(from ? { after: from } : {}) });
@@ -204,7 +204,7 @@ export class AgentHub implements InstanceNotifier {
       let def = this.definitions.get(arn);
       if (!def) {
         const ref = revisionOfArn(arn);
-        def = ref ? await tx.getTaskDefinition(ref.family, ref.revision) : undefined;
+        def = ref ? await tx.getTaskDefinition(ref.region, ref.family, ref.revision) : undefined;
         // Revisions never change once registered (only their status), so they can be cached.
         if (def) this.definitions.set(arn, def);
       }

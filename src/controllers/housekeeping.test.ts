@@ -65,7 +65,7 @@ describe("Housekeeping, on a fake clock", () => {
   const clock = new ManualClock(start);
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "berth-housekeeping-"));
-    store = await openSqliteStore(join(dir, "berth.db"));
+    store = await openSqliteStore(join(dir, "berth.db"), "us-east-1");
   });
   afterEach(async () => {
     await store.close();
@@ -100,7 +100,6 @@ describe("Housekeeping, on a fake clock", () => {
       hooks: new TaskHooks(store, (err) => assert.fail(String(err))),
       clock,
       logger: pino({ level: "silent" }),
-      scope: { accountId: "000000000000", region: "us-east-1" },
       placeEveryMs: 60_000,
       forgetEveryMs: 5,
     });

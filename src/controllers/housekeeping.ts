@@ -6,7 +6,6 @@
 import type { Logger } from "pino";
 import type { Subsystem } from "../subsystem.js";
 import type { Clock } from "../clock.js";
-import type { Scope } from "../ecs/arns.js";
 import type { TaskHooks } from "../ecs/task-hooks.js";
 import { placeWaitingTask } from "../ecs/task-launch.js";
 import type { Store, Tx } from "../store/store.js";
@@ -17,7 +16,6 @@ export interface HousekeepingDeps {
   readonly hooks: TaskHooks;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly scope: Scope;
   readonly placeEveryMs?: number;
   readonly forgetEveryMs?: number;
   /** How long a STOPPED task, or an INACTIVE service, cluster or container instance, stays describable. */
@@ -78,7 +76,7 @@ export function housekeepingSubsystem(deps: HousekeepingDeps): Subsystem {
     for (const task of waiting) {
       await deps.hooks.tx("housekeeping", async (tx, changes) => {
         const current = await tx.getTask(task.taskArn!);
-        if (current) await placeWaitingTask(tx, changes, deps.scope, current, deps.clock.now());
+        if (current) await placeWaitingTask(tx, changes, current, deps.clock.now());
       });
     }
   }

@@ -129,7 +129,7 @@ export class ServiceController {
     const clusters: string[] = [];
     await store.tx(async (tx) => {
       for (let after: string | undefined, more = true; more; ) {
-        const page = await tx.listClusterArns({ limit: 100, ...(after ? { after } : {}) });
+        const page = await tx.listEveryClusterArn({ limit: 100, ...(after ? { after } : {}) });
         clusters.push(...page.items);
         after = page.next;
         more = page.next !== undefined;

@@ -48,7 +48,7 @@ interface Rig {
 
 async function rig(): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), "berth-service-sync-"));
-  const store = await openSqliteStore(join(dir, "berth.db"));
+  const store = await openSqliteStore(join(dir, "berth.db"), "us-east-1");
   const clock = new ManualClock(Date.UTC(2024, 0, 1));
   const hooks = new TaskHooks(store, (err) => assert.ifError(err));
   const deps: EcsDeps = { store, hooks, serviceScheduler: { prod: () => undefined }, endpoint: () => "http://127.0.0.1:4566" };

@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import type { ContainerInstance, Task } from "../model/generated/ecs.js";
 import { AwsError } from "../errors.js";
+import { scopeOfArn } from "../ecs/arns.js";
 import { revisionOfArn } from "../model/task-definition-arn.js";
 import { launchTypesOf } from "../ecs/placement-snapshot.js";
 import { serviceTasks } from "../ecs/service-deployments.js";
@@ -46,12 +47,6 @@ export const eventsKept = 100;
 const repeatFailureAfterMs = 5 * 60_000;
 
 const pendingStatuses = new Set(["PROVISIONING", "PENDING", "ACTIVATING"]);
-
-/** region and account of an ECS ARN. */
-export function scopeOfArn(arn: string): { region: string; accountId: string } {
-  const [, , , region = "", accountId = ""] = arn.split(":");
-  return { region, accountId };
-}
 
 const hasHealthCheck = (t: Task): boolean => (t.containers ?? []).some((c) => c.healthStatus !== undefined);
 
@@ -103,7 +98,7 @@ async function daemonInstances(
   live: readonly Task[],
 ): Promise<DaemonInstance[]> {
   const ref = revisionOfArn(deployment.spec.taskDefinition);
-  const def = ref ? await tx.getTaskDefinition(ref.family, ref.revision) : undefined;
+  const def = ref ? await tx.getTaskDefinition(ref.region, ref.family, ref.revision) : undefined;
   const expressions: Expression[] = [];
   for (const c of [...(def?.placementConstraints ?? []), ...deployment.spec.placementConstraints]) {
     if (c.type === "memberOf" && c.expression) {

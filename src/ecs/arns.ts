@@ -23,6 +23,12 @@ export const arns = {
 
 export const defaultClusterName = "default";
 
+/** The region and account an ARN names: what a controller acts in for a resource of any region. */
+export function scopeOfArn(arn: string): Scope {
+  const [, , , region = "", accountId = ""] = arn.split(":");
+  return { region, accountId };
+}
+
 /** The resource part of an ECS ARN of this account and region ("cluster/x"), or undefined. */
 export function arnResource(s: Scope, arn: string): string | undefined {
   const head = `${prefix(s)}:`;

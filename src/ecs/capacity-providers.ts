@@ -25,7 +25,7 @@ export async function findCapacityProvider(tx: Tx, scope: Scope, ref: string): P
   const name = providerName(scope, ref);
   const fixed = builtinProviders.find((b) => b === name);
   if (fixed) return builtinProvider(scope, fixed);
-  const stored = await tx.getCapacityProvider(name);
+  const stored = await tx.getCapacityProvider(scope.region, name);
   return stored?.status === "ACTIVE" ? stored : undefined;
 }
 

@@ -79,7 +79,7 @@ describe("historyToForget", () => {
 describe("deploy", () => {
   it("forgets, as it writes a new deployment, the finished ones past the newest 100, and revisions once nothing kept names them", async () => {
     const dir = mkdtempSync(join(tmpdir(), "berth-deploy-"));
-    const store = await openSqliteStore(join(dir, "berth.db"));
+    const store = await openSqliteStore(join(dir, "berth.db"), "us-east-1");
     try {
       const stored: StoredService = {
         service: { serviceArn: `${prefix}:service/c/web`, serviceName: "web", clusterArn: `${prefix}:cluster/c`, status: "ACTIVE", schedulingStrategy: "REPLICA", desiredCount: 1 },

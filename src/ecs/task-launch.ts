@@ -9,7 +9,7 @@ import { errors } from "../errors.js";
 import type { Failure, PlacementConstraint, PlacementStrategy, Task, TaskDefinition } from "../model/generated/ecs.js";
 import { place, PlacementInputError, type Demand, type InstanceSnapshot, type Plan } from "../scheduler/placement.js";
 import type { Tx } from "../store/store.js";
-import { taskDefinitionRef, type Scope } from "./arns.js";
+import { scopeOfArn, taskDefinitionRef, type Scope } from "./arns.js";
 import { namedInstanceCapacity, type TaskCapacity } from "./capacity.js";
 import { snapshot } from "./placement-snapshot.js";
 import { assign, newTask, placementOn, staticPorts, taskSize, type Launch } from "./task-documents.js";
@@ -40,7 +40,7 @@ export interface Launched {
 /** The revision a task runs; RunTask and StartTask need an ACTIVE one, a service keeps running a deregistered one. */
 export async function revisionToRun(tx: Tx, scope: Scope, ref: string, allowInactive: boolean): Promise<TaskDefinition> {
   const r = taskDefinitionRef(scope, ref);
-  const def = await tx.getTaskDefinition(r.family, r.revision);
+  const def = await tx.getTaskDefinition(scope.region, r.family, r.revision);
   if (!def) throw errors.client(`Unable to find task definition '${ref}'. Register it first, or check the family and revision.`);
   if (def.status !== "ACTIVE" && !allowInactive) throw errors.client(`TaskDefinition is inactive: ${def.taskDefinitionArn}. Run an ACTIVE revision.`);
   return def;
@@ -135,10 +135,12 @@ export async function launchTasks(tx: Tx, changes: TaskChanges, scope: Scope, l:
  * Tries again to place a task that waits in PROVISIONING without an instance;
  * returns it placed, or undefined while there is still no capacity.
  */
-export async function placeWaitingTask(tx: Tx, changes: TaskChanges, scope: Scope, task: Task, now: Date): Promise<Task | undefined> {
+export async function placeWaitingTask(tx: Tx, changes: TaskChanges, task: Task, now: Date): Promise<Task | undefined> {
   if (task.containerInstanceArn || task.lastStatus !== "PROVISIONING" || task.desiredStatus !== "RUNNING") return undefined;
+  // Tasks of every region wait in one queue: each is placed in its own.
+  const scope = scopeOfArn(task.taskArn!);
   const r = taskDefinitionRef(scope, task.taskDefinitionArn!);
-  const definition = await tx.getTaskDefinition(r.family, r.revision);
+  const definition = await tx.getTaskDefinition(scope.region, r.family, r.revision);
   const cluster = await tx.getCluster(task.clusterArn!);
   if (!definition || !cluster) return undefined;
   const capacity: TaskCapacity = {

@@ -219,10 +219,10 @@ const cases: readonly BadCase[] = [
     says: ["Credential scope", "20200101"],
   },
   {
-    name: "credential scoped to another region",
-    request: { operation: "ListClusters", body: {}, sign: { region: "eu-west-1" } },
+    name: "credential scoped to a region AWS does not have",
+    request: { operation: "ListClusters", body: {}, sign: { region: "eu-nowhere-1" } },
     type: "InvalidSignatureException",
-    says: ["scoped to a valid region", "eu-west-1"],
+    says: ["scoped to a valid region", "eu-nowhere-1"],
   },
   {
     name: "credential scoped to another service",
@@ -585,7 +585,7 @@ describe("real clients raise the exception classes users catch", () => {
     const attempts: [string, ECSClient, string][] = [
       ["unknown key", make({ accessKeyId: unknownKeyId, secretAccessKey: "x" }), "UnrecognizedClientException"],
       ["wrong secret", make({ ...root, secretAccessKey: "wrong" }), "InvalidSignatureException"],
-      ["wrong region", make(root, "eu-west-1"), "InvalidSignatureException"],
+      ["a region AWS does not have", make(root, "eu-nowhere-1"), "InvalidSignatureException"],
     ];
     for (const [what, ecs, name] of attempts) {
       try {

@@ -39,7 +39,6 @@ export interface EdgeOptions {
   readonly host: string;
   readonly port: number;
   readonly accountId: string;
-  readonly region: string;
   readonly keys: KeyRing;
   readonly apis: readonly ServedApi[];
   readonly routes?: readonly HttpRoute[];
@@ -115,16 +114,16 @@ export async function startEdge(opts: EdgeOptions): Promise<Edge> {
   async function run(req: IncomingMessage, body: Buffer, dispatch: Dispatch, decode: () => unknown, requestId: string): Promise<unknown> {
     await turns.take();
     const now = opts.clock.now();
-    const principal = verifySigV4(
+    const { principal, region } = verifySigV4(
       {
         method: req.method ?? "POST",
         target: req.url ?? "/",
         headers: req.headers as Record<string, string | undefined>,
         body,
       },
-      { keys: opts.keys, region: opts.region, service: dispatch.service.model.signingName, now },
+      { keys: opts.keys, service: dispatch.service.model.signingName, now },
     );
-    return invoke(dispatch, decode(), { requestId, principal, accountId: opts.accountId, region: opts.region, now });
+    return invoke(dispatch, decode(), { requestId, principal, accountId: opts.accountId, region, now });
   }
 
   async function handleJson(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {

@@ -1,12 +1,15 @@
 // Verifies AWS Signature Version 4 exactly as AWS does: the signature is
 // recomputed with the caller's secret by the signer Berth's clients use
 // (aws-client/sigv4.ts: it runs on every request) and compared in constant
-// time; scope, date and skew are checked first with AWS's messages.
+// time; scope, date and skew are checked first with AWS's messages. One
+// endpoint serves every region of the commercial partition: the region the
+// caller signed for is the region its request acts in.
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { amzDate, sigV4Signature } from "../aws-client/sigv4.js";
 import { errors } from "../errors.js";
 import type { KeyRing, Principal } from "./access-keys.js";
+import { awsRegions } from "./aws-regions.js";
 
 export interface SignedRequest {
   readonly method: string;
@@ -19,7 +22,6 @@ export interface SignedRequest {
 
 export interface VerifyOptions {
   readonly keys: KeyRing;
-  readonly region: string;
   /** The signing name the request must be scoped to (ecs, ecr, logs, …). */
   readonly service: string;
   readonly now: Date;
@@ -96,8 +98,14 @@ function parseAmzDate(text: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** Returns the caller's principal, or throws the AWS error a real client expects. */
-export function verifySigV4(req: SignedRequest, opts: VerifyOptions): Principal {
+/** Who signed a request, and the region it signed it for. */
+export interface SignedCaller {
+  readonly principal: Principal;
+  readonly region: string;
+}
+
+/** Returns the caller, or throws the AWS error a real client expects. */
+export function verifySigV4(req: SignedRequest, opts: VerifyOptions): SignedCaller {
   const authorization = req.headers["authorization"];
   if (!authorization) throw errors.missingAuthenticationToken("Request is missing Authentication Token");
   const auth = parseAuthorization(authorization);
@@ -129,8 +137,9 @@ export function verifySigV4(req: SignedRequest, opts: VerifyOptions): Principal 
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${dateHeader.slice(0, 8)}', from '${dateHeader}'.`,
     );
   }
-  if (auth.scopeRegion !== opts.region) {
-    throw errors.invalidSignature(`Credential should be scoped to a valid region, not '${auth.scopeRegion}'. This endpoint serves '${opts.region}'.`);
+  if (!awsRegions.has(auth.scopeRegion)) {
+    // AWS's own words, trailing space included.
+    throw errors.invalidSignature(`Credential should be scoped to a valid region, not '${auth.scopeRegion}'. `);
   }
   if (auth.scopeService !== opts.service) {
     throw errors.invalidSignature(`Credential should be scoped to correct service: '${opts.service}'. `);
@@ -161,5 +170,5 @@ export function verifySigV4(req: SignedRequest, opts: VerifyOptions): Principal 
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
     );
   }
-  return principal;
+  return { principal, region: auth.scopeRegion };
 }

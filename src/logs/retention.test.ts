@@ -19,7 +19,7 @@ describe("RetentionSweeper", () => {
   let store: Store;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "berth-retention-"));
-    store = await openSqliteStore(join(dir, "berth.db"));
+    store = await openSqliteStore(join(dir, "berth.db"), "us-east-1");
     for (const [name, days] of [["short", 1], ["long", 30], ["forever", undefined]] as const) {
       const g = await store.logs.createGroup({ name, createdAt: t0, logGroupClass: "STANDARD", deletionProtection: false });
       await store.logs.createStream(g.id, "s", t0);

@@ -151,7 +151,7 @@ function crashSuite(kind: "sqlite" | "postgres"): void {
       server = await startServer(port, dataDir, store, keys);
       // Opening a store takes no lock (the control plane takes the data directory's),
       // so the test looks in while the server runs.
-      const inspect = await openStore(store, dataDir);
+      const inspect = await openStore(store, dataDir, "us-east-1");
       try {
         const registry = new Registry({
           store: inspect,

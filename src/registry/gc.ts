@@ -104,7 +104,7 @@ export async function checkConsistency(registry: Registry): Promise<string[]> {
   let after: string | undefined;
   do {
     const page = await store.registry.tx((tx) => tx.listRepositories({ limit: 100, ...(after !== undefined ? { after } : {}) }));
-    repositories.push(...page.items.map((r) => r.name));
+    repositories.push(...page.items.map((r) => r.path));
     after = page.next;
   } while (after !== undefined);
   for (const name of repositories) {

@@ -10,6 +10,17 @@ export function isRepositoryName(name: string): boolean {
   return name.length >= 2 && name.length <= 256 && repositoryPattern.test(name);
 }
 
+/** The host name of an account's registry in a region, as AWS names it. */
+export function ecrHost(accountId: string, region: string): string {
+  return `${accountId}.dkr.ecr.${region}.amazonaws.com`;
+}
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>…`: an image name of an ECR registry, split; undefined for any other. */
+export function parseEcrImage(image: string): { readonly accountId: string; readonly region: string; readonly rest: string } | undefined {
+  const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/(.+)$/.exec(image);
+  return m?.[1] === undefined || m[2] === undefined || m[3] === undefined ? undefined : { accountId: m[1], region: m[2], rest: m[3] };
+}
+
 const tagPattern = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 export function isTag(value: string): boolean {

@@ -463,7 +463,7 @@ export function ociRoute(deps: OciRouteDeps): HttpRoute {
           more = true;
           break;
         }
-        if (isAllowed(caller.principal, accountId, r, "ecr:DescribeRepositories")) names.push(r.name);
+        if (isAllowed(caller.principal, accountId, r, "ecr:DescribeRepositories")) names.push(r.path);
       }
       if (page.next === undefined || more) break;
       after = page.next;
@@ -503,7 +503,8 @@ export function ociRoute(deps: OciRouteDeps): HttpRoute {
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     res.setHeader("docker-distribution-api-version", "registry/2.0");
     try {
-      const target = parseTarget(url.pathname);
+      const parsed = parseTarget(url.pathname);
+      const target = parsed && "name" in parsed ? { ...parsed, name: registry.canonicalPath(parsed.name) } : parsed;
       const caller = authenticate(req, url, target ?? { kind: "base" });
       if (!target) throw new RegistryError("NOT_FOUND", `no registry API is served at ${url.pathname}`);
       switch (target.kind) {

@@ -20,7 +20,7 @@ import { digestOf, newHash, parseDigest } from "./digest.js";
 import { RegistryError, registryErrors } from "./errors.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { parseManifest, type ParsedManifest } from "./manifest.js";
-import { isDigestReference, isTag, wildcardMatcher } from "./names.js";
+import { ecrHost, isDigestReference, parseEcrImage, isTag, wildcardMatcher } from "./names.js";
 
 /** The spec asks registries to accept manifests of at least 4 MiB. */
 export const maxManifestBytes = 4 * 1024 * 1024;
@@ -36,6 +36,7 @@ export interface RegistryDeps {
   readonly logger: Logger;
   readonly dataDir: string;
   readonly accountId: string;
+  /** The region Berth is configured with: its repositories' paths are their bare names. */
   readonly region: string;
   readonly publicHost: () => string;
 }
@@ -112,12 +113,34 @@ export class Registry {
     return this.deps.clock.now();
   }
 
-  repositoryArn(name: string): string {
-    return `arn:aws:ecr:${this.deps.region}:${this.deps.accountId}:repository/${name}`;
+  repositoryArn(region: string, name: string): string {
+    return `arn:aws:ecr:${region}:${this.deps.accountId}:repository/${name}`;
   }
 
-  repositoryUri(name: string): string {
-    return `${this.deps.publicHost()}/${name}`;
+  /** A repository's path under /v2/: its name in the configured region, else behind its registry's AWS host name. */
+  pathOf(region: string, name: string): string {
+    return region === this.deps.region ? name : `${ecrHost(this.deps.accountId, region)}/${name}`;
+  }
+
+  /**
+   * Whether a name is kept from the configured region's repositories: one under this
+   * account's AWS-shaped registry host would be another region's path (see `pathOf`).
+   */
+  isReservedName(region: string, name: string): boolean {
+    return region === this.deps.region && parseEcrImage(name)?.accountId === this.deps.accountId;
+  }
+
+  /**
+   * The path a client asked for, as the repository is keyed: the configured region's
+   * repositories answer to their AWS-shaped path too (what an agent pulls an ECR image name by).
+   */
+  canonicalPath(path: string): string {
+    const home = `${ecrHost(this.deps.accountId, this.deps.region)}/`;
+    return path.startsWith(home) ? path.slice(home.length) : path;
+  }
+
+  repositoryUri(path: string): string {
+    return `${this.deps.publicHost()}/${path}`;
   }
 
   onPush(listener: (event: PushEvent) => void): void {

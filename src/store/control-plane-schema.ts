@@ -12,6 +12,7 @@ import type { Task } from "../model/generated/ecs.js";
 export interface ControlPlaneTables {
   clusters: {
     arn: string;
+    region: string;
     name: string;
     status: string;
     created_at: number;
@@ -19,11 +20,12 @@ export interface ControlPlaneTables {
     inactive_since: number | null;
     doc: string;
   };
-  capacity_providers: { arn: string; name: string; status: string; doc: string };
+  capacity_providers: { arn: string; region: string; name: string; status: string; doc: string };
   tags: { resource_arn: string; key: string; value: string };
-  task_definition_families: { family: string; last_revision: number };
+  task_definition_families: { region: string; family: string; last_revision: number };
   task_definitions: {
     arn: string;
+    region: string;
     family: string;
     revision: number;
     status: string;
@@ -47,7 +49,7 @@ export interface ControlPlaneTables {
     name: string;
     value: string | null;
   };
-  account_settings: { principal_arn: string; name: string; value: string };
+  account_settings: { region: string; principal_arn: string; name: string; value: string };
   tasks: {
     arn: string;
     cluster_arn: string;

@@ -148,15 +148,29 @@ const codePoints = (s: string): number => [...s].length;
 const firstAnalyzeAfter = 20_000;
 const maxAnalyzeEvery = 2_000_000;
 
+/** When log_events was last analyzed: one for the store, whatever region's view inserted. */
+interface AnalyzeState {
+  insertedSinceAnalyze: number;
+  analyzeEvery: number;
+  analyzing: Promise<void> | undefined;
+}
+
 export class KyselyLogStore implements LogStore {
-  private insertedSinceAnalyze = 0;
-  private analyzeEvery = firstAnalyzeAfter;
-  private analyzing: Promise<void> | undefined;
+  private readonly views = new Map<string, KyselyLogStore>();
 
   constructor(
     protected readonly db: Kysely<Database>,
     protected readonly dialect: DialectCapabilities,
+    readonly region: string,
+    private readonly analysis: AnalyzeState = { insertedSinceAnalyze: 0, analyzeEvery: firstAnalyzeAfter, analyzing: undefined },
   ) {}
+
+  inRegion(region: string): LogStore {
+    if (region === this.region) return this;
+    let view = this.views.get(region);
+    if (!view) this.views.set(region, (view = new KyselyLogStore(this.db, this.dialect, region, this.analysis)));
+    return view;
+  }
 
   /**
    * Until autovacuum has analyzed a freshly filled log_events, PostgreSQL guesses
@@ -168,16 +182,17 @@ export class KyselyLogStore implements LogStore {
   private noteInserted(count: number): void {
     const analyze = this.dialect.analyze;
     if (!analyze) return;
-    this.insertedSinceAnalyze += count;
-    if (this.insertedSinceAnalyze < this.analyzeEvery || this.analyzing) return;
-    this.insertedSinceAnalyze = 0;
-    this.analyzeEvery = Math.min(this.analyzeEvery * 2, maxAnalyzeEvery);
-    this.analyzing = analyze(this.db, "log_events")
+    const state = this.analysis;
+    state.insertedSinceAnalyze += count;
+    if (state.insertedSinceAnalyze < state.analyzeEvery || state.analyzing) return;
+    state.insertedSinceAnalyze = 0;
+    state.analyzeEvery = Math.min(state.analyzeEvery * 2, maxAnalyzeEvery);
+    state.analyzing = analyze(this.db, "log_events")
       .then(
         () => undefined,
         () => undefined, // statistics are an optimisation; autovacuum will get there too
       )
-      .finally(() => (this.analyzing = undefined));
+      .finally(() => (state.analyzing = undefined));
   }
 
   private startsWith(column: string, prefix: string): RawBuilder<SqlBool> {
@@ -201,6 +216,7 @@ export class KyselyLogStore implements LogStore {
         const row = await trx
           .insertInto("log_groups")
           .values({
+            region: this.region,
             name: g.name,
             created_at: g.createdAt,
             retention_days: null,
@@ -229,7 +245,7 @@ export class KyselyLogStore implements LogStore {
   }
 
   private async groupNamed(db: Db, name: string): Promise<LogGroupRecord | undefined> {
-    const row = await db.selectFrom("log_groups").selectAll().where("name", "=", name).executeTakeFirst();
+    const row = await db.selectFrom("log_groups").selectAll().where("region", "=", this.region).where("name", "=", name).executeTakeFirst();
     return row && toGroup(row);
   }
 
@@ -252,7 +268,7 @@ export class KyselyLogStore implements LogStore {
   }
 
   async listGroups(query: LogGroupQuery): Promise<Page<LogGroupRecord>> {
-    let q = this.db.selectFrom("log_groups").selectAll();
+    let q = this.db.selectFrom("log_groups").selectAll().where("region", "=", this.region);
     if (query.prefix !== undefined) q = q.where(this.startsWith("name", query.prefix));
     if (query.contains !== undefined && query.contains !== "") q = q.where(this.dialect.contains("name", query.contains));
     if (query.logGroupClass !== undefined) q = q.where("log_group_class", "=", query.logGroupClass);
@@ -271,6 +287,7 @@ export class KyselyLogStore implements LogStore {
     const r = await this.db
       .updateTable("log_groups")
       .set({ retention_days: days ?? null })
+      .where("region", "=", this.region)
       .where("name", "=", name)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
@@ -598,6 +615,7 @@ export class KyselyLogStore implements LogStore {
   async putQueryDefinition(d: QueryDefinitionRecord): Promise<void> {
     const row = {
       id: d.id,
+      region: this.region,
       name: d.name,
       query_string: d.queryString,
       query_language: d.queryLanguage,
@@ -613,12 +631,12 @@ export class KyselyLogStore implements LogStore {
   }
 
   async getQueryDefinition(id: string): Promise<QueryDefinitionRecord | undefined> {
-    const row = await this.db.selectFrom("log_query_definitions").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.db.selectFrom("log_query_definitions").selectAll().where("region", "=", this.region).where("id", "=", id).executeTakeFirst();
     return row && toQueryDefinition(row);
   }
 
   async listQueryDefinitions(query: QueryDefinitionQuery): Promise<{ readonly items: readonly QueryDefinitionRecord[]; readonly more: boolean }> {
-    let q = this.db.selectFrom("log_query_definitions").selectAll();
+    let q = this.db.selectFrom("log_query_definitions").selectAll().where("region", "=", this.region);
     if (query.namePrefix !== undefined) q = q.where(this.startsWith("name", query.namePrefix));
     if (query.after) {
       const a = query.after;
@@ -629,7 +647,7 @@ export class KyselyLogStore implements LogStore {
   }
 
   async deleteQueryDefinition(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom("log_query_definitions").where("id", "=", id).executeTakeFirst();
+    const r = await this.db.deleteFrom("log_query_definitions").where("region", "=", this.region).where("id", "=", id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 

@@ -24,10 +24,11 @@ import type {
 import type { Database } from "./schema.js";
 import { UniqueViolation } from "./store-errors.js";
 
-type RepositoryDoc = Omit<RepositoryRecord, "name" | "arn" | "createdAt" | "policy" | "lifecyclePolicy" | "lifecycleEvaluatedAt">;
+type RepositoryDoc = Omit<RepositoryRecord, "path" | "name" | "arn" | "createdAt" | "policy" | "lifecyclePolicy" | "lifecycleEvaluatedAt">;
 
 interface RepositoryRow {
   name: string;
+  region: string;
   arn: string;
   created_at: number;
   doc: string;
@@ -40,7 +41,8 @@ function toRepository(row: RepositoryRow): RepositoryRecord {
   const doc = decodeDoc<RepositoryDoc>(row.doc);
   return {
     ...doc,
-    name: row.name,
+    path: row.name,
+    name: row.arn.slice(row.arn.indexOf(":repository/") + ":repository/".length),
     arn: row.arn,
     createdAt: new Date(Number(row.created_at)),
     ...(row.policy !== null ? { policy: row.policy } : {}),
@@ -58,7 +60,9 @@ function repositoryRow(r: RepositoryRecord): RepositoryRow {
     tags: r.tags,
   };
   return {
-    name: r.name,
+    name: r.path,
+    // The region its ARN names (arn:aws:ecr:REGION:…).
+    region: r.arn.split(":")[3] ?? "",
     arn: r.arn,
     created_at: r.createdAt.getTime(),
     doc: encodeDoc(doc),
@@ -145,11 +149,12 @@ class SqlRegistryTx implements RegistryTx {
     await this.db.deleteFrom("registry_lifecycle_previews").where("repository", "=", name).execute();
     await this.db.deleteFrom("registry_repositories").where("name", "=", name).execute();
   }
-  async listRepositories(req: PageRequest): Promise<Page<RepositoryRecord>> {
+  async listRepositories(req: PageRequest & { readonly region?: string }): Promise<Page<RepositoryRecord>> {
     let q = this.db.selectFrom("registry_repositories").selectAll();
+    if (req.region !== undefined) q = q.where("region", "=", req.region);
     if (req.after !== undefined) q = q.where("name", ">", req.after);
     const rows = await q.orderBy("name").limit(req.limit + 1).execute();
-    return page(rows.map(toRepository), req.limit, (r) => r.name);
+    return page(rows.map(toRepository), req.limit, (r) => r.path);
   }
   async countManifests(repository: string): Promise<number> {
     const row = await this.db

@@ -79,12 +79,16 @@ const clusterDoc = byShape(String, (locked: boolean) =>
 );
 
 /** Every ARN sorts after "", so a first page is the page after "". */
-const clusterArnsPage = byShape(String, (limit: number) =>
-  prepareQuery(
-    (db, after: string) =>
-      db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE").where("arn", ">", after).orderBy("arn").limit(limit + 1),
-    { dependsOn: () => [rowsOf("clusters")] },
-  ),
+const clusterArnsPage = byShape(
+  (s: { readonly limit: number; readonly everyRegion: boolean }) => `${s.limit}:${s.everyRegion}`,
+  (s) =>
+    prepareQuery(
+      (db, region: string, after: string) => {
+        const q = db.selectFrom("clusters").select("arn").where("status", "!=", "INACTIVE").where("arn", ">", after);
+        return (s.everyRegion ? q : q.where("region", "=", region)).orderBy("arn").limit(s.limit + 1);
+      },
+      { dependsOn: () => [rowsOf("clusters")] },
+    ),
 );
 
 // What every RunTask reads before placing, compiled once.
@@ -229,17 +233,18 @@ const upsertTag = prepareQuery((db, arn: string, key: string, value: string) =>
     .onConflict((oc) => oc.columns(["resource_arn", "key"]).doUpdateSet({ value })),
 );
 
-const bumpRevision = prepareQuery((db, family: string) =>
+const bumpRevision = prepareQuery((db, region: string, family: string) =>
   db
     .updateTable("task_definition_families")
     .set((eb) => ({ last_revision: eb("last_revision", "+", 1) }))
+    .where("region", "=", region)
     .where("family", "=", family)
     .returning("last_revision"),
 );
 
 const insertTaskDefinitionRow = prepareQuery(
-  (db, arn: string, family: string, revision: number, status: string, registeredAt: number, doc: string) =>
-    db.insertInto("task_definitions").values({ arn, family, revision, status, registered_at: registeredAt, doc }),
+  (db, arn: string, region: string, family: string, revision: number, status: string, registeredAt: number, doc: string) =>
+    db.insertInto("task_definitions").values({ arn, region, family, revision, status, registered_at: registeredAt, doc }),
 );
 
 /** A revision (`latest` false) or the latest ACTIVE one; the revision is ignored for the latest. */
@@ -247,11 +252,11 @@ const taskDefinitionDoc = byShape(
   (s: { readonly latest: boolean; readonly locked: boolean }) => `${s.latest}:${s.locked}`,
   ({ latest, locked }) =>
     prepareQuery(
-      (db, family: string, revision: number) => {
-        const q = db.selectFrom("task_definitions").select("doc").where("family", "=", family);
+      (db, region: string, family: string, revision: number) => {
+        const q = db.selectFrom("task_definitions").select("doc").where("region", "=", region).where("family", "=", family);
         return lockedIf(latest ? q.where("status", "=", "ACTIVE").orderBy("revision", "desc").limit(1) : q.where("revision", "=", revision), locked);
       },
-      { dependsOn: ([family]) => [rowsOf("task_definitions", family)] },
+      { dependsOn: ([, family]) => [rowsOf("task_definitions", family)] },
     ),
 );
 
@@ -268,9 +273,9 @@ const taskDefinitionArnsPage = byShape(
   (s: TaskDefinitionArnsShape) => `${s.prefix}:${s.family}:${s.status}:${s.after}:${s.descending}:${s.limit}`,
   (s) =>
     prepareQuery(
-      (db, prefix: string, prefixLength: number, family: string, status: string, afterFamily: string, afterRevision: number) => {
+      (db, region: string, prefix: string, prefixLength: number, family: string, status: string, afterFamily: string, afterRevision: number) => {
         const dir = s.descending ? "desc" : "asc";
-        let q = db.selectFrom("task_definitions").select(["arn", "family", "revision"]);
+        let q = db.selectFrom("task_definitions").select(["arn", "family", "revision"]).where("region", "=", region);
         if (s.prefix) q = q.where(hasPrefix("family", prefix, prefixLength));
         if (s.family) q = q.where("family", "=", family);
         if (s.status) q = q.where("status", "=", status);
@@ -280,7 +285,7 @@ const taskDefinitionArnsPage = byShape(
         return q.orderBy("family", dir).orderBy("revision", dir).limit(s.limit + 1);
       },
       // Filtered to one family, the page depends on that family's rows only.
-      { dependsOn: ([, , family]) => [s.family ? rowsOf("task_definitions", family) : rowsOf("task_definitions")] },
+      { dependsOn: ([, , , family]) => [s.family ? rowsOf("task_definitions", family) : rowsOf("task_definitions")] },
     ),
 );
 
@@ -328,7 +333,7 @@ class SqlTx implements Tx {
   async insertCluster(c: Cluster): Promise<boolean> {
     const r = await this.db
       .insertInto("clusters")
-      .values({ arn: c.clusterArn!, name: c.clusterName!, status: c.status!, created_at: Date.now(), doc: encodeDoc(c) })
+      .values({ arn: c.clusterArn!, region: regionOf(c.clusterArn!), name: c.clusterName!, status: c.status!, created_at: Date.now(), doc: encodeDoc(c) })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -344,8 +349,12 @@ class SqlTx implements Tx {
       .where("arn", "=", c.clusterArn!)
       .execute();
   }
-  async listClusterArns(req: PageRequest): Promise<Page<string>> {
-    const rows = await clusterArnsPage(req.limit).all(this.on, req.after ?? "");
+  async listClusterArns(region: string, req: PageRequest): Promise<Page<string>> {
+    const rows = await clusterArnsPage({ limit: req.limit, everyRegion: false }).all(this.on, region, req.after ?? "");
+    return page(rows.map((r) => r.arn), req.limit, (arn) => arn);
+  }
+  async listEveryClusterArn(req: PageRequest): Promise<Page<string>> {
+    const rows = await clusterArnsPage({ limit: req.limit, everyRegion: true }).all(this.on, "", req.after ?? "");
     return page(rows.map((r) => r.arn), req.limit, (arn) => arn);
   }
   async forgetClusters(before: Date, limit: number): Promise<number> {
@@ -390,12 +399,12 @@ class SqlTx implements Tx {
     await this.insert(() =>
       this.db
         .insertInto("capacity_providers")
-        .values({ arn: p.capacityProviderArn!, name: p.name!, status: p.status!, doc: encodeDoc(p) })
+        .values({ arn: p.capacityProviderArn!, region: regionOf(p.capacityProviderArn!), name: p.name!, status: p.status!, doc: encodeDoc(p) })
         .execute(),
     );
   }
-  async getCapacityProvider(name: string): Promise<CapacityProvider | undefined> {
-    let q = this.db.selectFrom("capacity_providers").select("doc").where("name", "=", name);
+  async getCapacityProvider(region: string, name: string): Promise<CapacityProvider | undefined> {
+    let q = this.db.selectFrom("capacity_providers").select("doc").where("region", "=", region).where("name", "=", name);
     if (this.dialect.rowLocks) q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && decodeDoc<CapacityProvider>(row.doc);
@@ -404,14 +413,14 @@ class SqlTx implements Tx {
     await this.db
       .updateTable("capacity_providers")
       .set({ status: p.status!, doc: encodeDoc(p) })
-      .where("name", "=", p.name!)
+      .where("arn", "=", p.capacityProviderArn!)
       .execute();
   }
-  async deleteCapacityProvider(name: string): Promise<void> {
-    await this.db.deleteFrom("capacity_providers").where("name", "=", name).execute();
+  async deleteCapacityProvider(region: string, name: string): Promise<void> {
+    await this.db.deleteFrom("capacity_providers").where("region", "=", region).where("name", "=", name).execute();
   }
-  async listCapacityProviders(req: PageRequest): Promise<Page<CapacityProvider>> {
-    let q = this.db.selectFrom("capacity_providers").select(["name", "doc"]);
+  async listCapacityProviders(region: string, req: PageRequest): Promise<Page<CapacityProvider>> {
+    let q = this.db.selectFrom("capacity_providers").select(["name", "doc"]).where("region", "=", region);
     if (req.after) q = q.where("name", ">", req.after);
     const rows = await q.orderBy("name").limit(req.limit + 1).execute();
     return page(rows.map((r) => decodeDoc<CapacityProvider>(r.doc)), req.limit, (p) => p.name!);
@@ -435,18 +444,21 @@ class SqlTx implements Tx {
   }
 
   // Task definitions.
-  async nextRevision(family: string): Promise<number> {
+  async nextRevision(region: string, family: string): Promise<number> {
     // The family row is the lock: the UPDATE serialises concurrent registrations.
-    const bumped = await bumpRevision.first(this.on, family);
+    const bumped = await bumpRevision.first(this.on, region, family);
     if (bumped) return Number(bumped.last_revision);
     await this.db
       .insertInto("task_definition_families")
-      .values({ family, last_revision: 1 })
-      .onConflict((oc) => oc.column("family").doUpdateSet((eb) => ({ last_revision: eb("task_definition_families.last_revision", "+", 1) })))
+      .values({ region, family, last_revision: 1 })
+      .onConflict((oc) =>
+        oc.columns(["region", "family"]).doUpdateSet((eb) => ({ last_revision: eb("task_definition_families.last_revision", "+", 1) })),
+      )
       .execute();
     const row = await this.db
       .selectFrom("task_definition_families")
       .select("last_revision")
+      .where("region", "=", region)
       .where("family", "=", family)
       .executeTakeFirstOrThrow();
     return Number(row.last_revision);
@@ -456,6 +468,7 @@ class SqlTx implements Tx {
       insertTaskDefinitionRow.run(
         this.db,
         d.taskDefinitionArn!,
+        regionOf(d.taskDefinitionArn!),
         d.family!,
         d.revision!,
         d.status!,
@@ -464,12 +477,17 @@ class SqlTx implements Tx {
       ),
     );
   }
-  async getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined> {
-    const doc = await this.getTaskDefinitionDoc(family, revision);
+  async getTaskDefinition(region: string, family: string, revision?: number): Promise<TaskDefinition | undefined> {
+    const doc = await this.getTaskDefinitionDoc(region, family, revision);
     return doc && decodeDoc(doc);
   }
-  async getTaskDefinitionDoc(family: string, revision?: number): Promise<EncodedDoc<TaskDefinition> | undefined> {
-    const row = await taskDefinitionDoc({ latest: revision === undefined, locked: this.dialect.rowLocks }).first(this.on, family, revision ?? 0);
+  async getTaskDefinitionDoc(region: string, family: string, revision?: number): Promise<EncodedDoc<TaskDefinition> | undefined> {
+    const row = await taskDefinitionDoc({ latest: revision === undefined, locked: this.dialect.rowLocks }).first(
+      this.on,
+      region,
+      family,
+      revision ?? 0,
+    );
     return row?.doc;
   }
   async putTaskDefinition(d: TaskDefinition): Promise<void> {
@@ -491,6 +509,7 @@ class SqlTx implements Tx {
     };
     const rows = await taskDefinitionArnsPage(shape).all(
       this.on,
+      query.region,
       query.familyPrefix ?? "",
       query.familyPrefix?.length ?? 0,
       query.family ?? "",
@@ -506,6 +525,7 @@ class SqlTx implements Tx {
       .selectFrom("task_definitions")
       .select("family")
       .select((eb) => eb.fn.sum<number>(eb.case().when("status", "=", "ACTIVE").then(1).else(0).end()).as("active"))
+      .where("region", "=", query.region)
       .groupBy("family");
     if (query.familyPrefix !== undefined) q = q.where(hasPrefix("family", query.familyPrefix, query.familyPrefix.length));
     if (query.after) q = q.where("family", ">", query.after);
@@ -811,25 +831,36 @@ class SqlTx implements Tx {
   }
 
   // Account settings.
-  async getAccountSettings(principalArn: string): Promise<readonly Setting[]> {
-    const rows = await this.db.selectFrom("account_settings").select(["name", "value"]).where("principal_arn", "=", principalArn).execute();
+  async getAccountSettings(region: string, principalArn: string): Promise<readonly Setting[]> {
+    const rows = await this.db
+      .selectFrom("account_settings")
+      .select(["name", "value"])
+      .where("region", "=", region)
+      .where("principal_arn", "=", principalArn)
+      .execute();
     return rows.map((r) => ({ name: r.name as SettingName, value: r.value, principalArn }));
   }
-  async putAccountSetting(principalArn: string, name: string, value: string): Promise<void> {
+  async putAccountSetting(region: string, principalArn: string, name: string, value: string): Promise<void> {
     await this.db
       .insertInto("account_settings")
-      .values({ principal_arn: principalArn, name, value })
-      .onConflict((oc) => oc.columns(["principal_arn", "name"]).doUpdateSet({ value }))
+      .values({ region, principal_arn: principalArn, name, value })
+      .onConflict((oc) => oc.columns(["region", "principal_arn", "name"]).doUpdateSet({ value }))
       .execute();
   }
-  async deleteAccountSetting(principalArn: string, name: string): Promise<boolean> {
+  async deleteAccountSetting(region: string, principalArn: string, name: string): Promise<boolean> {
     const r = await this.db
       .deleteFrom("account_settings")
+      .where("region", "=", region)
       .where("principal_arn", "=", principalArn)
       .where("name", "=", name)
       .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
+}
+
+/** The region an ARN names (arn:aws:SERVICE:REGION:…). */
+function regionOf(arn: string): string {
+  return arn.split(":")[3] ?? "";
 }
 
 function taskRow(t: Task): Database["tasks"] {
@@ -868,13 +899,15 @@ export class KyselyStore implements Store {
   private readonly instanceCache: InstanceCache = new Map();
   /** What reads outside a transaction and snapshots run with: no row locks. */
   private readonly unlocked: DialectCapabilities;
+  /** `homeRegion`: the region Berth is configured with, the one `logs` names groups in. */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectCapabilities,
+    homeRegion: string,
   ) {
     this.kind = dialect.name;
     this.unlocked = { ...dialect, rowLocks: false };
-    this.logs = new KyselyLogStore(db, dialect);
+    this.logs = new KyselyLogStore(db, dialect, homeRegion);
     this.registry = new KyselyRegistryStore(db, dialect);
   }
 

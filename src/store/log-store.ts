@@ -210,7 +210,16 @@ export interface AppendPlan {
   readonly bytes: number;
 }
 
+/**
+ * One region's log groups and query definitions, looked up by name; what is
+ * reached by id (streams, events, tags, retention's sweep) is the same in every view.
+ */
 export interface LogStore {
+  /** The region this view names groups in. */
+  readonly region: string;
+  /** The same store, naming groups in `region`. */
+  inRegion(region: string): LogStore;
+
   // Groups.
   /** Throws UniqueViolation when the name is taken. */
   createGroup(group: NewLogGroup): Promise<LogGroupRecord>;
@@ -220,6 +229,7 @@ export interface LogStore {
   listGroups(query: LogGroupQuery): Promise<Page<LogGroupRecord>>;
   /** undefined removes the policy; false when there is no such group. */
   setRetention(name: string, days: number | undefined): Promise<boolean>;
+  /** Every region's groups with a retention policy: the sweep acts on them all. */
   groupsWithRetention(): Promise<readonly LogGroupRecord[]>;
 
   // Tags of a group.

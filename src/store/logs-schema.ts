@@ -14,6 +14,7 @@ import { onPostgres } from "./control-plane-schema.js";
 export interface LogsTables {
   log_groups: {
     id: Generated<number>;
+    region: string;
     name: string;
     created_at: number;
     retention_days: number | null;
@@ -44,6 +45,7 @@ export interface LogsTables {
   };
   log_query_definitions: {
     id: string;
+    region: string;
     name: string;
     query_string: string;
     query_language: string;

@@ -6,8 +6,9 @@ import type { Store } from "./store.js";
 import { openPostgresStore } from "./postgres-store.js";
 import { openSqliteStore } from "./sqlite-store.js";
 
-export function openStore(setting: string | undefined, dataDir: string): Promise<Store> {
-  if (setting && /^postgres(ql)?:\/\//.test(setting)) return openPostgresStore(setting);
+/** `homeRegion`: the region Berth is configured with (`--region`). */
+export function openStore(setting: string | undefined, dataDir: string, homeRegion: string): Promise<Store> {
+  if (setting && /^postgres(ql)?:\/\//.test(setting)) return openPostgresStore(setting, homeRegion);
   mkdirSync(dataDir, { recursive: true });
-  return openSqliteStore(setting ?? join(dataDir, "berth.db"));
+  return openSqliteStore(setting ?? join(dataDir, "berth.db"), homeRegion);
 }

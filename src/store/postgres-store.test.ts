@@ -18,7 +18,7 @@ if (!postgres) {
       const a = await storage.open();
       const b = await storage.open();
       try {
-        const got = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).tx((t) => t.nextRevision("shared"))));
+        const got = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).tx((t) => t.nextRevision("us-east-1", "shared"))));
         assert.deepEqual([...got].sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
       } finally {
         await a.close();

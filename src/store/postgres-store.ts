@@ -12,7 +12,8 @@ import type { Store } from "./store.js";
 // bigint columns hold epoch milliseconds, well inside a double's exact range.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export async function openPostgresStore(url: string): Promise<Store> {
+/** `homeRegion`: the region Berth is configured with (schema.ts). */
+export async function openPostgresStore(url: string, homeRegion: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: 16 });
   // An idle client that the server drops (restart, failover, idle timeout) is
   // replaced on next use; without a listener its error would end the process.
@@ -22,8 +23,8 @@ export async function openPostgresStore(url: string): Promise<Store> {
   // query it runs fails with it, and the pool drops the client on release.
   pool.on("connect", (client) => client.on("error", () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrate(db);
-  return new KyselyStore(db, postgresCapabilities);
+  await migrate(db, homeRegion);
+  return new KyselyStore(db, postgresCapabilities, homeRegion);
 }
 
 const postgresCapabilities: DialectCapabilities = {

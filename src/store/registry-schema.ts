@@ -8,7 +8,9 @@ import type { Kysely, Migration } from "kysely";
 
 export interface RegistryTables {
   registry_repositories: {
+    /** The repository's path in the OCI namespace (src/registry/README.md): its name, behind its region's prefix. */
     name: string;
+    region: string;
     arn: string;
     created_at: number;
     /** The ECR Repository shape plus resource tags, as JSON. */

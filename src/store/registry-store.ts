@@ -14,6 +14,9 @@ import type {
 import type { Page, PageRequest } from "./page.js";
 
 export interface RepositoryRecord {
+  /** Its key, every other table's `repository`: its path under /v2/ (src/registry/README.md, "Regions"). */
+  readonly path: string;
+  /** Its ECR name, as the API shows it. */
   readonly name: string;
   readonly arn: string;
   readonly createdAt: Date;
@@ -111,7 +114,8 @@ export interface RegistryTx {
   putRepository(repo: RepositoryRecord): Promise<void>;
   /** Deletes the repository and everything it holds (tags, manifests, blob links, scans, previews). */
   deleteRepository(name: string): Promise<void>;
-  listRepositories(page: PageRequest): Promise<Page<RepositoryRecord>>;
+  /** One region's repositories, or every region's (by path). */
+  listRepositories(page: PageRequest & { readonly region?: string }): Promise<Page<RepositoryRecord>>;
   countManifests(repository: string): Promise<number>;
 
   // Blobs.

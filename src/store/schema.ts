@@ -6,14 +6,15 @@
 import type { Migration } from "kysely";
 import { controlPlaneMigrations, type ControlPlaneTables } from "./control-plane-schema.js";
 import { logsMigrations, type LogsTables } from "./logs-schema.js";
+import { regionsMigration } from "./regions-schema.js";
 import { registryMigrations, type RegistryTables } from "./registry-schema.js";
 import { servicesMigrations, type ServicesTables } from "./services-schema.js";
 
 export type Database = ControlPlaneTables & LogsTables & RegistryTables & ServicesTables;
 
-export const migrations: ReadonlyArray<readonly [string, Migration]> = [
-  ...controlPlaneMigrations,
-  ...logsMigrations,
-  ...registryMigrations,
-  ...servicesMigrations,
-].sort(([a], [b]) => a.localeCompare(b));
+/** Every migration in order; `homeRegion` (`--region`) is the region of what was stored before regions were partitioned (0010). */
+export function migrations(homeRegion: string): ReadonlyArray<readonly [string, Migration]> {
+  return [...controlPlaneMigrations, ...logsMigrations, ...registryMigrations, ...servicesMigrations, regionsMigration(homeRegion)].sort(([a], [b]) =>
+    a.localeCompare(b),
+  );
+}

@@ -127,8 +127,9 @@ class SqliteStore extends KyselyStore {
     db: Kysely<Database>,
     dialect: DialectCapabilities,
     private readonly checkpointer: Checkpointer,
+    homeRegion: string,
   ) {
-    super(db, dialect);
+    super(db, dialect, homeRegion);
   }
 
   override async close(): Promise<void> {
@@ -138,7 +139,8 @@ class SqliteStore extends KyselyStore {
   }
 }
 
-export async function openSqliteStore(file: string): Promise<Store> {
+/** `homeRegion`: the region Berth is configured with (schema.ts). */
+export async function openSqliteStore(file: string, homeRegion: string): Promise<Store> {
   const sqlite = new Sqlite(file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
@@ -150,12 +152,12 @@ export async function openSqliteStore(file: string): Promise<Store> {
   sqlite.pragma(`journal_size_limit = ${walRestartAtBytes}`);
   cachePreparedStatements(sqlite);
   const db = new Kysely<Database>({ dialect: new BerthSqliteDialect({ database: sqlite }) });
-  await migrate(db);
+  await migrate(db, homeRegion);
   const cache = new ReadCache();
   reportChanges(sqlite, cache);
   // The checkpointer's turn to truncate the WAL: while it holds Kysely's one connection, no transaction is open.
   const checkpointer = startCheckpointer(file, { exclusive: (turn) => db.connection().execute(turn) });
-  return new SqliteStore(db, sqliteCapabilities(cache), checkpointer);
+  return new SqliteStore(db, sqliteCapabilities(cache), checkpointer, homeRegion);
 }
 
 function sqliteCapabilities(readCache: ReadCache): DialectCapabilities {

@@ -28,6 +28,7 @@ export type { Page, PageRequest } from "./page.js";
 export { BadPageKey, UniqueViolation } from "./store-errors.js";
 
 export interface TaskDefinitionQuery extends PageRequest {
+  readonly region: string;
   readonly familyPrefix?: string;
   /** One family exactly. */
   readonly family?: string;
@@ -36,6 +37,7 @@ export interface TaskDefinitionQuery extends PageRequest {
 }
 
 export interface FamilyQuery extends PageRequest {
+  readonly region: string;
   readonly familyPrefix?: string;
   readonly status: "ACTIVE" | "INACTIVE" | "ALL";
 }
@@ -106,7 +108,10 @@ export interface Tx {
   insertCluster(cluster: Cluster): Promise<boolean>;
   getCluster(arn: string): Promise<Cluster | undefined>;
   putCluster(cluster: Cluster & InactiveSince): Promise<void>;
-  listClusterArns(page: PageRequest): Promise<Page<string>>;
+  /** The region's clusters. */
+  listClusterArns(region: string, page: PageRequest): Promise<Page<string>>;
+  /** Every region's clusters, in ARN order: for the controllers, which act on every region. */
+  listEveryClusterArn(page: PageRequest): Promise<Page<string>>;
   clusterUsage(arn: string): Promise<ClusterUsage>;
   /**
    * Forgets up to `limit` deleted (INACTIVE) clusters that became so before the cutoff and
@@ -118,24 +123,24 @@ export interface Tx {
 
   // Capacity providers.
   insertCapacityProvider(provider: CapacityProvider): Promise<void>;
-  getCapacityProvider(name: string): Promise<CapacityProvider | undefined>;
+  getCapacityProvider(region: string, name: string): Promise<CapacityProvider | undefined>;
   putCapacityProvider(provider: CapacityProvider): Promise<void>;
-  deleteCapacityProvider(name: string): Promise<void>;
-  listCapacityProviders(page: PageRequest): Promise<Page<CapacityProvider>>;
+  deleteCapacityProvider(region: string, name: string): Promise<void>;
+  listCapacityProviders(region: string, page: PageRequest): Promise<Page<CapacityProvider>>;
 
   // Tags, for any resource ARN.
   getTags(arn: string): Promise<readonly Tag[]>;
   putTags(arn: string, tags: readonly Tag[]): Promise<void>;
   deleteTags(arn: string, keys?: readonly string[]): Promise<void>;
 
-  // Task definitions.
-  /** The next revision of the family; concurrent callers never get the same one. */
-  nextRevision(family: string): Promise<number>;
+  // Task definitions: families and revisions are per region.
+  /** The next revision of the region's family; concurrent callers never get the same one. */
+  nextRevision(region: string, family: string): Promise<number>;
   insertTaskDefinition(definition: TaskDefinition): Promise<void>;
   /** A revision, or the latest ACTIVE one when `revision` is undefined. */
-  getTaskDefinition(family: string, revision?: number): Promise<TaskDefinition | undefined>;
+  getTaskDefinition(region: string, family: string, revision?: number): Promise<TaskDefinition | undefined>;
   /** The same, as its stored text. */
-  getTaskDefinitionDoc(family: string, revision?: number): Promise<EncodedDoc<TaskDefinition> | undefined>;
+  getTaskDefinitionDoc(region: string, family: string, revision?: number): Promise<EncodedDoc<TaskDefinition> | undefined>;
   putTaskDefinition(definition: TaskDefinition): Promise<void>;
   listTaskDefinitionArns(query: TaskDefinitionQuery): Promise<Page<string>>;
   listTaskDefinitionFamilies(query: FamilyQuery): Promise<Page<string>>;
@@ -196,15 +201,15 @@ export interface Tx {
   /** Deletes tasks that reached STOPPED before the cutoff; returns how many. */
   purgeStoppedTasks(before: Date): Promise<number>;
 
-  // Account settings; the account default has principalArn "".
-  getAccountSettings(principalArn: string): Promise<readonly Setting[]>;
-  putAccountSetting(principalArn: string, name: string, value: string): Promise<void>;
-  deleteAccountSetting(principalArn: string, name: string): Promise<boolean>;
+  // Account settings, per region; the account default has principalArn "".
+  getAccountSettings(region: string, principalArn: string): Promise<readonly Setting[]>;
+  putAccountSetting(region: string, principalArn: string, name: string, value: string): Promise<void>;
+  deleteAccountSetting(region: string, principalArn: string, name: string): Promise<boolean>;
 }
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
-  /** CloudWatch Logs' groups, streams and events. */
+  /** CloudWatch Logs' groups, streams and events, in the configured region (`logs.inRegion` for the others). */
   readonly logs: LogStore;
   /** The registry's repositories, images and blobs. */
   readonly registry: RegistryStore;

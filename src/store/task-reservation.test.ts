@@ -49,7 +49,7 @@ describe("0006_task_reservations and 0007_live_reservations", () => {
       const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new Sqlite(file) }) });
       const migrator = new Migrator({
         db,
-        provider: { getMigrations: () => Promise.resolve(Object.fromEntries(migrations) as Record<string, Migration>) },
+        provider: { getMigrations: () => Promise.resolve(Object.fromEntries(migrations("us-east-1")) as Record<string, Migration>) },
       });
       assert.equal((await migrator.migrateTo("0005_services")).error, undefined);
       // The rows as 0004's table holds them: no reservation column yet.
@@ -74,7 +74,7 @@ describe("0006_task_reservations and 0007_live_reservations", () => {
       }
       await db.destroy();
 
-      const store = await openSqliteStore(file);
+      const store = await openSqliteStore(file, "us-east-1");
       try {
         const held = await store.read((tx) => tx.liveReservations(cluster));
         assert.deepEqual(JSON.parse(JSON.stringify(held)) as unknown, [{ containerInstanceArn: instance, ...reservationOf(task), tasks: 2 }]);

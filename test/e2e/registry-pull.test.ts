@@ -33,7 +33,7 @@ before(async () => {
   const logger = pino({ level: "silent" });
   agent = await startAgent(
     { server: endpoint, token: server.cp.agentToken, cluster: "default", dataDir, logger },
-    dockerAgentParts({ agentId, server: endpoint, region: testRegion, launchTypes: ["EC2"], attributes: {}, metadataPort: 0, logger }),
+    dockerAgentParts({ agentId, server: endpoint, launchTypes: ["EC2"], attributes: {}, metadataPort: 0, logger }),
   );
 });
 

@@ -11,6 +11,7 @@ import pg from "pg";
 import { openPostgresStore } from "../../src/store/postgres-store.js";
 import { openSqliteStore } from "../../src/store/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
+import { testRegion } from "../kit/harness.js";
 import { createScratchDatabase, requirePostgresUrl, type ScratchDatabase } from "../kit/postgres.js";
 
 /** Empty storage of one backend that stores open on, one after another or side by side. */
@@ -58,7 +59,7 @@ export const sqliteBackend: StoreBackend = {
     const file = join(dir, "berth.db");
     return Promise.resolve({
       file,
-      open: () => openSqliteStore(file),
+      open: () => openSqliteStore(file, testRegion),
       remove: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
     });
   },
@@ -73,7 +74,7 @@ export function postgresBackend(): StoreBackend | undefined {
     storageNoun: "database",
     async storage() {
       const scratch = await createScratchDatabase(server);
-      return { open: () => openPostgresStore(scratch.url), remove: () => dropWhenDisconnected(server, scratch) };
+      return { open: () => openPostgresStore(scratch.url, testRegion), remove: () => dropWhenDisconnected(server, scratch) };
     },
   };
 }

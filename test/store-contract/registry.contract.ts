@@ -14,6 +14,7 @@ const d = (n: number): string => `sha256:${n.toString(16).padStart(64, "0")}`;
 
 function repo(name: string): RepositoryRecord {
   return {
+    path: name,
     name,
     arn: `arn:aws:ecr:us-east-1:000000000000:repository/${name}`,
     createdAt: t0,

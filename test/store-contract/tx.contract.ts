@@ -179,16 +179,56 @@ export function txContract(backend: StoreBackend): void {
         await tx((t) => t.insertCluster(cluster("a")));
         let write: Promise<unknown> | undefined;
         const [first, second] = await store.snapshot(async (t) => {
-          const before = (await t.listClusterArns({ limit: 10 })).items;
+          const before = (await t.listClusterArns(region, { limit: 10 })).items;
           write = tx((w) => w.insertCluster(cluster("b")));
           // PostgreSQL commits the write now; SQLite's one connection holds it until the snapshot ends.
           await Promise.race([write, new Promise((resolve) => setTimeout(resolve, 300))]);
-          return [before, (await t.listClusterArns({ limit: 10 })).items];
+          return [before, (await t.listClusterArns(region, { limit: 10 })).items];
         });
         await write;
         assert.deepEqual(first, [clusterArn("a")]);
         assert.deepEqual(second, first);
-        assert.deepEqual((await tx((t) => t.listClusterArns({ limit: 10 }))).items, ["a", "b"].map(clusterArn));
+        assert.deepEqual((await tx((t) => t.listClusterArns(region, { limit: 10 }))).items, ["a", "b"].map(clusterArn));
+      });
+    });
+
+    describe("regions", () => {
+      const other = "eu-west-1";
+      const elsewhere = (arn: string): string => arn.replace(`:${region}:`, `:${other}:`);
+      it("keep name-keyed state apart: clusters, capacity providers, task definition revisions, account settings, log groups, query definitions", async () => {
+        await tx(async (t) => {
+          assert.equal(await t.insertCluster(cluster("default")), true);
+          assert.equal(await t.insertCluster(cluster("default", { clusterArn: elsewhere(clusterArn("default")) })), true);
+          await t.insertCapacityProvider(capacityProvider("spot"));
+          await t.insertCapacityProvider(capacityProvider("spot", { capacityProviderArn: elsewhere(capacityProvider("spot").capacityProviderArn!) }));
+          assert.equal(await t.nextRevision(region, "web"), 1);
+          assert.equal(await t.nextRevision(region, "web"), 2);
+          assert.equal(await t.nextRevision(other, "web"), 1);
+          await t.insertTaskDefinition(taskDefinition("web", 1));
+          await t.insertTaskDefinition(taskDefinition("web", 1, "ACTIVE", { taskDefinitionArn: elsewhere(taskDefinitionArn("web", 1)) }));
+          await t.putAccountSetting(other, "", "awsvpcTrunking", "enabled");
+        });
+        await tx(async (t) => {
+          assert.deepEqual((await t.listClusterArns(region, { limit: 10 })).items, [clusterArn("default")]);
+          assert.deepEqual((await t.listClusterArns(other, { limit: 10 })).items, [elsewhere(clusterArn("default"))]);
+          assert.deepEqual((await t.listEveryClusterArn({ limit: 10 })).items, [elsewhere(clusterArn("default")), clusterArn("default")].sort(byCodePoint));
+          assert.equal((await t.getCapacityProvider(other, "spot"))?.capacityProviderArn, elsewhere(capacityProvider("spot").capacityProviderArn!));
+          assert.equal((await t.listCapacityProviders(region, { limit: 10 })).items.length, 1);
+          assert.equal((await t.getTaskDefinition(other, "web"))?.taskDefinitionArn, elsewhere(taskDefinitionArn("web", 1)));
+          assert.deepEqual((await t.listTaskDefinitionArns({ region: other, limit: 10, descending: false })).items, [elsewhere(taskDefinitionArn("web", 1))]);
+          assert.deepEqual(await t.getAccountSettings(region, ""), []);
+          assert.equal((await t.getAccountSettings(other, "")).length, 1);
+        });
+        const here = store.logs;
+        const there = store.logs.inRegion(other);
+        await here.createGroup({ name: "/app", createdAt: epoch, logGroupClass: "STANDARD", deletionProtection: false });
+        await there.createGroup({ name: "/app", createdAt: epoch + 1, logGroupClass: "STANDARD", deletionProtection: false });
+        assert.equal((await there.getGroup("/app"))?.createdAt, epoch + 1);
+        assert.equal((await here.getGroup("/app"))?.createdAt, epoch);
+        await there.putQueryDefinition({ id: "q1", name: "errors", queryString: "fields @message", queryLanguage: "CWLI", logGroupNames: [], parameters: [], lastModified: epoch });
+        assert.equal((await here.listQueryDefinitions({ limit: 10 })).items.length, 0);
+        assert.equal(await here.deleteQueryDefinition("q1"), false);
+        assert.equal((await there.listQueryDefinitions({ limit: 10 })).items.length, 1);
       });
     });
 
@@ -211,7 +251,7 @@ export function txContract(backend: StoreBackend): void {
         const updated = cluster("web", { settings: [{ name: "containerInsights", value: "enabled" }], status: "INACTIVE" });
         await tx((t) => t.putCluster(updated));
         assert.deepEqual(await tx((t) => t.getCluster(c.clusterArn!)), updated);
-        assert.deepEqual((await tx((t) => t.listClusterArns({ limit: 10 }))).items, []);
+        assert.deepEqual((await tx((t) => t.listClusterArns(region, { limit: 10 }))).items, []);
       });
 
       it("inserts only if absent: a taken name keeps the first document", async () => {
@@ -227,10 +267,10 @@ export function txContract(backend: StoreBackend): void {
           for (const n of names) await t.insertCluster(cluster(n, n === "gone" ? { status: "INACTIVE" } : {}));
         });
         const expected = names.filter((n) => n !== "gone").map(clusterArn).sort(byCodePoint);
-        const { items, sizes } = await allPages((after) => tx((t) => t.listClusterArns({ limit: 3, ...(after ? { after } : {}) })));
+        const { items, sizes } = await allPages((after) => tx((t) => t.listClusterArns(region, { limit: 3, ...(after ? { after } : {}) })));
         assert.deepEqual(items, expected);
         assert.deepEqual(sizes, [3, 3, 1]);
-        const exact = await tx((t) => t.listClusterArns({ limit: expected.length }));
+        const exact = await tx((t) => t.listClusterArns(region, { limit: expected.length }));
         assert.deepEqual(exact.items, expected);
         assert.equal(exact.next, undefined, "no next when the page holds the last item");
       });
@@ -267,14 +307,14 @@ export function txContract(backend: StoreBackend): void {
       it("round-trips, replaces and deletes a provider by name", async () => {
         const p = capacityProvider("asg-1", { tags: [{ key: "team", value: "a" }] });
         await tx((t) => t.insertCapacityProvider(p));
-        assert.deepEqual(await tx((t) => t.getCapacityProvider("asg-1")), p);
-        assert.equal(await tx((t) => t.getCapacityProvider("asg-2")), undefined);
+        assert.deepEqual(await tx((t) => t.getCapacityProvider(region, "asg-1")), p);
+        assert.equal(await tx((t) => t.getCapacityProvider(region, "asg-2")), undefined);
         const updated = capacityProvider("asg-1", { status: "INACTIVE", updateStatus: "DELETE_COMPLETE" });
         await tx((t) => t.putCapacityProvider(updated));
-        assert.deepEqual(await tx((t) => t.getCapacityProvider("asg-1")), updated);
-        await tx((t) => t.deleteCapacityProvider("asg-1"));
-        assert.equal(await tx((t) => t.getCapacityProvider("asg-1")), undefined);
-        await tx((t) => t.deleteCapacityProvider("asg-1")); // deleting what is gone is a no-op
+        assert.deepEqual(await tx((t) => t.getCapacityProvider(region, "asg-1")), updated);
+        await tx((t) => t.deleteCapacityProvider(region, "asg-1"));
+        assert.equal(await tx((t) => t.getCapacityProvider(region, "asg-1")), undefined);
+        await tx((t) => t.deleteCapacityProvider(region, "asg-1")); // deleting what is gone is a no-op
       });
 
       it("raises UniqueViolation for a taken name or ARN", async () => {
@@ -286,7 +326,7 @@ export function txContract(backend: StoreBackend): void {
           UniqueViolation,
           "the name is the provider's key",
         );
-        assert.deepEqual(await tx((t) => t.getCapacityProvider("asg-1")), p);
+        assert.deepEqual(await tx((t) => t.getCapacityProvider(region, "asg-1")), p);
       });
 
       it("lists providers by name, page by page", async () => {
@@ -294,7 +334,7 @@ export function txContract(backend: StoreBackend): void {
         await tx(async (t) => {
           for (const n of names) await t.insertCapacityProvider(capacityProvider(n));
         });
-        const { items, sizes } = await allPages((after) => tx((t) => t.listCapacityProviders({ limit: 2, ...(after ? { after } : {}) })));
+        const { items, sizes } = await allPages((after) => tx((t) => t.listCapacityProviders(region, { limit: 2, ...(after ? { after } : {}) })));
         assert.deepEqual(items, [...names].sort(byCodePoint).map((n) => capacityProvider(n)));
         assert.deepEqual(sizes, [2, 2, 1]);
       });
@@ -361,16 +401,16 @@ export function txContract(backend: StoreBackend): void {
           deregisteredAt: new Date(Date.UTC(2025, 1, 1)),
         });
         await tx((t) => t.insertTaskDefinition(d));
-        const got = await tx((t) => t.getTaskDefinition("web", 1));
+        const got = await tx((t) => t.getTaskDefinition(region, "web", 1));
         assert.deepEqual(got, d);
         assert.ok(got?.registeredAt instanceof Date, "registeredAt comes back as a Date");
         assert.equal(got.registeredAt.getTime(), d.registeredAt!.getTime());
-        assert.equal(await tx((t) => t.getTaskDefinition("web", 2)), undefined);
-        assert.equal(await tx((t) => t.getTaskDefinition("nope")), undefined);
+        assert.equal(await tx((t) => t.getTaskDefinition(region, "web", 2)), undefined);
+        assert.equal(await tx((t) => t.getTaskDefinition(region, "nope")), undefined);
         // The stored text decodes to the same revision; the latest is read the same way.
-        assert.deepEqual(decodeDoc((await tx((t) => t.getTaskDefinitionDoc("web", 1)))!), d);
-        assert.deepEqual(decodeDoc((await tx((t) => t.getTaskDefinitionDoc("web")))!), d);
-        assert.equal(await tx((t) => t.getTaskDefinitionDoc("web", 2)), undefined);
+        assert.deepEqual(decodeDoc((await tx((t) => t.getTaskDefinitionDoc(region, "web", 1)))!), d);
+        assert.deepEqual(decodeDoc((await tx((t) => t.getTaskDefinitionDoc(region, "web")))!), d);
+        assert.equal(await tx((t) => t.getTaskDefinitionDoc(region, "web", 2)), undefined);
       });
 
       it("reads the latest ACTIVE revision when no revision is given", async () => {
@@ -380,23 +420,23 @@ export function txContract(backend: StoreBackend): void {
           await t.insertTaskDefinition(taskDefinition("web", 11, "INACTIVE"));
           await t.insertTaskDefinition(taskDefinition("web-2", 12));
         });
-        assert.equal((await tx((t) => t.getTaskDefinition("web")))?.revision, 10, "revisions sort as numbers, INACTIVE skipped");
+        assert.equal((await tx((t) => t.getTaskDefinition(region, "web")))?.revision, 10, "revisions sort as numbers, INACTIVE skipped");
         await tx((t) => t.putTaskDefinition(taskDefinition("web", 10, "INACTIVE")));
-        assert.equal((await tx((t) => t.getTaskDefinition("web")))?.revision, 9);
-        assert.equal((await tx((t) => t.getTaskDefinition("web", 11)))?.status, "INACTIVE", "an INACTIVE revision is still readable by number");
+        assert.equal((await tx((t) => t.getTaskDefinition(region, "web")))?.revision, 9);
+        assert.equal((await tx((t) => t.getTaskDefinition(region, "web", 11)))?.status, "INACTIVE", "an INACTIVE revision is still readable by number");
         await tx(async (t) => {
           for (const r of range(1, 9)) await t.putTaskDefinition(taskDefinition("web", r, "INACTIVE"));
         });
-        assert.equal(await tx((t) => t.getTaskDefinition("web")), undefined);
+        assert.equal(await tx((t) => t.getTaskDefinition(region, "web")), undefined);
       });
 
       it("putTaskDefinition replaces the document and its status", async () => {
         await tx((t) => t.insertTaskDefinition(taskDefinition("web", 1)));
         const deregistered = taskDefinition("web", 1, "INACTIVE", { deregisteredAt: new Date(Date.UTC(2025, 3, 4, 5, 6, 7, 8)) });
         await tx((t) => t.putTaskDefinition(deregistered));
-        assert.deepEqual(await tx((t) => t.getTaskDefinition("web", 1)), deregistered);
-        assert.deepEqual((await tx((t) => t.listTaskDefinitionArns({ limit: 10, descending: false, status: "ACTIVE" }))).items, []);
-        assert.deepEqual((await tx((t) => t.listTaskDefinitionArns({ limit: 10, descending: false, status: "INACTIVE" }))).items, [
+        assert.deepEqual(await tx((t) => t.getTaskDefinition(region, "web", 1)), deregistered);
+        assert.deepEqual((await tx((t) => t.listTaskDefinitionArns({ region, limit: 10, descending: false, status: "ACTIVE" }))).items, []);
+        assert.deepEqual((await tx((t) => t.listTaskDefinitionArns({ region, limit: 10, descending: false, status: "INACTIVE" }))).items, [
           taskDefinitionArn("web", 1),
         ]);
       });
@@ -410,7 +450,7 @@ export function txContract(backend: StoreBackend): void {
           UniqueViolation,
           "family and revision together are unique",
         );
-        assert.deepEqual(await tx((t) => t.getTaskDefinition("web", 1)), d);
+        assert.deepEqual(await tx((t) => t.getTaskDefinition(region, "web", 1)), d);
       });
 
       describe("listTaskDefinitionArns", () => {
@@ -430,10 +470,10 @@ export function txContract(backend: StoreBackend): void {
           await seed();
           const expected = ascending();
           for (const limit of [1, 4, 7, 100]) {
-            const up = await allPages((after) => tx((t) => t.listTaskDefinitionArns({ limit, descending: false, ...(after ? { after } : {}) })));
+            const up = await allPages((after) => tx((t) => t.listTaskDefinitionArns({ region, limit, descending: false, ...(after ? { after } : {}) })));
             assert.deepEqual(up.items, expected, `ascending, limit ${limit}`);
             assert.ok(up.sizes.slice(0, -1).every((s) => s === limit), `full pages before the last (limit ${limit})`);
-            const down = await allPages((after) => tx((t) => t.listTaskDefinitionArns({ limit, descending: true, ...(after ? { after } : {}) })));
+            const down = await allPages((after) => tx((t) => t.listTaskDefinitionArns({ region, limit, descending: true, ...(after ? { after } : {}) })));
             assert.deepEqual(down.items, [...expected].reverse(), `descending, limit ${limit}`);
           }
         });
@@ -444,11 +484,11 @@ export function txContract(backend: StoreBackend): void {
           for (const descending of [false, true]) {
             const order = descending ? ascending().reverse() : ascending();
             const active = await allPages((after) =>
-              tx((t) => t.listTaskDefinitionArns({ limit: 3, descending, status: "ACTIVE", ...(after ? { after } : {}) })),
+              tx((t) => t.listTaskDefinitionArns({ region, limit: 3, descending, status: "ACTIVE", ...(after ? { after } : {}) })),
             );
             assert.deepEqual(active.items, order.filter((a) => !isInactive(a)));
             const inactive = await allPages((after) =>
-              tx((t) => t.listTaskDefinitionArns({ limit: 2, descending, status: "INACTIVE", ...(after ? { after } : {}) })),
+              tx((t) => t.listTaskDefinitionArns({ region, limit: 2, descending, status: "INACTIVE", ...(after ? { after } : {}) })),
             );
             assert.deepEqual(inactive.items, order.filter(isInactive));
           }
@@ -457,7 +497,7 @@ export function txContract(backend: StoreBackend): void {
         it("matches familyPrefix literally and case-sensitively: % and _ are not wildcards", async () => {
           await seed();
           const list = async (familyPrefix: string, descending = false): Promise<string[]> =>
-            (await allPages((after) => tx((t) => t.listTaskDefinitionArns({ limit: 2, descending, familyPrefix, ...(after ? { after } : {}) })))).items;
+            (await allPages((after) => tx((t) => t.listTaskDefinitionArns({ region, limit: 2, descending, familyPrefix, ...(after ? { after } : {}) })))).items;
           const familiesOf = (arns: string[]): string[] => [...new Set(arns.map((a) => a.slice(a.lastIndexOf("/") + 1, a.lastIndexOf(":"))))];
           // Every case is checked before asserting, so one run shows all that differ.
           const cases: Record<string, [string, boolean]> = {
@@ -505,7 +545,7 @@ export function txContract(backend: StoreBackend): void {
         const list = async (status: "ACTIVE" | "INACTIVE" | "ALL", familyPrefix?: string, limit = 2): Promise<string[]> =>
           (
             await allPages((after) =>
-              tx((t) => t.listTaskDefinitionFamilies({ limit, status, ...(familyPrefix !== undefined ? { familyPrefix } : {}), ...(after ? { after } : {}) })),
+              tx((t) => t.listTaskDefinitionFamilies({ region, limit, status, ...(familyPrefix !== undefined ? { familyPrefix } : {}), ...(after ? { after } : {}) })),
             )
           ).items;
 
@@ -553,16 +593,16 @@ export function txContract(backend: StoreBackend): void {
       describe("nextRevision", () => {
         it("counts 1, 2, 3 … per family, independently", async () => {
           const got: number[] = [];
-          for (let i = 0; i < 3; i++) got.push(await tx((t) => t.nextRevision("web")));
-          got.push(await tx((t) => t.nextRevision("api")));
-          got.push(await tx(async (t) => (await t.nextRevision("web")) * 100 + (await t.nextRevision("web"))));
+          for (let i = 0; i < 3; i++) got.push(await tx((t) => t.nextRevision(region, "web")));
+          got.push(await tx((t) => t.nextRevision(region, "api")));
+          got.push(await tx(async (t) => (await t.nextRevision(region, "web")) * 100 + (await t.nextRevision(region, "web"))));
           assert.deepEqual(got, [1, 2, 3, 1, 405]);
         });
 
         it("hands 50 concurrent transactions exactly 1..50, then 10 more exactly 51..60", async () => {
           const register = (family: string): Promise<number> =>
             tx(async (t) => {
-              const revision = await t.nextRevision(family);
+              const revision = await t.nextRevision(region, family);
               await yieldToOthers();
               await t.insertTaskDefinition(taskDefinition(family, revision));
               return revision;
@@ -571,28 +611,28 @@ export function txContract(backend: StoreBackend): void {
           assert.deepEqual([...first].sort((a, b) => a - b), range(1, 50), "no gap, no duplicate on a new family");
           const more = await Promise.all(Array.from({ length: 10 }, () => register("busy")));
           assert.deepEqual([...more].sort((a, b) => a - b), range(51, 60), "no gap, no duplicate on an existing family");
-          const listed = await allPages((after) => tx((t) => t.listTaskDefinitionArns({ limit: 25, descending: false, ...(after ? { after } : {}) })));
+          const listed = await allPages((after) => tx((t) => t.listTaskDefinitionArns({ region, limit: 25, descending: false, ...(after ? { after } : {}) })));
           assert.deepEqual(listed.items, range(1, 60).map((r) => taskDefinitionArn("busy", r)));
         });
 
         it("gives a rolled-back revision out again", async () => {
-          assert.equal(await tx((t) => t.nextRevision("web")), 1);
+          assert.equal(await tx((t) => t.nextRevision(region, "web")), 1);
           await assert.rejects(
             tx(async (t) => {
-              assert.equal(await t.nextRevision("web"), 2);
+              assert.equal(await t.nextRevision(region, "web"), 2);
               throw new Deliberate();
             }),
             Deliberate,
           );
-          assert.equal(await tx((t) => t.nextRevision("web")), 2);
+          assert.equal(await tx((t) => t.nextRevision(region, "web")), 2);
           await assert.rejects(
             tx(async (t) => {
-              assert.equal(await t.nextRevision("fresh"), 1);
+              assert.equal(await t.nextRevision(region, "fresh"), 1);
               throw new Deliberate();
             }),
             Deliberate,
           );
-          assert.equal(await tx((t) => t.nextRevision("fresh")), 1);
+          assert.equal(await tx((t) => t.nextRevision(region, "fresh")), 1);
         });
       });
     });
@@ -882,21 +922,21 @@ export function txContract(backend: StoreBackend): void {
       it("keeps settings per principal, upserts by name, and deletes reporting what it removed", async () => {
         const user = `arn:aws:iam::${account}:user/alice`;
         await tx(async (t) => {
-          await t.putAccountSetting("", "containerInsights", "disabled");
-          await t.putAccountSetting("", "serviceLongArnFormat", "enabled");
-          await t.putAccountSetting(user, "containerInsights", "enabled");
+          await t.putAccountSetting(region, "", "containerInsights", "disabled");
+          await t.putAccountSetting(region, "", "serviceLongArnFormat", "enabled");
+          await t.putAccountSetting(region, user, "containerInsights", "enabled");
         });
-        await tx((t) => t.putAccountSetting("", "containerInsights", "enhanced"));
+        await tx((t) => t.putAccountSetting(region, "", "containerInsights", "enhanced"));
         const sorted = <T extends { name?: string }>(xs: readonly T[]): T[] => [...xs].sort((a, b) => byCodePoint(a.name ?? "", b.name ?? ""));
-        assert.deepEqual(sorted(await tx((t) => t.getAccountSettings(""))), [
+        assert.deepEqual(sorted(await tx((t) => t.getAccountSettings(region, ""))), [
           { name: "containerInsights", value: "enhanced", principalArn: "" },
           { name: "serviceLongArnFormat", value: "enabled", principalArn: "" },
         ]);
-        assert.deepEqual(await tx((t) => t.getAccountSettings(user)), [{ name: "containerInsights", value: "enabled", principalArn: user }]);
-        assert.equal(await tx((t) => t.deleteAccountSetting(user, "containerInsights")), true);
-        assert.equal(await tx((t) => t.deleteAccountSetting(user, "containerInsights")), false);
-        assert.deepEqual(await tx((t) => t.getAccountSettings(user)), []);
-        assert.equal((await tx((t) => t.getAccountSettings(""))).length, 2, "another principal's settings are untouched");
+        assert.deepEqual(await tx((t) => t.getAccountSettings(region, user)), [{ name: "containerInsights", value: "enabled", principalArn: user }]);
+        assert.equal(await tx((t) => t.deleteAccountSetting(region, user, "containerInsights")), true);
+        assert.equal(await tx((t) => t.deleteAccountSetting(region, user, "containerInsights")), false);
+        assert.deepEqual(await tx((t) => t.getAccountSettings(region, user)), []);
+        assert.equal((await tx((t) => t.getAccountSettings(region, ""))).length, 2, "another principal's settings are untouched");
       });
     });
 
@@ -904,10 +944,10 @@ export function txContract(backend: StoreBackend): void {
       const read = <T>(fn: (t: Tx) => Promise<T>): Promise<T> => store.read(fn);
       const web = clusterArn("web");
       const latestRevision = async (family: string): Promise<number | undefined> =>
-        (await read((t) => t.getTaskDefinition(family)))?.revision;
-      const clusterArns = async (): Promise<readonly string[]> => (await read((t) => t.listClusterArns({ limit: 10 }))).items;
+        (await read((t) => t.getTaskDefinition(region, family)))?.revision;
+      const clusterArns = async (): Promise<readonly string[]> => (await read((t) => t.listClusterArns(region, { limit: 10 }))).items;
       const familyRevisions = async (family: string, status?: TaskDefinitionStatus): Promise<readonly string[]> =>
-        (await read((t) => t.listTaskDefinitionArns({ family, ...(status ? { status } : {}), descending: false, limit: 10 }))).items;
+        (await read((t) => t.listTaskDefinitionArns({ region, family, ...(status ? { status } : {}), descending: false, limit: 10 }))).items;
 
       it("each of the hottest reads, asked twice, follows every kind of write to what it returns", async () => {
         assert.deepEqual(await clusterArns(), []);
@@ -939,7 +979,7 @@ export function txContract(backend: StoreBackend): void {
         assert.deepEqual(await familyRevisions("app"), [taskDefinitionArn("app", 1), taskDefinitionArn("app", 2)]);
         await tx((t) => t.putTaskDefinition(taskDefinition("app", 2, "INACTIVE")));
         assert.equal(await latestRevision("app"), 1);
-        assert.equal((await read((t) => t.getTaskDefinition("app", 2)))?.status, "INACTIVE");
+        assert.equal((await read((t) => t.getTaskDefinition(region, "app", 2)))?.status, "INACTIVE");
         assert.deepEqual(await familyRevisions("app", "ACTIVE"), [taskDefinitionArn("app", 1)]);
 
         const tags = () => read((t) => t.getTags(web));
@@ -956,7 +996,7 @@ export function txContract(backend: StoreBackend): void {
         await assert.rejects(
           tx(async (t) => {
             await t.insertTaskDefinition(taskDefinition("app", 2));
-            assert.equal(await t.getTaskDefinition("app").then((d) => d?.revision), 2, "the transaction reads its own write");
+            assert.equal(await t.getTaskDefinition(region, "app").then((d) => d?.revision), 2, "the transaction reads its own write");
             throw new Deliberate();
           }),
           Deliberate,
@@ -1017,14 +1057,14 @@ export function txContract(backend: StoreBackend): void {
           await t.putTags(clusterArn("keep"), [{ key: "k", value: "before" }]);
           await t.insertContainerInstance(clusterArn("keep"), containerInstance("keep", "k1"));
           await t.putAttribute({ clusterArn: clusterArn("keep"), targetType: "container-instance", targetId: "k1", name: "a", value: "before" });
-          await t.putAccountSetting("", "containerInsights", "disabled");
-          await t.insertTaskDefinition(taskDefinition("keep", await t.nextRevision("keep")));
+          await t.putAccountSetting(region, "", "containerInsights", "disabled");
+          await t.insertTaskDefinition(taskDefinition("keep", await t.nextRevision(region, "keep")));
           await t.insertCapacityProvider(capacityProvider("keep"));
           await t.insertTask(task("keep", "RUNNING"));
         });
         const snapshot = (): Promise<unknown> =>
           tx(async (t) => ({
-            clusters: await t.listClusterArns({ limit: 100 }),
+            clusters: await t.listClusterArns(region, { limit: 100 }),
             keep: await t.getCluster(clusterArn("keep")),
             tags: await t.getTags(clusterArn("keep")),
             newTags: await t.getTags(clusterArn("new")),
@@ -1032,9 +1072,9 @@ export function txContract(backend: StoreBackend): void {
             newInstances: await t.listContainerInstances(clusterArn("new"), { limit: 100 }),
             attributes: await t.attributesOf("k1"),
             newAttributes: await t.attributesOf("n1"),
-            settings: await t.getAccountSettings(""),
-            definitions: await t.listTaskDefinitionArns({ limit: 100, descending: false }),
-            providers: await t.listCapacityProviders({ limit: 100 }),
+            settings: await t.getAccountSettings(region, ""),
+            definitions: await t.listTaskDefinitionArns({ region, limit: 100, descending: false }),
+            providers: await t.listCapacityProviders(region, { limit: 100 }),
             tasks: await t.liveTasksInCluster(clusterArn("web")),
             stoppedTasks: await t.listTaskArns({ clusterArn: clusterArn("web"), desiredStatus: "STOPPED", limit: 100 }),
           }));
@@ -1052,13 +1092,13 @@ export function txContract(backend: StoreBackend): void {
             await t.deleteContainerInstance(containerInstanceArn("keep", "k1"));
             await t.putAttribute({ clusterArn: clusterArn("new"), targetType: "container-instance", targetId: "n1", name: "a" });
             await t.deleteAttribute("k1", "a");
-            await t.putAccountSetting("", "containerInsights", "enabled");
-            await t.deleteAccountSetting("", "containerInsights");
+            await t.putAccountSetting(region, "", "containerInsights", "enabled");
+            await t.deleteAccountSetting(region, "", "containerInsights");
             await t.putTaskDefinition(taskDefinition("keep", 1, "INACTIVE"));
-            await t.insertTaskDefinition(taskDefinition("keep", await t.nextRevision("keep")));
-            await t.insertTaskDefinition(taskDefinition("new", await t.nextRevision("new")));
+            await t.insertTaskDefinition(taskDefinition("keep", await t.nextRevision(region, "keep")));
+            await t.insertTaskDefinition(taskDefinition("new", await t.nextRevision(region, "new")));
             await t.putCapacityProvider(capacityProvider("keep", { status: "INACTIVE" }));
-            await t.deleteCapacityProvider("keep");
+            await t.deleteCapacityProvider(region, "keep");
             await t.insertCapacityProvider(capacityProvider("new"));
             await t.insertTask(task("new", "PENDING"));
             await t.putTask(task("keep", "STOPPED", { stoppedAt: new Date(epoch) }));
@@ -1068,7 +1108,7 @@ export function txContract(backend: StoreBackend): void {
           (err) => err === thrown,
         );
         assert.deepEqual(await snapshot(), before);
-        assert.equal(await tx((t) => t.nextRevision("keep")), 2, "the family counter rolled back too");
+        assert.equal(await tx((t) => t.nextRevision(region, "keep")), 2, "the family counter rolled back too");
       });
 
       it("rolls back everything when a UniqueViolation escapes the callback", async () => {
@@ -1077,16 +1117,16 @@ export function txContract(backend: StoreBackend): void {
           tx(async (t) => {
             await t.insertCluster(cluster("first"));
             await t.putTags(clusterArn("first"), [{ key: "k", value: "v" }]);
-            await t.insertTaskDefinition(taskDefinition("fam", await t.nextRevision("fam")));
+            await t.insertTaskDefinition(taskDefinition("fam", await t.nextRevision(region, "fam")));
             await t.insertTaskDefinition(taskDefinition("taken", 1));
           }),
           UniqueViolation,
         );
         assert.equal(await tx((t) => t.getCluster(clusterArn("first"))), undefined);
         assert.deepEqual(await tx((t) => t.getTags(clusterArn("first"))), []);
-        assert.equal(await tx((t) => t.getTaskDefinition("fam", 1)), undefined);
-        assert.deepEqual(await tx((t) => t.getTaskDefinition("taken", 1)), taskDefinition("taken", 1));
-        assert.equal(await tx((t) => t.nextRevision("fam")), 1);
+        assert.equal(await tx((t) => t.getTaskDefinition(region, "fam", 1)), undefined);
+        assert.deepEqual(await tx((t) => t.getTaskDefinition(region, "taken", 1)), taskDefinition("taken", 1));
+        assert.equal(await tx((t) => t.nextRevision(region, "fam")), 1);
       });
 
       it("stays usable after the callback catches a UniqueViolation; only the failed insert is undone", async () => {
@@ -1096,10 +1136,10 @@ export function txContract(backend: StoreBackend): void {
         await tx(async (t) => {
           await t.insertCluster(cluster("before"));
           await assert.rejects(t.insertTaskDefinition({ ...taskDefinition("taken", 1), cpu: "2048" }), UniqueViolation);
-          assert.deepEqual(await t.getTaskDefinition("taken", 1), taskDefinition("taken", 1));
+          assert.deepEqual(await t.getTaskDefinition(region, "taken", 1), taskDefinition("taken", 1));
           await t.insertCluster(cluster("after"));
         });
-        assert.deepEqual((await tx((t) => t.listClusterArns({ limit: 10 }))).items, ["after", "before"].map(clusterArn));
+        assert.deepEqual((await tx((t) => t.listClusterArns(region, { limit: 10 }))).items, ["after", "before"].map(clusterArn));
       });
 
       describe("a get then a put in one transaction is never lost to a concurrent one", () => {
@@ -1133,11 +1173,11 @@ export function txContract(backend: StoreBackend): void {
         it("capacity providers", async () => {
           await tx((t) => t.insertCapacityProvider(capacityProvider("asg", { updateStatusReason: "0" })));
           await bumpAll(async (t) => {
-            const p = (await t.getCapacityProvider("asg"))!;
+            const p = (await t.getCapacityProvider(region, "asg"))!;
             await yieldToOthers();
             await t.putCapacityProvider({ ...p, updateStatusReason: String(Number(p.updateStatusReason) + 1) });
           });
-          assert.equal((await tx((t) => t.getCapacityProvider("asg")))?.updateStatusReason, String(concurrency));
+          assert.equal((await tx((t) => t.getCapacityProvider(region, "asg")))?.updateStatusReason, String(concurrency));
         });
 
         it("tasks", async () => {
@@ -1186,11 +1226,11 @@ export function txContract(backend: StoreBackend): void {
         it("task definitions", async () => {
           await tx((t) => t.insertTaskDefinition(taskDefinition("web", 1, "ACTIVE", { registeredBy: "0" })));
           await bumpAll(async (t) => {
-            const d = (await t.getTaskDefinition("web", 1))!;
+            const d = (await t.getTaskDefinition(region, "web", 1))!;
             await yieldToOthers();
             await t.putTaskDefinition({ ...d, registeredBy: String(Number(d.registeredBy) + 1) });
           });
-          assert.equal((await tx((t) => t.getTaskDefinition("web", 1)))?.registeredBy, String(concurrency));
+          assert.equal((await tx((t) => t.getTaskDefinition(region, "web", 1)))?.registeredBy, String(concurrency));
         });
       });
     });
@@ -1367,13 +1407,13 @@ export function txContract(backend: StoreBackend): void {
         assert.equal(first.kind, backend.name);
         await first.tx(async (t) => {
           await t.insertCluster(web);
-          assert.equal(await t.nextRevision("fam"), 1);
+          assert.equal(await t.nextRevision(region, "fam"), 1);
         });
         await first.close();
         const second = await storage.open();
         try {
           assert.deepEqual(await second.tx((t) => t.getCluster(clusterArn("web"))), web);
-          assert.equal(await second.tx((t) => t.nextRevision("fam")), 2);
+          assert.equal(await second.tx((t) => t.nextRevision(region, "fam")), 2);
         } finally {
           await second.close();
         }

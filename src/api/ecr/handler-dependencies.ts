@@ -22,7 +22,6 @@ export interface EcrDeps {
   readonly registry: Registry;
   readonly tokenKey: TokenKey;
   readonly accountId: string;
-  readonly region: string;
   readonly jobs: EcrJobs;
 }
 
@@ -46,7 +45,7 @@ export async function repositoryFor(
   lock?: "share" | "update",
 ): Promise<RepositoryRecord> {
   checkRegistryId(deps, input.registryId, input.repositoryName);
-  const repo = await deps.registry.requireRepository(tx, input.repositoryName, lock);
+  const repo = await deps.registry.requireRepository(tx, deps.registry.pathOf(ctx.region, input.repositoryName), lock);
   requireAccess(ctx.principal, deps.accountId, repo, action);
   return repo;
 }
@@ -56,7 +55,7 @@ export function presentRepository(deps: EcrDeps, r: RepositoryRecord): Repositor
     repositoryArn: r.arn,
     registryId: deps.accountId,
     repositoryName: r.name,
-    repositoryUri: deps.registry.repositoryUri(r.name),
+    repositoryUri: deps.registry.repositoryUri(r.path),
     createdAt: r.createdAt,
     imageTagMutability: r.imageTagMutability,
     ...(r.imageTagMutabilityExclusionFilters ? { imageTagMutabilityExclusionFilters: r.imageTagMutabilityExclusionFilters } : {}),

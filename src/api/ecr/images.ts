@@ -8,7 +8,7 @@ import { RegistryError } from "../../registry/errors.js";
 import { parseManifest } from "../../registry/manifest.js";
 import { isTag } from "../../registry/names.js";
 import { tagIsMutable } from "../../registry/registry.js";
-import type { ImageRecord, RegistryTx, ScanRecord } from "../../store/registry-store.js";
+import type { ImageRecord, RegistryTx, RepositoryRecord, ScanRecord } from "../../store/registry-store.js";
 import { repositoryFor, type EcrDeps, type EcrHandlers } from "./handler-dependencies.js";
 import { ecrErrors } from "./errors.js";
 import { nextToken, pageOf, pageRequest } from "./pagination.js";
@@ -50,10 +50,10 @@ export function scanSummary(scan: ScanRecord | undefined): { imageScanStatus?: I
   };
 }
 
-async function detail(deps: EcrDeps, tx: RegistryTx, image: ImageRecord): Promise<ImageDetail> {
+async function detail(deps: EcrDeps, tx: RegistryTx, repo: RepositoryRecord, image: ImageRecord): Promise<ImageDetail> {
   return {
     registryId: deps.accountId,
-    repositoryName: image.repository,
+    repositoryName: repo.name,
     imageDigest: image.digest,
     ...(image.tags.length > 0 ? { imageTags: [...image.tags] } : {}),
     imageSizeInBytes: image.size,
@@ -80,7 +80,7 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
           }
           const digests: string[] = [];
           for (const id of input.imageIds) {
-            const r = await resolveImageId(tx, repo.name, id);
+            const r = await resolveImageId(tx, repo.path, id);
             if ("failure" in r) {
               if (r.failure.failureCode === "ImageNotFound") {
                 throw ecrErrors.imageNotFound(
@@ -91,15 +91,15 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
             }
             if (!digests.includes(r.digest)) digests.push(r.digest);
           }
-          const images = await tx.images(repo.name, digests);
+          const images = await tx.images(repo.path, digests);
           const byDigest = new Map(images.map((i) => [i.digest, i]));
           const imageDetails = [];
-          for (const d of digests) imageDetails.push(await detail(deps, tx, byDigest.get(d)!));
+          for (const d of digests) imageDetails.push(await detail(deps, tx, repo, byDigest.get(d)!));
           return { imageDetails };
         }
-        const page = await tx.listImages(repo.name, input.filter?.tagStatus ?? "ANY", pageRequest(input, 100));
+        const page = await tx.listImages(repo.path, input.filter?.tagStatus ?? "ANY", pageRequest(input, 100));
         const imageDetails = [];
-        for (const image of page.items) imageDetails.push(await detail(deps, tx, image));
+        for (const image of page.items) imageDetails.push(await detail(deps, tx, repo, image));
         const token = nextToken(page);
         return { imageDetails, ...(token ? { nextToken: token } : {}) };
       }),
@@ -107,7 +107,7 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
     ListImages: (input, ctx) =>
       store.registry.tx(async (tx) => {
         const repo = await repositoryFor(deps, tx, ctx, input, "ecr:ListImages");
-        const page = await tx.listImageIds(repo.name, input.filter?.tagStatus ?? "ANY", pageRequest(input, 100));
+        const page = await tx.listImageIds(repo.path, input.filter?.tagStatus ?? "ANY", pageRequest(input, 100));
         const token = nextToken(page);
         return {
           imageIds: page.items.map((i) => ({ imageDigest: i.digest, ...(i.tag !== undefined ? { imageTag: i.tag } : {}) })),
@@ -121,17 +121,17 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
         const images = [];
         const failures: ImageFailure[] = [];
         for (const id of input.imageIds) {
-          const r = await resolveImageId(tx, repo.name, id);
+          const r = await resolveImageId(tx, repo.path, id);
           if ("failure" in r) {
             failures.push(r.failure);
             continue;
           }
-          const m = (await tx.getManifest(repo.name, r.digest))!;
+          const m = (await tx.getManifest(repo.path, r.digest))!;
           if (input.acceptedMediaTypes && input.acceptedMediaTypes.length > 0 && !input.acceptedMediaTypes.includes(m.mediaType)) {
             failures.push({ imageId: id, failureCode: "ImageNotFound", failureReason: `The image's manifest is ${m.mediaType}, which is not among acceptedMediaTypes; Berth does not convert manifests` });
             continue;
           }
-          await tx.recordPull(repo.name, r.digest, ctx.now);
+          await tx.recordPull(repo.path, r.digest, ctx.now);
           images.push({
             registryId: deps.accountId,
             repositoryName: repo.name,
@@ -149,21 +149,21 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
         const imageIds: ImageIdentifier[] = [];
         const failures: ImageFailure[] = [];
         for (const id of input.imageIds) {
-          const r = await resolveImageId(tx, repo.name, id);
+          const r = await resolveImageId(tx, repo.path, id);
           if ("failure" in r) {
             failures.push(r.failure);
             continue;
           }
           // A tag alone removes the tag; the image goes with its last tag (as ECR does it).
           if (id.imageDigest === undefined && r.tag !== undefined) {
-            await tx.deleteTag(repo.name, r.tag);
-            const left = (await tx.images(repo.name, [r.digest]))[0];
+            await tx.deleteTag(repo.path, r.tag);
+            const left = (await tx.images(repo.path, [r.digest]))[0];
             if (left && left.tags.length > 0) {
               imageIds.push({ imageDigest: r.digest, imageTag: r.tag });
               continue;
             }
           }
-          const parents = await tx.manifestParents(repo.name, r.digest);
+          const parents = await tx.manifestParents(repo.path, r.digest);
           if (parents.length > 0) {
             failures.push({
               imageId: id,
@@ -172,8 +172,8 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
             });
             continue;
           }
-          const tags = (await tx.images(repo.name, [r.digest]))[0]?.tags ?? [];
-          await tx.deleteManifest(repo.name, r.digest);
+          const tags = (await tx.images(repo.path, [r.digest]))[0]?.tags ?? [];
+          await tx.deleteManifest(repo.path, r.digest);
           if (tags.length === 0 && r.tag !== undefined) imageIds.push({ imageDigest: r.digest, imageTag: r.tag });
           else if (tags.length === 0) imageIds.push({ imageDigest: r.digest });
           for (const tag of tags) imageIds.push({ imageDigest: r.digest, imageTag: tag });
@@ -188,7 +188,7 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
           throw ecrErrors.invalidParameter(`Invalid parameter at 'subjectId.imageDigest': '${input.subjectId.imageDigest}' is not a sha256 or sha512 digest.`);
         }
         const types = input.filter?.artifactTypes;
-        const referrers = (await tx.referrers(repo.name, input.subjectId.imageDigest))
+        const referrers = (await tx.referrers(repo.path, input.subjectId.imageDigest))
           .map((m) => {
             const doc = JSON.parse(m.content) as { artifactType?: string; annotations?: Record<string, string>; config?: { mediaType?: string } };
             const artifactType = doc.artifactType ?? doc.config?.mediaType;
@@ -227,8 +227,8 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
         throw ecrErrors.imageDigestDoesNotMatch(`Provided digest ${input.imageDigest} does not match the digest of the manifest, ${digest}.`);
       }
       const existing = await store.registry.tx(async (tx) => ({
-        manifest: await tx.getManifest(repo.name, digest),
-        tagged: input.imageTag === undefined ? undefined : await tx.getTag(repo.name, input.imageTag),
+        manifest: await tx.getManifest(repo.path, digest),
+        tagged: input.imageTag === undefined ? undefined : await tx.getTag(repo.path, input.imageTag),
       }));
       if (existing.manifest && (input.imageTag === undefined || existing.tagged === digest)) {
         throw ecrErrors.imageAlreadyExists(
@@ -241,7 +241,7 @@ export function imageHandlers(deps: EcrDeps): EcrHandlers {
         );
       }
       try {
-        await registry.putManifest(repo.name, input.imageTag ?? digest, body, parsed.mediaType);
+        await registry.putManifest(repo.path, input.imageTag ?? digest, body, parsed.mediaType);
       } catch (err) {
         if (err instanceof RegistryError && err.code === "MANIFEST_BLOB_UNKNOWN") {
           const missing = (err.detail as { digest?: string } | undefined)?.digest ?? "";

@@ -131,7 +131,7 @@ export function ecrSubsystem(deps: SubsystemDeps, options: EcrAreaOptions = {}):
   mkdirSync(registry.blobs.uploadsDir, { recursive: true });
   const tokenKey = TokenKey.load(registryDir(deps.dataDir));
   const jobs = new BackgroundJobs(registry, options.scanConcurrency ?? 2);
-  const ecrDeps: EcrDeps = { registry, tokenKey, accountId: deps.accountId, region: deps.region, jobs };
+  const ecrDeps: EcrDeps = { registry, tokenKey, accountId: deps.accountId, jobs };
   const log = deps.logger;
 
   registry.onPush((event) => {
@@ -165,7 +165,7 @@ export function ecrSubsystem(deps: SubsystemDeps, options: EcrAreaOptions = {}):
         let after: string | undefined;
         do {
           const page = await registry.store.registry.tx((tx) => tx.listRepositories({ limit: 200, ...(after !== undefined ? { after } : {}) }));
-          for (const r of page.items) if (r.lifecyclePolicy !== undefined) jobs.lifecycleSoon(r.name);
+          for (const r of page.items) if (r.lifecyclePolicy !== undefined) jobs.lifecycleSoon(r.path);
           after = page.next;
         } while (after !== undefined);
       })().catch((err: unknown) => log.error({ err }, "lifecycle sweep failed")),

@@ -32,7 +32,7 @@ export function layerHandlers(deps: EcrDeps): EcrHandlers {
           failures.push({ layerDigest: digest, failureCode: "InvalidLayerDigest", failureReason: "Invalid layer digest" });
           continue;
         }
-        const size = await registry.statBlob(repo.name, digest);
+        const size = await registry.statBlob(repo.path, digest);
         if (size === undefined) failures.push({ layerDigest: digest, failureCode: "MissingLayerDigest", failureReason: "Could not find layer" });
         else layers.push({ layerDigest: digest, layerAvailability: "AVAILABLE", layerSize: size, mediaType: layerMediaType });
       }
@@ -41,7 +41,7 @@ export function layerHandlers(deps: EcrDeps): EcrHandlers {
 
     InitiateLayerUpload: async (input, ctx) => {
       const repo = await store.registry.tx((tx) => repositoryFor(deps, tx, ctx, input, "ecr:InitiateLayerUpload"));
-      return { uploadId: await registry.startUpload(repo.name), partSize };
+      return { uploadId: await registry.startUpload(repo.path), partSize };
     },
 
     UploadLayerPart: async (input, ctx) => {
@@ -53,7 +53,7 @@ export function layerHandlers(deps: EcrDeps): EcrHandlers {
         );
       }
       try {
-        const size = await registry.appendUpload(repo.name, input.uploadId, Readable.from([part]), input.partFirstByte);
+        const size = await registry.appendUpload(repo.path, input.uploadId, Readable.from([part]), input.partFirstByte);
         return { registryId: deps.accountId, repositoryName: repo.name, uploadId: input.uploadId, lastByteReceived: size - 1 };
       } catch (err) {
         if (err instanceof RegistryError && err.code === "RANGE_INVALID") {
@@ -74,7 +74,7 @@ export function layerHandlers(deps: EcrDeps): EcrHandlers {
       if (!parseDigest(digest)) throw ecrErrors.invalidLayer(`'${digest}' is not a sha256 or sha512 layer digest.`);
       let size: number;
       try {
-        size = await registry.uploadSize(repo.name, input.uploadId);
+        size = await registry.uploadSize(repo.path, input.uploadId);
       } catch (err) {
         if (err instanceof RegistryError && err.code === "BLOB_UPLOAD_UNKNOWN") {
           throw ecrErrors.uploadNotFound(`The upload ${input.uploadId} does not exist in the repository '${repo.name}'.`);
@@ -85,12 +85,12 @@ export function layerHandlers(deps: EcrDeps): EcrHandlers {
         await registry.discardUpload(input.uploadId);
         throw ecrErrors.emptyUpload(`The upload ${input.uploadId} has no bytes; upload the layer with UploadLayerPart first.`);
       }
-      if ((await registry.statBlob(repo.name, digest)) !== undefined) {
+      if ((await registry.statBlob(repo.path, digest)) !== undefined) {
         await registry.discardUpload(input.uploadId);
         throw ecrErrors.layerAlreadyExists(`Layer ${digest} already exists in the repository with name '${repo.name}' in registry with id '${deps.accountId}'`);
       }
       try {
-        await registry.completeUpload(repo.name, input.uploadId, digest);
+        await registry.completeUpload(repo.path, input.uploadId, digest);
       } catch (err) {
         if (err instanceof RegistryError && err.code === "DIGEST_INVALID") {
           throw ecrErrors.invalidLayer(`The layer digest calculation performed by Amazon ECR does not match the digest specified: ${err.message}`);
@@ -103,15 +103,15 @@ export function layerHandlers(deps: EcrDeps): EcrHandlers {
     GetDownloadUrlForLayer: async (input, ctx) => {
       const repo = await store.registry.tx((tx) => repositoryFor(deps, tx, ctx, input, "ecr:GetDownloadUrlForLayer"));
       if (!parseDigest(input.layerDigest)) throw ecrErrors.invalidParameter(`'${input.layerDigest}' is not a sha256 or sha512 layer digest.`);
-      if ((await registry.statBlob(repo.name, input.layerDigest)) === undefined) {
+      if ((await registry.statBlob(repo.path, input.layerDigest)) === undefined) {
         throw ecrErrors.layersNotFound(`The layer ${input.layerDigest} does not exist in the repository with name '${repo.name}' in the registry with id '${deps.accountId}'`);
       }
       const token = deps.tokenKey.issue({
         accessKeyId: ctx.principal.accessKeyId,
         expiresAt: new Date(ctx.now.getTime() + downloadUrlLifetimeMs),
-        scope: `blob:${repo.name}@${input.layerDigest}`,
+        scope: `blob:${repo.path}@${input.layerDigest}`,
       });
-      const url = `http://${registry.deps.publicHost()}/v2/${repo.name}/blobs/${input.layerDigest}?${downloadTokenParam}=${encodeURIComponent(token)}`;
+      const url = `http://${registry.deps.publicHost()}/v2/${repo.path}/blobs/${input.layerDigest}?${downloadTokenParam}=${encodeURIComponent(token)}`;
       return { downloadUrl: url, layerDigest: input.layerDigest };
     },
   };

@@ -38,7 +38,7 @@ export function lifecycleHandlers(deps: EcrDeps): EcrHandlers {
         await tx.putRepository({ ...r, lifecyclePolicy: input.lifecyclePolicyText });
         return r;
       });
-      deps.jobs.lifecycleSoon(repo.name);
+      deps.jobs.lifecycleSoon(repo.path);
       return { registryId: deps.accountId, repositoryName: repo.name, lifecyclePolicyText: input.lifecyclePolicyText };
     },
     GetLifecyclePolicy: (input, ctx) =>
@@ -70,16 +70,16 @@ export function lifecycleHandlers(deps: EcrDeps): EcrHandlers {
         const repo = await repositoryFor(deps, tx, ctx, input, "ecr:StartLifecyclePolicyPreview");
         const text = input.lifecyclePolicyText ?? repo.lifecyclePolicy;
         if (text === undefined) throw notFound(repo.name);
-        const expirations = await previewLifecycle(tx, repo.name, validated(text), ctx.now);
+        const expirations = await previewLifecycle(tx, repo.path, validated(text), ctx.now);
         const result: StoredExpiration[] = expirations.map((e: Expiration) => ({ ...e, pushedAt: e.pushedAt.getTime() }));
         // Evaluated at once: the preview is complete by the time this returns.
-        await tx.putLifecyclePreview({ repository: repo.name, status: "COMPLETE", policy: text, startedAt: ctx.now, result: JSON.stringify(result) });
+        await tx.putLifecyclePreview({ repository: repo.path, status: "COMPLETE", policy: text, startedAt: ctx.now, result: JSON.stringify(result) });
         return { registryId: deps.accountId, repositoryName: repo.name, lifecyclePolicyText: text, status: "COMPLETE" };
       }),
     GetLifecyclePolicyPreview: (input, ctx) =>
       store.registry.tx(async (tx) => {
         const repo = await repositoryFor(deps, tx, ctx, input, "ecr:GetLifecyclePolicyPreview");
-        const preview = await tx.getLifecyclePreview(repo.name);
+        const preview = await tx.getLifecyclePreview(repo.path);
         if (!preview) {
           throw ecrErrors.lifecyclePolicyPreviewNotFound(
             `There is no preview result for the repository with name '${repo.name}' in the registry with id '${deps.accountId}'; start one with StartLifecyclePolicyPreview.`,

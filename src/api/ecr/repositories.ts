@@ -55,8 +55,8 @@ export function validateMutability(
 }
 
 /** The repository an ECR ARN names, or InvalidParameterException. */
-function repositoryNameFromArn(deps: EcrDeps, arn: string): string {
-  const prefix = `arn:aws:ecr:${deps.region}:${deps.accountId}:repository/`;
+function repositoryNameFromArn(deps: EcrDeps, region: string, arn: string): string {
+  const prefix = `arn:aws:ecr:${region}:${deps.accountId}:repository/`;
   const name = arn.startsWith(prefix) ? arn.slice(prefix.length) : "";
   if (!isRepositoryName(name)) {
     throw ecrErrors.invalidParameter(`Invalid parameter at 'resourceArn' failed to satisfy constraint: '${arn}' is not a repository ARN of the form ${prefix}<name>.`);
@@ -76,6 +76,11 @@ export function repositoryHandlers(deps: EcrDeps): EcrHandlers {
           `Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*'' and be 2 to 256 characters`,
         );
       }
+      if (registry.isReservedName(ctx.region, input.repositoryName)) {
+        throw ecrErrors.invalidParameter(
+          `The repository name '${input.repositoryName}' starts with this registry's own AWS host name, which Berth's registry paths use to name a region. Choose another name.`,
+        );
+      }
       const mode = input.imageTagMutability ?? "MUTABLE";
       const filters = validateMutability(mode, input.imageTagMutabilityExclusionFilters);
       const tags = mergeTags([], validateTags(input.tags));
@@ -84,8 +89,9 @@ export function repositoryHandlers(deps: EcrDeps): EcrHandlers {
         throw ecrErrors.invalidParameter("kmsKey can only be given with encryptionType KMS or KMS_DSSE.");
       }
       const record: RepositoryRecord = {
+        path: registry.pathOf(ctx.region, input.repositoryName),
         name: input.repositoryName,
-        arn: registry.repositoryArn(input.repositoryName),
+        arn: registry.repositoryArn(ctx.region, input.repositoryName),
         createdAt: ctx.now,
         imageTagMutability: mode,
         ...(filters ? { imageTagMutabilityExclusionFilters: filters } : {}),
@@ -120,7 +126,7 @@ export function repositoryHandlers(deps: EcrDeps): EcrHandlers {
           return { repositories };
         }
         requireAccountAction(deps, ctx, "ecr:DescribeRepositories");
-        const page = await tx.listRepositories(pageRequest(input, 100));
+        const page = await tx.listRepositories({ ...pageRequest(input, 100), region: ctx.region });
         const token = nextToken(page);
         return { repositories: page.items.map((r) => presentRepository(deps, r)), ...(token ? { nextToken: token } : {}) };
       }),
@@ -128,13 +134,13 @@ export function repositoryHandlers(deps: EcrDeps): EcrHandlers {
     DeleteRepository: (input, ctx) =>
       store.registry.tx(async (tx) => {
         const repo = await repositoryFor(deps, tx, ctx, input, "ecr:DeleteRepository", "update");
-        if (!input.force && (await tx.countManifests(repo.name)) > 0) {
+        if (!input.force && (await tx.countManifests(repo.path)) > 0) {
           throw ecrErrors.repositoryNotEmpty(
             `The repository with name '${repo.name}' in registry with id '${deps.accountId}' cannot be deleted because it still contains images`,
           );
         }
         // Blobs only this repository used are freed by the next garbage collection.
-        await tx.deleteRepository(repo.name);
+        await tx.deleteRepository(repo.path);
         return { repository: presentRepository(deps, repo) };
       }),
 
@@ -190,14 +196,14 @@ export function repositoryHandlers(deps: EcrDeps): EcrHandlers {
 
     TagResource: (input, ctx) =>
       store.registry.tx(async (tx) => {
-        const repo = await repositoryFor(deps, tx, ctx, { repositoryName: repositoryNameFromArn(deps, input.resourceArn) }, "ecr:TagResource", "update");
+        const repo = await repositoryFor(deps, tx, ctx, { repositoryName: repositoryNameFromArn(deps, ctx.region, input.resourceArn) }, "ecr:TagResource", "update");
         await tx.putRepository({ ...repo, tags: mergeTags(repo.tags, validateTags(input.tags)) });
         return {};
       }),
 
     UntagResource: (input, ctx) =>
       store.registry.tx(async (tx) => {
-        const repo = await repositoryFor(deps, tx, ctx, { repositoryName: repositoryNameFromArn(deps, input.resourceArn) }, "ecr:UntagResource", "update");
+        const repo = await repositoryFor(deps, tx, ctx, { repositoryName: repositoryNameFromArn(deps, ctx.region, input.resourceArn) }, "ecr:UntagResource", "update");
         const drop = new Set(input.tagKeys);
         await tx.putRepository({ ...repo, tags: repo.tags.filter((t) => !drop.has(t.Key)) });
         return {};
@@ -205,7 +211,7 @@ export function repositoryHandlers(deps: EcrDeps): EcrHandlers {
 
     ListTagsForResource: (input, ctx) =>
       store.registry.tx(async (tx) => {
-        const repo = await repositoryFor(deps, tx, ctx, { repositoryName: repositoryNameFromArn(deps, input.resourceArn) }, "ecr:ListTagsForResource");
+        const repo = await repositoryFor(deps, tx, ctx, { repositoryName: repositoryNameFromArn(deps, ctx.region, input.resourceArn) }, "ecr:ListTagsForResource");
         return { tags: [...repo.tags] };
       }),
   };

@@ -13,7 +13,7 @@ export function scanningHandlers(deps: EcrDeps): EcrHandlers {
     StartImageScan: async (input, ctx) => {
       const { repo, digest, tag } = await store.registry.tx(async (tx) => {
         const r = await repositoryFor(deps, tx, ctx, input, "ecr:StartImageScan");
-        const resolved = await resolveImageId(tx, r.name, input.imageId);
+        const resolved = await resolveImageId(tx, r.path, input.imageId);
         if ("failure" in resolved) {
           if (resolved.failure.failureCode === "ImageNotFound") {
             throw ecrErrors.imageNotFound(
@@ -22,11 +22,11 @@ export function scanningHandlers(deps: EcrDeps): EcrHandlers {
           }
           throw ecrErrors.invalidParameter(resolved.failure.failureReason ?? "Invalid imageId.");
         }
-        const m = await tx.getManifest(r.name, resolved.digest);
+        const m = await tx.getManifest(r.path, resolved.digest);
         if (isIndexType(m!.mediaType)) throw ecrErrors.unsupportedImageType(`The image ${resolved.digest} is a manifest list; scan the images it lists.`);
         return { repo: r, digest: resolved.digest, tag: resolved.tag };
       });
-      await deps.jobs.scan(repo.name, digest);
+      await deps.jobs.scan(repo.path, digest);
       return {
         registryId: deps.accountId,
         repositoryName: repo.name,
@@ -38,7 +38,7 @@ export function scanningHandlers(deps: EcrDeps): EcrHandlers {
     DescribeImageScanFindings: (input, ctx) =>
       store.registry.tx(async (tx) => {
         const repo = await repositoryFor(deps, tx, ctx, input, "ecr:DescribeImageScanFindings");
-        const resolved = await resolveImageId(tx, repo.name, input.imageId);
+        const resolved = await resolveImageId(tx, repo.path, input.imageId);
         if ("failure" in resolved) {
           if (resolved.failure.failureCode === "ImageNotFound") {
             throw ecrErrors.imageNotFound(
@@ -47,7 +47,7 @@ export function scanningHandlers(deps: EcrDeps): EcrHandlers {
           }
           throw ecrErrors.invalidParameter(resolved.failure.failureReason ?? "Invalid imageId.");
         }
-        const scan = await tx.getScan(repo.name, resolved.digest);
+        const scan = await tx.getScan(repo.path, resolved.digest);
         if (!scan) {
           throw ecrErrors.scanNotFound(
             `Image scan does not exist for the image with '${describeId(input.imageId)}' in the repository with name '${repo.name}' in the registry with id '${deps.accountId}'`,

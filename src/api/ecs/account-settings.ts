@@ -39,8 +39,8 @@ const storedUnder = (principalArn: string, accountId: string): string => (princi
 
 /** A setting's value for the caller: their own, else the account default, else the built-in default. */
 export async function effectiveAccountSetting(tx: Tx, ctx: RequestContext, name: SettingName): Promise<string> {
-  const own = (await tx.getAccountSettings(storedUnder(ctx.principal.arn, ctx.accountId))).find((s) => s.name === name);
-  const byDefault = (await tx.getAccountSettings(accountDefault)).find((s) => s.name === name);
+  const own = (await tx.getAccountSettings(ctx.region, storedUnder(ctx.principal.arn, ctx.accountId))).find((s) => s.name === name);
+  const byDefault = (await tx.getAccountSettings(ctx.region, accountDefault)).find((s) => s.name === name);
   return own?.value ?? byDefault?.value ?? settingRules[name].fallback;
 }
 
@@ -64,14 +64,14 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
         checkValue(input.name, input.value);
         const principalArn = input.principalArn ?? ctx.principal.arn;
         checkPrincipal(principalArn);
-        await tx.putAccountSetting(storedUnder(principalArn, ctx.accountId), input.name, input.value);
+        await tx.putAccountSetting(ctx.region, storedUnder(principalArn, ctx.accountId), input.name, input.value);
         return { setting: { name: input.name, value: input.value, principalArn, type: "user" } };
       }),
 
     PutAccountSettingDefault: (input, ctx) =>
       store.tx(async (tx) => {
         checkValue(input.name, input.value);
-        await tx.putAccountSetting(accountDefault, input.name, input.value);
+        await tx.putAccountSetting(ctx.region, accountDefault, input.name, input.value);
         return { setting: { name: input.name, value: input.value, principalArn: rootArn(ctx.accountId), type: "user" } };
       }),
 
@@ -80,8 +80,8 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
         const principalArn = input.principalArn ?? ctx.principal.arn;
         checkPrincipal(principalArn);
         const key = storedUnder(principalArn, ctx.accountId);
-        const current = (await tx.getAccountSettings(key)).find((s) => s.name === input.name);
-        if (!current || !(await tx.deleteAccountSetting(key, input.name))) {
+        const current = (await tx.getAccountSettings(ctx.region, key)).find((s) => s.name === input.name);
+        if (!current || !(await tx.deleteAccountSetting(ctx.region, key, input.name))) {
           throw errors.invalidParameter(`No ${input.name} setting is set for ${principalArn}.`);
         }
         return { setting: { ...current, principalArn, type: "user" } };
@@ -95,11 +95,11 @@ export function accountSettingHandlers({ store }: EcsDeps): EcsHandlers {
           throw errors.invalidParameter("Filtering by value requires a setting name.");
         }
         const own = new Map(
-          (await tx.getAccountSettings(storedUnder(principalArn, ctx.accountId))).map((s) => [s.name, { ...s, principalArn }]),
+          (await tx.getAccountSettings(ctx.region, storedUnder(principalArn, ctx.accountId))).map((s) => [s.name, { ...s, principalArn }]),
         );
         let settings: Setting[];
         if (input.effectiveSettings) {
-          const defaults = new Map((await tx.getAccountSettings(accountDefault)).map((s) => [s.name, s]));
+          const defaults = new Map((await tx.getAccountSettings(ctx.region, accountDefault)).map((s) => [s.name, s]));
           settings = (Object.keys(settingRules) as SettingName[]).map((name): Setting => {
             const set = own.get(name);
             if (set) return { ...set, type: "user" };

@@ -24,7 +24,7 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
           throw errors.invalidParameter("Specify autoScalingGroupProvider or managedInstancesProvider for the capacity provider.");
         }
         const tags = validateTags(input.tags);
-        const existing = await tx.getCapacityProvider(name);
+        const existing = await tx.getCapacityProvider(ctx.region, name);
         if (existing && existing.status !== "INACTIVE") {
           throw errors.client(`A capacity provider named '${name}' already exists. Choose another name.`);
         }
@@ -76,14 +76,14 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
           for (const ref of input.capacityProviders) {
             const name = providerName(ctx, ref);
             const fixed = builtinProviders.find((b) => b === name);
-            const p = fixed ? builtinProvider(ctx, fixed) : await tx.getCapacityProvider(name);
+            const p = fixed ? builtinProvider(ctx, fixed) : await tx.getCapacityProvider(ctx.region, name);
             if (p) found.push(await decorate(p));
             else failures.push({ arn: ref.startsWith("arn:") ? ref : arns.capacityProvider(ctx, ref), reason: "MISSING" });
           }
           return { capacityProviders: found, failures };
         }
         // Capacity providers are few: page over built-ins then stored ones, by name.
-        const stored = await tx.listCapacityProviders({ limit: 10_000 });
+        const stored = await tx.listCapacityProviders(ctx.region, { limit: 10_000 });
         const all = [...builtinProviders.map((b) => builtinProvider(ctx, b)), ...stored.items.filter((p) => p.status !== "INACTIVE")];
         const page = pageOf(all, pageRequest(input, 10), (p) => p.name!);
         return { capacityProviders: await Promise.all(page.items.map(decorate)), failures: [], ...nextTokenOf(page) };
@@ -123,7 +123,7 @@ export function capacityProviderHandlers({ store }: EcsDeps): EcsHandlers {
         if (builtinProviders.some((b) => b === p.name)) {
           throw errors.client(`The capacity provider '${p.name}' is managed by Berth and cannot be deleted.`);
         }
-        for (let page = await tx.listClusterArns({ limit: 100 }); ; page = await tx.listClusterArns({ limit: 100, after: page.next })) {
+        for (let page = await tx.listClusterArns(ctx.region, { limit: 100 }); ; page = await tx.listClusterArns(ctx.region, { limit: 100, after: page.next })) {
           for (const arn of page.items) {
             const cluster = await tx.getCluster(arn);
             // ECS accepts the call and reports the failure on the provider itself.

@@ -127,9 +127,9 @@ export function clusterHandlers({ store }: EcsDeps): EcsHandlers {
         return { clusters, failures };
       }),
 
-    ListClusters: (input) =>
+    ListClusters: (input, ctx) =>
       store.read(async (tx) => {
-        const page = await tx.listClusterArns(pageRequest(input));
+        const page = await tx.listClusterArns(ctx.region, pageRequest(input));
         return { clusterArns: [...page.items], ...nextTokenOf(page) };
       }),
 

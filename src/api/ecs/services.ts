@@ -47,7 +47,7 @@ function serviceArnOf(scope: Scope, clusterName: string, ref: string): string {
 async function resolveDefinition(tx: Tx, scope: Scope, ref: string | undefined, allowInactive = false): Promise<TaskDefinition> {
   if (!ref) throw errors.invalidParameter("A task definition must be specified for a service using the ECS deployment controller.");
   const r = taskDefinitionRef(scope, ref);
-  const def = await tx.getTaskDefinition(r.family, r.revision);
+  const def = await tx.getTaskDefinition(scope.region, r.family, r.revision);
   if (!def) throw errors.client(`Unable to find task definition '${ref}'. Register it first, or check the family and revision.`);
   if (def.status !== "ACTIVE" && !allowInactive) throw errors.client(`TaskDefinition is inactive: ${def.taskDefinitionArn}. Use an ACTIVE revision.`);
   return def;

@@ -39,7 +39,7 @@ async function requireResource(tx: Tx, scope: Scope, arn: string): Promise<void>
     }
     case "task-definition": {
       const ref = taskDefinitionRef(scope, arn);
-      if (ref.revision === undefined || !(await tx.getTaskDefinition(ref.family, ref.revision))) {
+      if (ref.revision === undefined || !(await tx.getTaskDefinition(scope.region, ref.family, ref.revision))) {
         throw errors.client("The specified task definition does not exist.");
       }
       return;
@@ -61,7 +61,7 @@ async function requireResource(tx: Tx, scope: Scope, arn: string): Promise<void>
       return;
     }
     case "capacity-provider": {
-      const p = await tx.getCapacityProvider(rest);
+      const p = await tx.getCapacityProvider(scope.region, rest);
       if (!p || p.status === "INACTIVE") throw errors.invalidParameter("The specified capacity provider does not exist.");
       return;
     }

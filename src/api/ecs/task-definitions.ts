@@ -43,14 +43,14 @@ export function describeTaskDefinitionHandler(
   return (input, ctx) => {
     const ref = taskDefinitionRef(ctx, input.taskDefinition);
     return store.read(async (tx) => {
-      const doc = await tx.getTaskDefinitionDoc(ref.family, ref.revision);
+      const doc = await tx.getTaskDefinitionDoc(ctx.region, ref.family, ref.revision);
       if (!doc) throw errors.client(unableToDescribe);
       if (input.include?.includes("TAGS")) {
         const taskDefinition = decodeDoc(doc);
         return { taskDefinition, tags: [...(await tx.getTags(taskDefinition.taskDefinitionArn!))] };
       }
       // The one member (DescribeTaskDefinitionResponse: taskDefinition, then tags), as formatOutput writes it.
-      return new EncodedOutput<DescribeTaskDefinitionResponse>(`{"taskDefinition":${renderings.of(`${ref.family}:${ref.revision ?? "latest"}`, doc)}}`);
+      return new EncodedOutput<DescribeTaskDefinitionResponse>(`{"taskDefinition":${renderings.of(`${ctx.region}:${ref.family}:${ref.revision ?? "latest"}`, doc)}}`);
     });
   };
 }
@@ -64,7 +64,7 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
       return deps.store.tx(async (tx) => {
         // Invariant: the revision comes from the family's counter, never from
         // existing rows, so concurrent registrations and deletions cannot reuse one.
-        const revision = await tx.nextRevision(input.family);
+        const revision = await tx.nextRevision(ctx.region, input.family);
         const taskDefinition: TaskDefinition = {
           ...prepared,
           taskDefinitionArn: arns.taskDefinition(ctx, input.family, revision),
@@ -85,7 +85,7 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
         throw errors.client(`Specify the revision to deregister: '${input.taskDefinition}:REVISION' or a task definition ARN.`);
       }
       return deps.store.tx(async (tx) => {
-        const current = await tx.getTaskDefinition(ref.family, ref.revision);
+        const current = await tx.getTaskDefinition(ctx.region, ref.family, ref.revision);
         if (!current) throw errors.client(deleteFailureReasons.notFound);
         switch (current.status) {
           case "ACTIVE": {
@@ -119,7 +119,7 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
             failures.push({ arn: id, reason: deleteFailureReasons.invalidIdentifier });
             continue;
           }
-          const current = await tx.getTaskDefinition(ref.family, ref.revision);
+          const current = await tx.getTaskDefinition(ctx.region, ref.family, ref.revision);
           if (!current) {
             failures.push({ arn: id, reason: deleteFailureReasons.notFound });
           } else if (current.status === "ACTIVE") {
@@ -137,23 +137,23 @@ export function taskDefinitionsHandlers(deps: EcsDeps): EcsHandlers {
       });
     },
 
-    async ListTaskDefinitions(input) {
+    async ListTaskDefinitions(input, ctx) {
       const page = pageRequest(input);
       const status: TaskDefinitionStatus = input.status ?? "ACTIVE";
       const descending = input.sort === "DESC";
       const family = input.familyPrefix === "" ? undefined : input.familyPrefix;
       return deps.store.read(async (tx) => {
         // ECS reads ListTaskDefinitions' familyPrefix as a whole family name.
-        const result = await tx.listTaskDefinitionArns({ ...page, status, descending, ...(family !== undefined ? { family } : {}) });
+        const result = await tx.listTaskDefinitionArns({ ...page, region: ctx.region, status, descending, ...(family !== undefined ? { family } : {}) });
         return { taskDefinitionArns: [...result.items], ...nextTokenOf(result) };
       });
     },
 
-    async ListTaskDefinitionFamilies(input) {
+    async ListTaskDefinitionFamilies(input, ctx) {
       const page = pageRequest(input);
       const familyPrefix = input.familyPrefix === "" ? undefined : input.familyPrefix;
       return deps.store.read(async (tx) => {
-        const result = await tx.listTaskDefinitionFamilies({ ...page, ...(familyPrefix === undefined ? {} : { familyPrefix }), status: input.status ?? "ALL" });
+        const result = await tx.listTaskDefinitionFamilies({ ...page, region: ctx.region, ...(familyPrefix === undefined ? {} : { familyPrefix }), status: input.status ?? "ALL" });
         return { families: [...result.items], ...nextTokenOf(result) };
       });
     },

@@ -195,6 +195,17 @@ for (const store of stores) {
       const paged = await logs.send(new DescribeQueriesCommand({ maxResults: 1 }));
       assert.equal(paged.queries!.length, 1);
       assert.ok(paged.nextToken);
+
+      // Queries are per region, as their log groups are: another region neither lists nor reads this one.
+      const elsewhere = new CloudWatchLogsClient({ endpoint: server.url, region: "eu-west-1", credentials: await logs.config.credentials() });
+      assert.deepEqual((await elsewhere.send(new DescribeQueriesCommand({}))).queries, []);
+      await assert.rejects(elsewhere.send(new GetQueryResultsCommand({ queryId })), { name: "ResourceNotFoundException" });
+      await assert.rejects(
+        elsewhere.send(new StartQueryCommand({ logGroupName: group, startTime, endTime, queryString: "fields @message" })),
+        { name: "ResourceNotFoundException" },
+        "the group is this region's",
+      );
+      elsewhere.destroy();
     });
 
     it("keeps query definitions: put, replace by id, describe by prefix and page, delete", async () => {

@@ -58,6 +58,11 @@ export function insightsHandlers({ logs, scope, queries }: LogsDeps): LogsHandle
     };
   };
 
+  /** A query of this region; another region's is not found here, as in AWS. */
+  const ownQuery = (id: string): QuerySnapshot | undefined => {
+    const q = queries.get(id);
+    return q?.region === scope.region ? q : undefined;
+  };
   return {
     async StartQuery(input) {
       checkLanguage(input.queryLanguage);
@@ -83,6 +88,7 @@ export function insightsHandlers({ logs, scope, queries }: LogsDeps): LogsHandle
         groups.push({ id: g.id, name: g.name });
       }
       const queryId = queries.start({
+        region: scope.region,
         queryString: input.queryString,
         plan: new QueryPlan(commands, input.limit ?? defaultResultRows),
         groups,
@@ -95,7 +101,7 @@ export function insightsHandlers({ logs, scope, queries }: LogsDeps): LogsHandle
 
     // Answered from memory: these three do not wait on anything (a throw still reaches the edge as the error).
     GetQueryResults(input) {
-      const q = queries.get(input.queryId) ?? notFound();
+      const q = ownQuery(input.queryId) ?? notFound();
       const offset = offsetFrom(input.nextToken);
       const end = input.maxItems === undefined || input.maxItems === 0 ? q.results.length : offset + input.maxItems;
       return Promise.resolve({
@@ -115,7 +121,7 @@ export function insightsHandlers({ logs, scope, queries }: LogsDeps): LogsHandle
     },
 
     StopQuery(input) {
-      const stopped = queries.stop(input.queryId);
+      const stopped = ownQuery(input.queryId) && queries.stop(input.queryId);
       if (stopped === undefined) notFound();
       return Promise.resolve({ success: stopped === true });
     },
@@ -126,6 +132,7 @@ export function insightsHandlers({ logs, scope, queries }: LogsDeps): LogsHandle
       const limit = input.maxResults ?? 1000;
       const all = queries
         .list()
+        .filter((q) => q.region === scope.region)
         .filter((q) => (input.logGroupName === undefined || q.groupNames.includes(input.logGroupName)) && (input.status === undefined || q.status === input.status));
       const page = all.slice(offset, offset + limit);
       return Promise.resolve({

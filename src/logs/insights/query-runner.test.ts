@@ -31,7 +31,7 @@ const waitFor = async (queries: InsightsQueries, id: string, done: (s: QueryStat
 };
 
 describe("InsightsQueries", () => {
-  const request = (queryString: string) => ({ queryString, plan: new QueryPlan(parseQuery(queryString), 10_000), groups: [{ id: 1, name: "/g" }], startTime: 0, endTime: Number.MAX_SAFE_INTEGER });
+  const request = (queryString: string) => ({ region: "us-east-1", queryString, plan: new QueryPlan(parseQuery(queryString), 10_000), groups: [{ id: 1, name: "/g" }], startTime: 0, endTime: Number.MAX_SAFE_INTEGER });
 
   it("runs a query in the background, newest events first, and forgets it an hour after it finished", async () => {
     let now = Date.UTC(2024, 0, 1);

@@ -25,6 +25,8 @@ export interface QueryGroup {
 }
 
 export interface QueryRequest {
+  /** The region it was started in: its groups are that region's, and only that region's callers see it. */
+  readonly region: string;
   readonly queryString: string;
   readonly plan: QueryPlan;
   readonly groups: readonly QueryGroup[];
@@ -44,6 +46,7 @@ export interface QueryStatistics {
 /** What GetQueryResults and DescribeQueries report of a query. */
 export interface QuerySnapshot {
   readonly id: string;
+  readonly region: string;
   readonly queryString: string;
   readonly groupNames: readonly string[];
   /** Epoch ms. */
@@ -242,6 +245,7 @@ export class InsightsQueries {
   private snapshot(q: Query): QuerySnapshot {
     return {
       id: q.id,
+      region: q.request.region,
       queryString: q.request.queryString,
       groupNames: q.request.groups.map((g) => g.name),
       createTime: q.createTime,
