@@ -280,18 +280,21 @@ function best(candidates: readonly Candidate[], { ranks, random }: Order, rng: (
   // The chosen candidate's score under each ranker, in the rankers' order.
   const top: number[] = [];
   const tied: Candidate[] = [];
-  // The hot loop of placement (every feasible instance, for every task): indexed loops, as
-  // iterating the rankers here costs a third of place()'s time; `?? 0` never applies.
+  // The hot loop of placement (every feasible instance, for every task): plain indexed
+  // loops, as V8 runs them; iterating the rankers, or guarding each index, costs up to
+  // half of place()'s time.
   for (const c of candidates) {
     if (c.rejection) continue;
     let d = -1;
     if (chosen) {
       d = 0;
-      for (let r = 0; r < ranks.length && d === 0; r++) d = (ranks[r]?.score(c) ?? 0) - (top[r] ?? 0);
+      // Invariant: r < ranks.length, and top holds one score per ranker once a candidate is chosen.
+      for (let r = 0; r < ranks.length && d === 0; r++) d = ranks[r]!.score(c) - top[r]!;
     }
     if (d < 0) {
       chosen = c;
-      for (let r = 0; r < ranks.length; r++) top[r] = ranks[r]?.score(c) ?? 0;
+      // Invariant: r < ranks.length.
+      for (let r = 0; r < ranks.length; r++) top[r] = ranks[r]!.score(c);
       tied.length = 0;
     }
     if (d <= 0 && random) tied.push(c);
